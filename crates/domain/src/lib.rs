@@ -1,0 +1,13 @@
+//! Pure rules of jiceng: no IO, no clock. Values that exist are valid (they are built by parsing).
+
+pub mod codes;
+pub mod error;
+pub mod idcard;
+pub mod org;
+pub mod password;
+pub mod role;
+
+pub use codes::{DivisionCode, PlaceKind};
+pub use error::{DomainError, Rule};
+pub use org::OrgKind;
+pub use role::Role;

@@ -1,0 +1,168 @@
+//! Storage for jiceng: one schema and one set of queries for SQLite and PostgreSQL (sqlx `Any`,
+//! SQL text with `$n` placeholders that both accept). Every write puts its record, its audit entry and
+//! its roll-up deltas in one transaction.
+
+pub mod audit;
+pub mod error;
+pub mod orgs;
+pub mod places;
+pub mod rollups;
+pub mod schema;
+pub mod scope;
+pub mod seal;
+pub mod sql;
+pub mod units;
+pub mod users;
+
+pub use error::{StoreError, StoreResult};
+pub use scope::Scope;
+pub use seal::Sealer;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Who makes a change, from where: every audit entry carries it.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub ip: String,
+    pub request_id: String,
+}
+
+impl Actor {
+    /// Changes made from the command line by the operator.
+    pub fn cli(what: &str) -> Self {
+        Self {
+            user_id: None,
+            username: format!("cli:{what}"),
+            ip: "local".into(),
+            request_id: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: String,
+    pub readers: u32,
+    /// PostgreSQL writer connections; SQLite always has exactly one writer (its lock serialises
+    /// writers anyway, so more connections would add latency, not throughput).
+    pub pg_writers: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            readers: 4,
+            pg_writers: 8,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database: a writer pool and a reader pool, plus the key that seals personal data.
+#[derive(Clone)]
+pub struct Store {
+    pub writer: AnyPool,
+    pub reader: AnyPool,
+    pub backend: Backend,
+    pub sealer: Sealer,
+    pub argon: argon2::Params,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn backend_of(url: &str) -> StoreResult<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::Config(format!(
+            "数据库地址须以 sqlite:// 或 postgres:// 开头：{url}"
+        )))
+    }
+}
+
+impl Store {
+    pub async fn connect(opts: &StoreOptions, sealer: Sealer) -> StoreResult<Self> {
+        install_default_drivers();
+        let backend = backend_of(&opts.url)?;
+        let url = match backend {
+            // Create the file if missing: `demo` and `migrate` start from nothing.
+            Backend::Sqlite if !opts.url.contains("mode=") => {
+                let sep = if opts.url.contains('?') { '&' } else { '?' };
+                format!("{}{sep}mode=rwc", opts.url)
+            }
+            _ => opts.url.clone(),
+        };
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(opts.acquire_timeout)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+                                 PRAGMA synchronous=FULL;",
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let writers = if backend == Backend::Sqlite {
+            1
+        } else {
+            opts.pg_writers
+        };
+        let writer = pool(writers).connect(&url).await?;
+        let reader = pool(opts.readers).connect(&url).await?;
+        Ok(Self {
+            writer,
+            reader,
+            backend,
+            sealer,
+            argon: argon2::Params::default(),
+        })
+    }
+
+    /// Lighter password hashing for tests only (argon2 defaults cost ~20 ms a hash).
+    pub fn with_argon_params(mut self, params: argon2::Params) -> Self {
+        self.argon = params;
+        self
+    }
+
+    pub async fn migrate(&self) -> StoreResult<Vec<String>> {
+        schema::migrate(&self.writer, self.backend).await
+    }
+
+    /// For /healthz: a round trip to the database.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
