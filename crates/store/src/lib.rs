@@ -3,6 +3,7 @@
 //! its roll-up deltas in one transaction.
 
 pub mod audit;
+pub mod bulk;
 pub mod error;
 pub mod orgs;
 pub mod places;
@@ -12,6 +13,7 @@ pub mod scope;
 pub mod seal;
 pub mod sql;
 pub mod units;
+pub mod testing;
 pub mod users;
 
 pub use error::{StoreError, StoreResult};
@@ -21,6 +23,11 @@ pub use seal::Sealer;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
+
+/// Registers the SQLite and PostgreSQL drivers with sqlx `Any` (idempotent).
+pub fn install_drivers() {
+    install_default_drivers();
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -102,7 +109,7 @@ pub fn backend_of(url: &str) -> StoreResult<Backend> {
 
 impl Store {
     pub async fn connect(opts: &StoreOptions, sealer: Sealer) -> StoreResult<Self> {
-        install_default_drivers();
+        install_drivers();
         let backend = backend_of(&opts.url)?;
         let url = match backend {
             // Create the file if missing: `demo` and `migrate` start from nothing.

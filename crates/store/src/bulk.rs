@@ -1,0 +1,1 @@
+//! Bulk loading for the demo generator (filled in by the demo work).

@@ -1,0 +1,42 @@
+//! One conformance suite, run unchanged against SQLite and PostgreSQL (each test its own database).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod audit;
+mod rollups;
+mod structure;
+
+use jiceng_store::places::NewPlace;
+use jiceng_store::{Actor, Scope, Store};
+
+pub const T0: i64 = 1_764_000_000_000;
+
+pub fn actor() -> Actor {
+    Actor { user_id: None, username: "tester".into(), ip: "127.0.0.1".into(), request_id: "req-1".into() }
+}
+
+/// District 斗门区 with two towns (乾务镇, 白蕉镇) and a village in each; returns their ids.
+pub struct Tree {
+    pub county: i64,
+    pub qianwu: i64,
+    pub baijiao: i64,
+    pub qianxi: i64,
+    pub other_village: i64,
+}
+
+pub async fn place(store: &Store, parent: Option<i64>, code: &str, name: &str) -> i64 {
+    store
+        .create_place(&actor(), &Scope::All, NewPlace { parent_id: parent, code: code.into(), name: name.into() }, T0)
+        .await
+        .unwrap()
+        .id
+}
+
+pub async fn tree(store: &Store) -> Tree {
+    let county = place(store, None, "440403000000", "斗门区").await;
+    let qianwu = place(store, Some(county), "440403105000", "乾务镇").await;
+    let baijiao = place(store, Some(county), "440403106000", "白蕉镇").await;
+    let qianxi = place(store, Some(qianwu), "440403105201", "乾西村").await;
+    let other_village = place(store, Some(baijiao), "440403106201", "白蕉某村").await;
+    Tree { county, qianwu, baijiao, qianxi, other_village }
+}
