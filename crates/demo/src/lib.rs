@@ -1,0 +1,1 @@
+//! Deterministic demo data (see README of the crate in lib docs).
