@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 /// 联合党支部 covers at most five units (《支部条例》 practice, DOMAIN.md).
 pub const JOINT_MAX_UNITS: usize = 5;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Org {
     pub id: i64,
     pub parent_id: Option<i64>,

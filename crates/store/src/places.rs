@@ -10,7 +10,7 @@ use jiceng_domain::{DivisionCode, DomainError, PlaceKind};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Place {
     pub id: i64,
     pub parent_id: Option<i64>,

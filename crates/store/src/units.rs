@@ -19,7 +19,7 @@ pub const UNIT_KINDS: [(&str, &str, &str); 4] = [
     ("other", "其他", "Other"),
 ];
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Unit {
     pub id: i64,
     pub place_id: i64,
@@ -160,6 +160,17 @@ impl Store {
         };
         page.limit_offset(&mut sql);
         Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+    }
+
+    /// The units an organisation covers, within scope.
+    pub async fn units_of_org(&self, scope: &Scope, org_id: i64) -> StoreResult<Vec<Unit>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLS} FROM units u JOIN places p ON p.id = u.place_id JOIN org_units ou ON ou.unit_id = u.id WHERE ou.org_id = "
+        ));
+        sql.bind(org_id).push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        sql.push(" ORDER BY u.id");
+        Ok(sql.query_as().fetch_all(&self.reader).await?)
     }
 
     pub async fn create_unit(

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_MS: i64 = 15 * 60 * 1000;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -690,7 +690,7 @@ pub struct Session {
     pub last_seen: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,

@@ -1,1 +1,82 @@
+//! The web layer: server-rendered pages (askama, no JavaScript needed), the JSON API under /api/v1
+//! with its OpenAPI document, sessions, CSRF, data-scope extraction and error rendering.
 
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod clock;
+pub mod csrf;
+pub mod error;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod ui;
+pub mod xlsx;
+
+use axum::Router;
+use clock::Clock;
+use jiceng_store::Store;
+use std::sync::Arc;
+
+/// Settings the web layer reads (the binary fills them from jiceng.toml and JICENG_* variables).
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Sessions end after this long without a request (等保: 10–30 minutes).
+    pub idle_timeout_minutes: i64,
+    /// Mark cookies Secure (set when the site is served over TLS).
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// A request taking longer than this is answered 408.
+    pub request_timeout_secs: u64,
+    /// Trust X-Forwarded-For from a reverse proxy for the client address in the audit log.
+    pub trust_proxy: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { idle_timeout_minutes: 30, secure_cookies: false, body_limit: 1024 * 1024, request_timeout_secs: 30, trust_proxy: false }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: WebConfig,
+    pub clock: Clock,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig, clock: Clock) -> Self {
+        Self(Arc::new(Inner { store, config, clock }))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// The whole application: pages, API, assets, health and metrics, with every layer applied.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = api::router().split_for_parts();
+    let pages = pages::router();
+    ops::layers(
+        Router::new()
+            .merge(pages)
+            .nest("/api/v1", api)
+            .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+            .merge(ops::router())
+            .merge(assets::router()),
+        &state,
+    )
+    .with_state(state)
+}

@@ -1,0 +1,167 @@
+//! zh-CN first, English second. Texts live in one table; pages ask for them by key.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_cookie(v: Option<&str>) -> Self {
+        if v == Some("en") { Lang::En } else { Lang::Zh }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn is_en(self) -> bool {
+        self == Lang::En
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.is_en() { en } else { zh }
+    }
+}
+
+static TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "基层治理平台", "jiceng"),
+    ("nav.home", "首页", "Home"),
+    ("nav.places", "地点", "Places"),
+    ("nav.orgs", "党组织", "Party organisations"),
+    ("nav.units", "单位", "Units"),
+    ("nav.users", "账号", "Accounts"),
+    ("nav.audit", "审计日志", "Audit log"),
+    ("nav.account", "我的账号", "My account"),
+    ("nav.logout", "退出", "Log out"),
+    ("nav.skip", "跳到正文", "Skip to content"),
+    ("nav.lang", "English", "中文"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    ("login.bad", "用户名或密码不正确", "Wrong username or password"),
+    ("login.locked", "连续5次登录失败，账号已锁定15分钟，请稍后再试", "Five failed logins: the account is locked for 15 minutes"),
+    ("login.disabled", "账号已停用，请联系安全管理员", "The account is disabled; ask the security administrator"),
+    ("totp.title", "二次验证", "Second factor"),
+    ("totp.enrol", "管理员账号须启用动态口令。请在手机验证器（如 FreeOTP、Google Authenticator）中添加以下密钥，然后输入6位动态口令。", "Administrator accounts need a one-time code. Add this key to an authenticator app, then enter the 6-digit code."),
+    ("totp.key", "密钥", "Key"),
+    ("totp.code", "6位动态口令", "6-digit code"),
+    ("totp.bad", "动态口令不正确或已过期", "The code is wrong or expired"),
+    ("common.search", "查询", "Search"),
+    ("common.keyword", "关键词", "Keyword"),
+    ("common.kind", "类型", "Kind"),
+    ("common.all", "全部", "All"),
+    ("common.name", "名称", "Name"),
+    ("common.code", "代码", "Code"),
+    ("common.place", "所在地点", "Place"),
+    ("common.status", "状态", "Status"),
+    ("common.open", "正常", "Open"),
+    ("common.closed", "已撤销", "Closed"),
+    ("common.include_closed", "含已撤销", "Include closed"),
+    ("common.export", "导出Excel", "Export to Excel"),
+    ("common.empty", "暂无记录", "Nothing here yet"),
+    ("common.prev", "上一页", "Previous"),
+    ("common.next", "下一页", "Next"),
+    ("common.page", "页", "page"),
+    ("common.total", "共", "Total"),
+    ("common.save", "保存", "Save"),
+    ("common.create", "新增", "Add"),
+    ("common.rename", "改名", "Rename"),
+    ("common.move", "迁移", "Move"),
+    ("common.close", "撤销", "Close"),
+    ("common.parent", "上级", "Parent"),
+    ("common.created", "创建时间", "Created"),
+    ("common.view", "查看", "View"),
+    ("common.actions", "操作", "Actions"),
+    ("common.home_link", "返回首页", "Back to home"),
+    ("place.children", "下级", "Below"),
+    ("place.new_code_hint", "12位区划代码；网格可留空自动编号", "12-digit division code; leave empty for a grid to number it"),
+    ("place.move_code_hint", "留空则沿用本级编号", "leave empty to keep its own number"),
+    ("place.parent_code", "新上级的代码", "Code of the new parent"),
+    ("place.close_hint", "撤销后记录保留，不再计入统计", "A closed place keeps its records and leaves the figures"),
+    ("place.counts", "统计", "Figures"),
+    ("org.units", "覆盖单位", "Units covered"),
+    ("org.unit_ids", "覆盖单位编号（逗号分隔）", "Unit numbers covered (comma-separated)"),
+    ("org.parent_id", "上级党组织编号（可空）", "Parent organisation number (optional)"),
+    ("org.new", "新增党组织", "Add an organisation"),
+    ("unit.new", "新增单位", "Add a unit"),
+    ("unit.credit_code", "统一社会信用代码", "Credit code"),
+    ("unit.above_size", "规模以上企业", "Above designated size"),
+    ("unit.staff", "从业人数", "Staff"),
+    ("unit.edit", "修改单位", "Edit unit"),
+    ("user.new", "新增账号", "Add an account"),
+    ("user.display_name", "姓名", "Name"),
+    ("user.role", "角色", "Role"),
+    ("user.place_code", "绑定地点代码", "Bound place code"),
+    ("user.lock", "停用", "Lock"),
+    ("user.unlock", "启用/解锁", "Unlock"),
+    ("user.reset", "重置密码", "Reset password"),
+    ("user.locked", "已停用", "Locked"),
+    ("user.locked_until", "锁定至", "Locked until"),
+    ("user.password_hint", "至少8位，含大写、小写、数字、符号中的三类", "8+ characters, three of: upper, lower, digits, symbols"),
+    ("account.change_password", "修改密码", "Change password"),
+    ("account.current_password", "当前密码", "Current password"),
+    ("account.new_password", "新密码", "New password"),
+    ("account.password_changed", "密码已修改，请重新登录", "Password changed; please log in again"),
+    ("account.tokens", "API令牌", "API tokens"),
+    ("account.token_name", "令牌名称", "Token name"),
+    ("account.token_created", "新令牌（只显示这一次，请妥善保存）", "New token (shown only once; keep it safe)"),
+    ("account.revoke", "吊销", "Revoke"),
+    ("audit.actor", "操作人", "Actor"),
+    ("audit.action", "动作", "Action"),
+    ("audit.entity", "对象", "Entity"),
+    ("audit.at", "时间", "Time"),
+    ("audit.ip", "来源地址", "Address"),
+    ("audit.from", "起始日期", "From"),
+    ("audit.to", "截止日期", "To"),
+    ("audit.before", "变更前", "Before"),
+    ("audit.after", "变更后", "After"),
+    ("audit.request", "请求编号", "Request id"),
+    ("audit.intact", "审计链完整", "The audit chain is intact"),
+    ("error.title", "出错了", "Something went wrong"),
+];
+
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| TEXTS.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+
+/// The translator handed to templates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct T(pub Lang);
+
+impl T {
+    /// The text for `key`; an unknown key shows itself (and a test lists them all).
+    pub fn t(&self, key: &str) -> &'static str {
+        match TABLE.get(key) {
+            Some((zh, en)) => self.0.pick(zh, en),
+            None => "[missing text]",
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.0
+    }
+}
+
+pub fn has(key: &str) -> bool {
+    TABLE.contains_key(key)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, _, _) in super::TEXTS {
+            assert!(seen.insert(k), "duplicate {k}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Server-rendered pages. Each handler reads through the store with the caller's scope, renders
+//! a template, and on a refused form re-renders the page with the message next to the field.
+
+mod account;
+mod audit;
+mod login;
+mod orgs;
+mod places;
+mod units;
+mod users;
+
+use crate::auth::{LANG_COOKIE, PageCtx, set_cookie};
+use crate::error::{AppError, PageError};
+use crate::ui::{Chrome, Field, Form, Pager, Stat, Table};
+use crate::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequest, Path, Query, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiceng_domain::Role;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/lang/{lang}", get(switch_lang))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/login/totp", get(login::totp_show).post(login::totp_submit))
+        .route("/logout", post(login::logout))
+        .route("/places", get(places::list).post(places::create))
+        .route("/places/export.xlsx", get(places::export))
+        .route("/places/{id}", get(places::show))
+        .route("/places/{id}/rename", post(places::rename))
+        .route("/places/{id}/move", post(places::move_to))
+        .route("/places/{id}/close", post(places::close))
+        .route("/orgs", get(orgs::list).post(orgs::create))
+        .route("/orgs/export.xlsx", get(orgs::export))
+        .route("/orgs/{id}", get(orgs::show))
+        .route("/orgs/{id}/rename", post(orgs::rename))
+        .route("/orgs/{id}/move", post(orgs::move_to))
+        .route("/orgs/{id}/close", post(orgs::close))
+        .route("/units", get(units::list).post(units::create))
+        .route("/units/export.xlsx", get(units::export))
+        .route("/units/{id}", get(units::show))
+        .route("/units/{id}/edit", post(units::edit))
+        .route("/units/{id}/close", post(units::close))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/export.xlsx", get(users::export))
+        .route("/users/{id}", get(users::show))
+        .route("/users/{id}/lock", post(users::lock))
+        .route("/users/{id}/unlock", post(users::unlock))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route("/audit", get(audit::list))
+        .route("/audit/export.xlsx", get(audit::export))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+pub struct ListPage {
+    pub c: Chrome,
+    pub action: String,
+    pub filters: Vec<Field>,
+    pub table: Table,
+    pub pager: Pager,
+    pub export: Option<String>,
+    pub forms: Vec<Form>,
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+pub struct RecordPage {
+    pub c: Chrome,
+    pub facts: Vec<(String, String)>,
+    pub stats: Vec<Stat>,
+    pub tables: Vec<Table>,
+    pub links: Vec<(String, String)>,
+    pub forms: Vec<Form>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub c: Chrome,
+    pub message: String,
+    pub code: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub c: Chrome,
+    pub forms: Vec<Form>,
+    pub secret: Option<String>,
+    pub otpauth: Option<String>,
+}
+
+/// Renders a template with a status.
+pub fn render(status: StatusCode, tpl: &impl Template) -> Result<Response, PageError> {
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(tpl.render().map_err(AppError::from)?)).into_response())
+}
+
+pub fn ok(tpl: &impl Template) -> Result<Response, PageError> {
+    render(StatusCode::OK, tpl)
+}
+
+/// Submitted form fields, in order; malformed bodies are a clear 400.
+pub struct FormData(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(FormData(v.into_iter().filter(|(k, _)| k != "_csrf").collect())),
+            Err(e) => Err(PageError(AppError::Bad {
+                status: e.status(),
+                code: "request.invalid_form",
+                zh: "提交的表单格式不正确".into(),
+                en: "The form could not be read".into(),
+            })),
+        }
+    }
+}
+
+impl FormData {
+    pub fn get(&self, k: &str) -> &str {
+        self.0.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.trim())
+    }
+    pub fn opt(&self, k: &str) -> Option<String> {
+        Some(self.get(k).to_string()).filter(|s| !s.is_empty())
+    }
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(self.get(k), "on" | "true" | "1")
+    }
+    /// A whole number, or a rule error naming the field.
+    pub fn int(&self, k: &'static str, zh: &str, en: &str) -> Result<i64, AppError> {
+        self.get(k).parse().map_err(|_| {
+            AppError::Rule(jiceng_domain::DomainError::new("request.not_a_number", format!("{zh}须为整数"), format!("{en} must be a whole number")).on(k))
+        })
+    }
+}
+
+/// Typed path id: a malformed id is a 404, like a missing record.
+#[derive(Debug, Clone, Copy)]
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| PageError(AppError::NotFound))?;
+        raw.parse::<i64>().ok().filter(|i| *i > 0).map(Id).ok_or(PageError(AppError::NotFound))
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListQuery {
+    pub under: Option<String>,
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub closed: Option<String>,
+    pub role: Option<String>,
+    pub page: Option<String>,
+    pub notice: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> i64 {
+        self.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1)
+    }
+    pub fn under_id(&self) -> Option<i64> {
+        self.under.as_deref().and_then(|u| u.parse().ok())
+    }
+    pub fn include_closed(&self) -> bool {
+        self.closed.as_deref() == Some("on")
+    }
+}
+
+/// Query extractor that turns malformed query strings into a 400 page.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Q<T> {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Q(v))
+            .map_err(|_| PageError(AppError::bad("request.invalid_query", "查询参数格式不正确", "The query string could not be read")))
+    }
+}
+
+/// Where each role starts.
+async fn home(PageCtx(ctx): PageCtx) -> Response {
+    let to = match ctx.role {
+        Role::AuditAdmin => "/audit".to_string(),
+        Role::SecAdmin | Role::SysAdmin => "/users".to_string(),
+        _ => format!("/places/{}", ctx.user.place_id),
+    };
+    Redirect::to(&to).into_response()
+}
+
+#[derive(Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+async fn switch_lang(Path(lang): Path<String>, Query(b): Query<Back>) -> Response {
+    // Only local paths: the switch must not become an open redirect.
+    let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
+    let v = if lang == "en" { "en" } else { "zh" };
+    let mut res = Redirect::to(&back).into_response();
+    if let Ok(h) = set_cookie(LANG_COOKIE, v, false, Some(365 * 86400)).parse() {
+        res.headers_mut().insert(header::SET_COOKIE, h);
+    }
+    res
+}
+
+/// See-other redirect after a successful POST.
+pub fn done(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+pub fn status_label(t: crate::i18n::T, closed_at: Option<i64>) -> String {
+    if closed_at.is_some() { t.t("common.closed").into() } else { t.t("common.open").into() }
+}

@@ -1,0 +1,56 @@
+//! Excel export of a list: the same rows the page shows, every page of them, as one .xlsx.
+
+use crate::error::{AppError, PageError};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use jiceng_store::sql::Page;
+use rust_xlsxwriter::{Format, Workbook};
+
+/// The most rows one export writes (an Excel sheet holds 1,048,576).
+pub const MAX_ROWS: i64 = 200_000;
+
+/// Rows fetched per round trip while exporting.
+pub const BATCH: i64 = 1000;
+
+/// The `number`th batch of an export.
+pub fn batch(number: i64) -> Page {
+    Page::new(Some(number), Some(BATCH))
+}
+
+/// Whether another batch should be fetched after batch `number` returned `got` rows.
+pub fn more(number: i64, got: usize) -> bool {
+    got as i64 == BATCH && number * BATCH < MAX_ROWS
+}
+
+pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(err)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold).map_err(err)?;
+        ws.set_column_width(c as u16, 18).map_err(err)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            // Codes and ID-like values stay text so Excel does not turn them into numbers.
+            ws.write_string((r + 1) as u32, c as u16, v).map_err(err)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+pub fn download(file: &str, sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Response, PageError> {
+    let bytes = workbook(sheet, headers, rows)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.xlsx\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
