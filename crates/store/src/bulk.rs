@@ -95,9 +95,13 @@ fn missing(what: &str, field: &'static str) -> StoreError {
 fn check_unit(u: &BulkUnit) -> StoreResult<String> {
     let name = check_name(&u.name, "name")?;
     if !UNIT_KINDS.iter().any(|(k, _, _)| *k == u.kind) {
-        return Err(DomainError::new("unit.kind_invalid", "请选择单位类型", "choose the kind of unit")
-            .on("kind")
-            .into());
+        return Err(DomainError::new(
+            "unit.kind_invalid",
+            "请选择单位类型",
+            "choose the kind of unit",
+        )
+        .on("kind")
+        .into());
     }
     if !(0..=10_000_000).contains(&u.staff) {
         return Err(DomainError::new(
@@ -207,14 +211,15 @@ impl Bulk {
                     .push(", $1, $1)");
             }
             sql.push(" RETURNING id, code");
-            let got: Vec<(i64, String)> = sql.query_as().fetch_all(&mut *self.tx).await.map_err(|e| {
-                StoreError::from(e).unique(
-                    "place.code_taken",
-                    "code",
-                    "该区划代码已存在",
-                    "this code is already in use",
-                )
-            })?;
+            let got: Vec<(i64, String)> =
+                sql.query_as().fetch_all(&mut *self.tx).await.map_err(|e| {
+                    StoreError::from(e).unique(
+                        "place.code_taken",
+                        "code",
+                        "该区划代码已存在",
+                        "this code is already in use",
+                    )
+                })?;
             for (id, code) in got {
                 self.place_ids.insert(code, id);
             }
@@ -287,10 +292,9 @@ impl Bulk {
             let by_key: HashMap<(i64, String), i64> =
                 got.into_iter().map(|(id, p, n)| ((p, n), id)).collect();
             for (n, key) in keys.iter().enumerate() {
-                ids[c * CHUNK + n] = by_key
-                    .get(key)
-                    .copied()
-                    .ok_or_else(|| StoreError::Internal(format!("bulk: no id for unit {}", key.1)))?;
+                ids[c * CHUNK + n] = by_key.get(key).copied().ok_or_else(|| {
+                    StoreError::Internal(format!("bulk: no id for unit {}", key.1))
+                })?;
             }
             self.counts.units += chunk.len() as u64;
         }
@@ -452,8 +456,8 @@ impl Bulk {
         entity_id: &str,
         now: i64,
     ) -> StoreResult<BulkCounts> {
-        let after = serde_json::to_value(self.counts)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let after =
+            serde_json::to_value(self.counts).map_err(|e| StoreError::Internal(e.to_string()))?;
         audit::append(
             &mut self.tx,
             actor,

@@ -12,8 +12,8 @@ pub mod schema;
 pub mod scope;
 pub mod seal;
 pub mod sql;
-pub mod units;
 pub mod testing;
+pub mod units;
 pub mod users;
 
 pub use error::{StoreError, StoreResult};

@@ -20,7 +20,11 @@ impl Guard {
         if let Guard::Postgres { base, schema } = self
             && let Ok(mut c) = sqlx::AnyConnection::connect(&base).await
         {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut c).await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE"
+            )))
+            .execute(&mut c)
+            .await;
         }
     }
 }
@@ -41,7 +45,10 @@ pub async fn sqlite() -> (Store, Guard) {
         .await
         .unwrap_or_else(|e| panic!("sqlite: {e}"))
         .with_argon_params(fast_argon());
-    store.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
     (store, Guard::Sqlite(dir))
 }
 
@@ -57,12 +64,17 @@ pub async fn postgres() -> Option<(Store, Guard)> {
     let mut conn = match sqlx::AnyConnection::connect(&base).await {
         Ok(c) => c,
         Err(e) if !in_ci() => {
-            eprintln!("\n!!! PostgreSQL at {base} is unreachable ({e}); SKIPPING the PostgreSQL half of this test !!!\n");
+            eprintln!(
+                "\n!!! PostgreSQL at {base} is unreachable ({e}); SKIPPING the PostgreSQL half of this test !!!\n"
+            );
             return None;
         }
         Err(e) => panic!("CI=true and PostgreSQL at {base} is unreachable: {e}"),
     };
-    let stamp = std::time::UNIX_EPOCH.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+    let stamp = std::time::UNIX_EPOCH
+        .elapsed()
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let schema = format!("t_{stamp}_{}", &crate::users::random_token()[..10]);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&mut conn)
@@ -74,7 +86,10 @@ pub async fn postgres() -> Option<(Store, Guard)> {
         .await
         .unwrap_or_else(|e| panic!("postgres: {e}"))
         .with_argon_params(fast_argon());
-    store.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
     Some((store, Guard::Postgres { base, schema }))
 }
 

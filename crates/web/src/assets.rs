@@ -16,7 +16,9 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn serve(Path(file): Path<String>) -> Response {
-    let Some(f) = Assets::get(&file) else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(f) = Assets::get(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let mime = match file.rsplit('.').next() {
         Some("css") => "text/css; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
@@ -24,5 +26,12 @@ async fn serve(Path(file): Path<String>) -> Response {
         Some("png") => "image/png",
         _ => "application/octet-stream",
     };
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], f.data.into_owned()).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        f.data.into_owned(),
+    )
+        .into_response()
 }

@@ -2,9 +2,9 @@
 //! (`Authorization: Bearer jct_…`). The extracted `Ctx` carries the caller's scope, which every
 //! store query takes as a predicate.
 
+use crate::AppState;
 use crate::error::{ApiError, AppError, PageError};
 use crate::i18n::{Lang, T};
-use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -45,22 +45,37 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// Client address for the audit log.
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy
-        && let Some(f) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(f) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
         && let Some(first) = f.split(',').next()
     {
         return first.trim().to_string();
     }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
 }
 
 pub fn request_id(headers: &HeaderMap) -> String {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The signed-in caller.
@@ -81,7 +96,11 @@ impl Ctx {
     }
 
     pub fn require(&self, allowed: bool) -> Result<(), AppError> {
-        if allowed { Ok(()) } else { Err(AppError::Forbidden) }
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 }
 
@@ -104,20 +123,32 @@ pub struct Meta {
 
 impl FromRequestParts<AppState> for Meta {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Meta {
             headers: parts.headers.clone(),
             ip: client_ip(parts, state.config.trust_proxy),
             rid: request_id(&parts.headers),
             lang: lang_of(&parts.headers),
-            path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string(),
         })
     }
 }
 
 impl Meta {
     pub fn actor(&self) -> Actor {
-        Actor { user_id: None, username: String::new(), ip: self.ip.clone(), request_id: self.rid.clone() }
+        Actor {
+            user_id: None,
+            username: String::new(),
+            ip: self.ip.clone(),
+            request_id: self.rid.clone(),
+        }
     }
 }
 
@@ -126,23 +157,58 @@ pub async fn resolve(meta: &Meta, state: &AppState) -> Result<Resolved, AppError
     let parts_headers = &meta.headers;
     let (lang, ip, rid) = (meta.lang, meta.ip.clone(), meta.rid.clone());
     if let Some(token) = bearer(parts_headers) {
-        let Some(user) = state.store.token_user(token).await? else { return Ok(Resolved::Anonymous) };
+        let Some(user) = state.store.token_user(token).await? else {
+            return Ok(Resolved::Anonymous);
+        };
         return Ok(build(user, lang, String::new(), ip, rid, None));
     }
-    let Some(token) = cookie(parts_headers, SESSION_COOKIE) else { return Ok(Resolved::Anonymous) };
+    let Some(token) = cookie(parts_headers, SESSION_COOKIE) else {
+        return Ok(Resolved::Anonymous);
+    };
     let idle = state.config.idle_timeout_minutes * 60_000;
-    let Some((session, user)) = state.store.session(token, now, idle).await? else { return Ok(Resolved::Anonymous) };
+    let Some((session, user)) = state.store.session(token, now, idle).await? else {
+        return Ok(Resolved::Anonymous);
+    };
     let admin = user.role().is_some_and(Role::is_admin);
     if admin && session.second_factor == 0 {
         return Ok(Resolved::NeedsSecondFactor);
     }
-    Ok(build(user, lang, session.csrf, ip, rid, Some(token.to_string())))
+    Ok(build(
+        user,
+        lang,
+        session.csrf,
+        ip,
+        rid,
+        Some(token.to_string()),
+    ))
 }
 
-fn build(user: User, lang: Lang, csrf: String, ip: String, rid: String, session_token: Option<String>) -> Resolved {
-    let Some(role) = user.role() else { return Resolved::Anonymous };
-    let actor = Actor { user_id: Some(user.id), username: user.username.clone(), ip, request_id: rid };
-    Resolved::Ok(Box::new(Ctx { scope: user.scope(), role, lang, csrf, actor, session_token, user }))
+fn build(
+    user: User,
+    lang: Lang,
+    csrf: String,
+    ip: String,
+    rid: String,
+    session_token: Option<String>,
+) -> Resolved {
+    let Some(role) = user.role() else {
+        return Resolved::Anonymous;
+    };
+    let actor = Actor {
+        user_id: Some(user.id),
+        username: user.username.clone(),
+        ip,
+        request_id: rid,
+    };
+    Resolved::Ok(Box::new(Ctx {
+        scope: user.scope(),
+        role,
+        lang,
+        csrf,
+        actor,
+        session_token,
+        user,
+    }))
 }
 
 /// Page extractor: anonymous visitors go to the login page.
@@ -157,7 +223,9 @@ pub enum PageReject {
 impl IntoResponse for PageReject {
     fn into_response(self) -> Response {
         match self {
-            PageReject::Login(next) => Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response(),
+            PageReject::Login(next) => {
+                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
+            }
             PageReject::SecondFactor => Redirect::to("/login/totp").into_response(),
             PageReject::Error(e) => e.into_response(),
         }
@@ -165,14 +233,22 @@ impl IntoResponse for PageReject {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|v| v.trim_start_matches('=').to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|v| v.trim_start_matches('=').to_string())
+        .unwrap_or_default()
 }
 
 impl FromRequestParts<AppState> for PageCtx {
     type Rejection = PageReject;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Ok(meta) = Meta::from_request_parts(parts, state).await;
-        match resolve(&meta, state).await.map_err(|e| PageReject::Error(PageError(e)))? {
+        match resolve(&meta, state)
+            .await
+            .map_err(|e| PageReject::Error(PageError(e)))?
+        {
             Resolved::Ok(c) => Ok(PageCtx(*c)),
             Resolved::NeedsSecondFactor => Err(PageReject::SecondFactor),
             Resolved::Anonymous => Err(PageReject::Login(meta.path_and_query)),
@@ -185,11 +261,16 @@ pub struct ApiCtx(pub Ctx);
 
 impl FromRequestParts<AppState> for ApiCtx {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Ok(meta) = Meta::from_request_parts(parts, state).await;
         match resolve(&meta, state).await? {
             Resolved::Ok(c) => Ok(ApiCtx(*c)),
-            Resolved::NeedsSecondFactor | Resolved::Anonymous => Err(ApiError(AppError::Unauthorized)),
+            Resolved::NeedsSecondFactor | Resolved::Anonymous => {
+                Err(ApiError(AppError::Unauthorized))
+            }
         }
     }
 }

@@ -4,9 +4,9 @@
 //!    `X-CSRF-Token` (before login: the value of the `jiceng_csrf` cookie, double-submit).
 //! Requests authenticated by a bearer token carry no ambient credential and are exempt.
 
+use crate::AppState;
 use crate::auth::{PRE_CSRF_COOKIE, SESSION_COOKIE, bearer, cookie, lang_of};
 use crate::error::{ApiError, AppError, PageError};
-use crate::AppState;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
@@ -14,7 +14,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 fn reject(api: bool) -> Response {
-    if api { ApiError(AppError::Csrf).into_response() } else { PageError(AppError::Csrf).into_response() }
+    if api {
+        ApiError(AppError::Csrf).into_response()
+    } else {
+        PageError(AppError::Csrf).into_response()
+    }
 }
 
 fn same_origin(req: &Request) -> bool {
@@ -22,7 +26,10 @@ fn same_origin(req: &Request) -> bool {
     if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return false;
     }
-    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
         (Some("null"), _) => false,
         (Some(origin), Some(host)) => origin.split("://").nth(1).is_some_and(|o| o == host),
         _ => true,
@@ -30,11 +37,17 @@ fn same_origin(req: &Request) -> bool {
 }
 
 fn form_token(body: &[u8]) -> Option<String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v)
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v)
 }
 
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || bearer(req.headers()).is_some() {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || bearer(req.headers()).is_some()
+    {
         return next.run(req).await;
     }
     let api = req.uri().path().starts_with("/api/");
@@ -43,7 +56,15 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         return reject(api);
     }
     let expected = match cookie(req.headers(), SESSION_COOKIE) {
-        Some(token) => match state.store.session(token, state.now(), state.config.idle_timeout_minutes * 60_000).await {
+        Some(token) => match state
+            .store
+            .session(
+                token,
+                state.now(),
+                state.config.idle_timeout_minutes * 60_000,
+            )
+            .await
+        {
             Ok(Some((s, _))) => Some(s.csrf),
             Ok(None) => None,
             Err(e) => return PageError(AppError::from(e)).into_response(),
@@ -51,9 +72,19 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         None => None,
     }
     .or_else(|| cookie(req.headers(), PRE_CSRF_COOKIE).map(str::to_string));
-    let Some(expected) = expected.filter(|e| !e.is_empty()) else { return reject(api) };
-    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if h == expected { next.run(req).await } else { reject(api) };
+    let Some(expected) = expected.filter(|e| !e.is_empty()) else {
+        return reject(api);
+    };
+    if let Some(h) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if h == expected {
+            next.run(req).await
+        } else {
+            reject(api)
+        };
     }
     let is_form = req
         .headers()
@@ -73,11 +104,16 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
                 zh: "提交的内容过大".into(),
                 en: "The request is too large".into(),
             };
-            return if api { ApiError(e).into_response() } else { PageError(e).into_response() };
+            return if api {
+                ApiError(e).into_response()
+            } else {
+                PageError(e).into_response()
+            };
         }
     };
     if form_token(&bytes).as_deref() != Some(expected.as_str()) {
         return reject(api);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

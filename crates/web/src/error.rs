@@ -17,13 +17,23 @@ pub enum AppError {
     /// A rule refused the request (422), naming the field when there is one.
     Rule(DomainError),
     /// Malformed input (400) or a status of its own (413, 408…), with a stable code.
-    Bad { status: StatusCode, code: &'static str, zh: String, en: String },
+    Bad {
+        status: StatusCode,
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
     Internal(String),
 }
 
 impl AppError {
     pub fn bad(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        AppError::Bad { status: StatusCode::BAD_REQUEST, code, zh: zh.into(), en: en.into() }
+        AppError::Bad {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -53,13 +63,22 @@ impl AppError {
     pub fn messages(&self) -> (String, String) {
         let s = |a: &str, b: &str| (a.to_string(), b.to_string());
         match self {
-            AppError::NotFound => s("找不到该记录，或您无权查看", "Not found, or not yours to see"),
+            AppError::NotFound => s(
+                "找不到该记录，或您无权查看",
+                "Not found, or not yours to see",
+            ),
             AppError::Forbidden => s("您的角色无权进行此操作", "Your role may not do this"),
             AppError::Unauthorized => s("请先登录", "Please log in"),
-            AppError::Csrf => s("页面已过期或来源不明，请刷新页面后重试", "The page expired or came from elsewhere; reload and try again"),
+            AppError::Csrf => s(
+                "页面已过期或来源不明，请刷新页面后重试",
+                "The page expired or came from elsewhere; reload and try again",
+            ),
             AppError::Rule(e) => (e.zh.clone(), e.en.clone()),
             AppError::Bad { zh, en, .. } => (zh.clone(), en.clone()),
-            AppError::Internal(_) => s("系统内部错误，已记录，请稍后重试", "Internal error; it has been logged, please try again later"),
+            AppError::Internal(_) => s(
+                "系统内部错误，已记录，请稍后重试",
+                "Internal error; it has been logged, please try again later",
+            ),
         }
     }
 
@@ -126,7 +145,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
         let (zh, en) = self.0.messages();
-        let body = ErrorBody { code: self.0.code().to_string(), message: zh, message_en: en, field: self.0.field().map(str::to_string) };
+        let body = ErrorBody {
+            code: self.0.code().to_string(),
+            message: zh,
+            message_en: en,
+            field: self.0.field().map(str::to_string),
+        };
         (self.0.status(), Json(body)).into_response()
     }
 }

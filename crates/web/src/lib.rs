@@ -35,7 +35,13 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { idle_timeout_minutes: 30, secure_cookies: false, body_limit: 1024 * 1024, request_timeout_secs: 30, trust_proxy: false }
+        Self {
+            idle_timeout_minutes: 30,
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+            request_timeout_secs: 30,
+            trust_proxy: false,
+        }
     }
 }
 
@@ -57,7 +63,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, clock: Clock) -> Self {
-        Self(Arc::new(Inner { store, config, clock }))
+        Self(Arc::new(Inner {
+            store,
+            config,
+            clock,
+        }))
     }
 
     pub fn now(&self) -> i64 {

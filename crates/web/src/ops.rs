@@ -1,12 +1,12 @@
 //! Operations: request ids, structured request logs, Prometheus metrics, health, timeouts, body
 //! limits, security headers, CSRF, and rendering of errors as pages or JSON.
 
+use crate::AppState;
 use crate::auth::{Ctx, Meta, Resolved, lang_of, resolve};
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::i18n::{Lang, T};
 use crate::pages::ErrorPage;
 use crate::ui::Chrome;
-use crate::AppState;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -28,11 +28,15 @@ static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Installs the process-wide metrics recorder once (tests build many routers).
 pub fn prometheus() -> Option<&'static PrometheusHandle> {
-    PROMETHEUS.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).as_ref()
+    PROMETHEUS
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics_text))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -40,13 +44,20 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
+                .into_response()
         }
     }
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    for (name, pool) in [("reader", &state.store.reader), ("writer", &state.store.writer)] {
+    for (name, pool) in [
+        ("reader", &state.store.reader),
+        ("writer", &state.store.writer),
+    ] {
         metrics::gauge!("db_pool_connections", "pool" => name).set(f64::from(pool.size()));
         metrics::gauge!("db_pool_idle", "pool" => name).set(pool.num_idle() as f64);
     }
@@ -56,12 +67,16 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let path = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path)
+        .record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -77,8 +92,14 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         return res;
     }
     let err = res.extensions().get::<AppError>().cloned();
-    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let is_html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if (api && is_json) || (!api && is_html) {
         return res;
     }
@@ -88,7 +109,13 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         *r.status_mut() = status;
         return r;
     }
-    let meta = Meta { headers, ip: String::new(), rid: String::new(), lang, path_and_query: "/".into() };
+    let meta = Meta {
+        headers,
+        ip: String::new(),
+        rid: String::new(),
+        lang,
+        path_and_query: "/".into(),
+    };
     let ctx: Option<Ctx> = match resolve(&meta, &state).await {
         Ok(Resolved::Ok(c)) => Some(*c),
         _ => None,
@@ -101,11 +128,30 @@ fn from_status(status: StatusCode) -> AppError {
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => AppError::NotFound,
         StatusCode::UNAUTHORIZED => AppError::Unauthorized,
         StatusCode::FORBIDDEN => AppError::Forbidden,
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::Bad { status, code: "request.too_large", zh: "提交的内容过大".into(), en: "The request is too large".into() },
-        StatusCode::REQUEST_TIMEOUT => AppError::Bad { status, code: "request.timeout", zh: "请求超时，请稍后重试".into(), en: "The request timed out".into() },
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::Bad { status, code: "request.unsupported_type", zh: "请求格式不受支持".into(), en: "Unsupported request format".into() },
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::Bad {
+            status,
+            code: "request.too_large",
+            zh: "提交的内容过大".into(),
+            en: "The request is too large".into(),
+        },
+        StatusCode::REQUEST_TIMEOUT => AppError::Bad {
+            status,
+            code: "request.timeout",
+            zh: "请求超时，请稍后重试".into(),
+            en: "The request timed out".into(),
+        },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::Bad {
+            status,
+            code: "request.unsupported_type",
+            zh: "请求格式不受支持".into(),
+            en: "Unsupported request format".into(),
+        },
         s if s.is_server_error() => AppError::Internal(format!("status {s}")),
-        _ => AppError::bad("request.invalid", "请求格式不正确", "The request could not be read"),
+        _ => AppError::bad(
+            "request.invalid",
+            "请求格式不正确",
+            "The request could not be read",
+        ),
     }
 }
 
@@ -118,7 +164,11 @@ fn error_page(ctx: Option<&Ctx>, lang: Lang, status: StatusCode, err: &AppError)
         None => Chrome::anonymous(lang, title, String::new(), "/"),
     };
     c.t = t;
-    let page = ErrorPage { c, message: lang.pick(&zh, &en).to_string(), code: err.code().to_string() };
+    let page = ErrorPage {
+        c,
+        message: lang.pick(&zh, &en).to_string(),
+        code: err.code().to_string(),
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, lang.pick(&zh, &en).to_string()).into_response(),
@@ -128,7 +178,12 @@ fn error_page(ctx: Option<&Ctx>, lang: Lang, status: StatusCode, err: &AppError)
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     tracing::error!("a request handler panicked");
     let (zh, en) = AppError::Internal(String::new()).messages();
-    let body = ErrorBody { code: "internal".into(), message: zh, message_en: en, field: None };
+    let body = ErrorBody {
+        code: "internal".into(),
+        message: zh,
+        message_en: en,
+        field: None,
+    };
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
@@ -136,7 +191,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> 
 pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let x_request_id = HeaderName::from_static("x-request-id");
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let sec = |name: &'static str, value: &'static str| SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value));
+    let sec = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
     let _ = prometheus();
     router
         .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))

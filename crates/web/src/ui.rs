@@ -46,7 +46,16 @@ impl Chrome {
     }
 
     pub fn anonymous(lang: Lang, title: String, csrf: String, here: &str) -> Self {
-        Self { t: T(lang), title, user: None, nav: vec![], crumbs: vec![], csrf, here: here.to_string(), notice: None }
+        Self {
+            t: T(lang),
+            title,
+            user: None,
+            nav: vec![],
+            crumbs: vec![],
+            csrf,
+            here: here.to_string(),
+            notice: None,
+        }
     }
 
     pub fn new(ctx: &Ctx, title: impl Into<String>, section: &str, here: &str) -> Self {
@@ -54,7 +63,11 @@ impl Chrome {
         let mut nav = Vec::new();
         let mut add = |key: &'static str, href: String| {
             let current = key == section;
-            nav.push(NavItem { label: t.t(key), href, current });
+            nav.push(NavItem {
+                label: t.t(key),
+                href,
+                current,
+            });
         };
         if ctx.role.reads_structure() {
             add("nav.home", "/".into());
@@ -62,7 +75,8 @@ impl Chrome {
             add("nav.orgs", "/orgs".into());
             add("nav.units", "/units".into());
         }
-        if ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security() {
+        if ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security()
+        {
             add("nav.users", "/users".into());
         }
         if ctx.role.reads_audit() {
@@ -73,7 +87,10 @@ impl Chrome {
         Self {
             t,
             title: title.into(),
-            user: Some((ctx.user.display_name.clone(), format!("{role_label} · {}", ctx.user.place_name))),
+            user: Some((
+                ctx.user.display_name.clone(),
+                format!("{role_label} · {}", ctx.user.place_name),
+            )),
             nav,
             crumbs: vec![],
             csrf: ctx.csrf.clone(),
@@ -84,7 +101,10 @@ impl Chrome {
 }
 
 pub fn role_label(lang: Lang, role: &str) -> String {
-    Role::parse(role).map_or_else(|| role.to_string(), |r| lang.pick(r.zh(), r.en()).to_string())
+    Role::parse(role).map_or_else(
+        || role.to_string(),
+        |r| lang.pick(r.zh(), r.en()).to_string(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +132,16 @@ pub struct Field {
 
 impl Field {
     pub fn new(name: &'static str, label: impl Into<String>, kind: FieldKind) -> Self {
-        Self { name, label: label.into(), kind, value: String::new(), error: None, hint: None, required: false, autocomplete: "off" }
+        Self {
+            name,
+            label: label.into(),
+            kind,
+            value: String::new(),
+            error: None,
+            hint: None,
+            required: false,
+            autocomplete: "off",
+        }
     }
     pub fn value(mut self, v: impl Into<String>) -> Self {
         self.value = v.into();
@@ -131,7 +160,10 @@ impl Field {
         self
     }
     pub fn is_text_like(&self) -> bool {
-        matches!(self.kind, FieldKind::Text | FieldKind::Password | FieldKind::Number | FieldKind::Date)
+        matches!(
+            self.kind,
+            FieldKind::Text | FieldKind::Password | FieldKind::Number | FieldKind::Date
+        )
     }
     pub fn input_type(&self) -> &'static str {
         match self.kind {
@@ -179,8 +211,22 @@ pub struct Form {
 }
 
 impl Form {
-    pub fn new(id: &'static str, action: impl Into<String>, title: impl Into<String>, submit: impl Into<String>) -> Self {
-        Self { id, action: action.into(), title: title.into(), fields: vec![], submit: submit.into(), danger: false, error: None, note: None }
+    pub fn new(
+        id: &'static str,
+        action: impl Into<String>,
+        title: impl Into<String>,
+        submit: impl Into<String>,
+    ) -> Self {
+        Self {
+            id,
+            action: action.into(),
+            title: title.into(),
+            fields: vec![],
+            submit: submit.into(),
+            danger: false,
+            error: None,
+            note: None,
+        }
     }
     pub fn field(mut self, f: Field) -> Self {
         self.fields.push(f);
@@ -206,9 +252,19 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    pub fn new(form: &'static str, values: Vec<(String, String)>, err: &crate::error::AppError, lang: Lang) -> Self {
+    pub fn new(
+        form: &'static str,
+        values: Vec<(String, String)>,
+        err: &crate::error::AppError,
+        lang: Lang,
+    ) -> Self {
         let (zh, en) = err.messages();
-        Self { form, values, field: err.field(), message: lang.pick(&zh, &en).to_string() }
+        Self {
+            form,
+            values,
+            field: err.field(),
+            message: lang.pick(&zh, &en).to_string(),
+        }
     }
 
     /// Puts the typed values back and the message next to its field (or on the form).
@@ -224,7 +280,10 @@ impl Feedback {
                     field.value.clear();
                 }
             }
-            match self.field.and_then(|name| f.fields.iter_mut().find(|x| x.name == name)) {
+            match self
+                .field
+                .and_then(|name| f.fields.iter_mut().find(|x| x.name == name))
+            {
                 Some(field) => field.error = Some(self.message.clone()),
                 None => f.error = Some(self.message.clone()),
             }
@@ -240,10 +299,16 @@ pub struct Cell {
 
 impl Cell {
     pub fn text(t: impl Into<String>) -> Self {
-        Self { text: t.into(), href: None }
+        Self {
+            text: t.into(),
+            href: None,
+        }
     }
     pub fn link(t: impl Into<String>, href: impl Into<String>) -> Self {
-        Self { text: t.into(), href: Some(href.into()) }
+        Self {
+            text: t.into(),
+            href: Some(href.into()),
+        }
     }
 }
 
@@ -290,6 +355,10 @@ pub struct Stat {
 
 /// Query string from pairs, skipping empty values.
 pub fn query(pairs: &[(&str, &str)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }

@@ -22,14 +22,19 @@ pub fn more(number: i64, got: usize) -> bool {
     got as i64 == BATCH && number * BATCH < MAX_ROWS
 }
 
-pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+pub fn workbook(
+    sheet: &str,
+    headers: &[String],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, AppError> {
     let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(err)?;
     let bold = Format::new().set_bold();
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold).map_err(err)?;
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(err)?;
         ws.set_column_width(c as u16, 18).map_err(err)?;
     }
     for (r, row) in rows.iter().enumerate() {
@@ -42,12 +47,23 @@ pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result
     wb.save_to_buffer().map_err(err)
 }
 
-pub fn download(file: &str, sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Response, PageError> {
+pub fn download(
+    file: &str,
+    sheet: &str,
+    headers: &[String],
+    rows: &[Vec<String>],
+) -> Result<Response, PageError> {
     let bytes = workbook(sheet, headers, rows)?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.xlsx\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}.xlsx\""),
+            ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         bytes,

@@ -12,7 +12,12 @@ use jiceng_store::{Actor, Scope, Store};
 pub const T0: i64 = 1_764_000_000_000;
 
 pub fn actor() -> Actor {
-    Actor { user_id: None, username: "tester".into(), ip: "127.0.0.1".into(), request_id: "req-1".into() }
+    Actor {
+        user_id: None,
+        username: "tester".into(),
+        ip: "127.0.0.1".into(),
+        request_id: "req-1".into(),
+    }
 }
 
 /// District 斗门区 with two towns (乾务镇, 白蕉镇) and a village in each; returns their ids.
@@ -26,7 +31,16 @@ pub struct Tree {
 
 pub async fn place(store: &Store, parent: Option<i64>, code: &str, name: &str) -> i64 {
     store
-        .create_place(&actor(), &Scope::All, NewPlace { parent_id: parent, code: code.into(), name: name.into() }, T0)
+        .create_place(
+            &actor(),
+            &Scope::All,
+            NewPlace {
+                parent_id: parent,
+                code: code.into(),
+                name: name.into(),
+            },
+            T0,
+        )
         .await
         .unwrap()
         .id
@@ -38,5 +52,11 @@ pub async fn tree(store: &Store) -> Tree {
     let baijiao = place(store, Some(county), "440403106000", "白蕉镇").await;
     let qianxi = place(store, Some(qianwu), "440403105201", "乾西村").await;
     let other_village = place(store, Some(baijiao), "440403106201", "白蕉某村").await;
-    Tree { county, qianwu, baijiao, qianxi, other_village }
+    Tree {
+        county,
+        qianwu,
+        baijiao,
+        qianxi,
+        other_village,
+    }
 }

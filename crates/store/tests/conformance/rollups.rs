@@ -33,8 +33,15 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 async fn list(store: &Store, kind: &str) -> Vec<jiceng_store::places::Place> {
-    let f = PlaceFilter { kind: Some(kind.into()), ..Default::default() };
-    store.places(&Scope::All, &f, Page::new(None, Some(500))).await.unwrap().0
+    let f = PlaceFilter {
+        kind: Some(kind.into()),
+        ..Default::default()
+    };
+    store
+        .places(&Scope::All, &f, Page::new(None, Some(500)))
+        .await
+        .unwrap()
+        .0
 }
 
 /// Applies the operations (refusals are part of the game: they must change nothing).
@@ -43,7 +50,16 @@ async fn run(store: &Store, ops: &[Op]) {
     let towns = [t.qianwu, t.baijiao, {
         let county = t.county;
         store
-            .create_place(&actor(), &Scope::All, NewPlace { parent_id: Some(county), code: "440403001000".into(), name: "白藤街道".into() }, T0)
+            .create_place(
+                &actor(),
+                &Scope::All,
+                NewPlace {
+                    parent_id: Some(county),
+                    code: "440403001000".into(),
+                    name: "白藤街道".into(),
+                },
+                T0,
+            )
             .await
             .unwrap()
             .id
@@ -51,41 +67,92 @@ async fn run(store: &Store, ops: &[Op]) {
     let a = actor();
     for (i, op) in ops.iter().enumerate() {
         let villages = list(store, "village_level").await;
-        let all: Vec<_> = store.places(&Scope::All, &PlaceFilter::default(), Page::new(None, Some(500))).await.unwrap().0;
+        let all: Vec<_> = store
+            .places(
+                &Scope::All,
+                &PlaceFilter::default(),
+                Page::new(None, Some(500)),
+            )
+            .await
+            .unwrap()
+            .0;
         let pick = |v: &[jiceng_store::places::Place], i: usize| v.get(i % v.len().max(1)).cloned();
         match op {
             Op::Village { town, n } => {
                 let town = store.place(&Scope::All, towns[*town]).await.unwrap();
                 let code = format!("{}{n:03}", &town.code[..9]);
-                let _ = store.create_place(&a, &Scope::All, NewPlace { parent_id: Some(town.id), code, name: format!("村{i}") }, T0).await;
+                let _ = store
+                    .create_place(
+                        &a,
+                        &Scope::All,
+                        NewPlace {
+                            parent_id: Some(town.id),
+                            code,
+                            name: format!("村{i}"),
+                        },
+                        T0,
+                    )
+                    .await;
             }
             Op::Grid { village } => {
                 if let Some(v) = pick(&villages, *village) {
                     let code = store.next_grid_code(&v).await.unwrap();
-                    let _ = store.create_place(&a, &Scope::All, NewPlace { parent_id: Some(v.id), code, name: format!("网格{i}") }, T0).await;
+                    let _ = store
+                        .create_place(
+                            &a,
+                            &Scope::All,
+                            NewPlace {
+                                parent_id: Some(v.id),
+                                code,
+                                name: format!("网格{i}"),
+                            },
+                            T0,
+                        )
+                        .await;
                 }
             }
             Op::Org { place } => {
                 if let Some(p) = pick(&all, *place) {
-                    let new = NewOrg { parent_id: None, place_id: p.id, name: format!("支部{i}"), kind: "branch".into(), unit_ids: vec![] };
+                    let new = NewOrg {
+                        parent_id: None,
+                        place_id: p.id,
+                        name: format!("支部{i}"),
+                        kind: "branch".into(),
+                        unit_ids: vec![],
+                    };
                     let _ = store.create_org(&a, &Scope::All, new, T0).await;
                 }
             }
             Op::Unit { place } => {
                 if let Some(p) = pick(&all, *place) {
-                    let u = UnitInput { place_id: p.id, name: format!("单位{i}"), kind: "enterprise".into(), credit_code: None, above_size: false, staff: 3 };
+                    let u = UnitInput {
+                        place_id: p.id,
+                        name: format!("单位{i}"),
+                        kind: "enterprise".into(),
+                        credit_code: None,
+                        above_size: false,
+                        staff: 3,
+                    };
                     let _ = store.create_unit(&a, &Scope::All, u, T0).await;
                 }
             }
             Op::Account { village } => {
                 if let Some(v) = pick(&villages, *village) {
-                    let u = NewUser { username: format!("user{i}"), display_name: "x".into(), password: "Abcdef1!".into(), role: "village_committee".into(), place_id: v.id };
+                    let u = NewUser {
+                        username: format!("user{i}"),
+                        display_name: "x".into(),
+                        password: "Abcdef1!".into(),
+                        role: "village_committee".into(),
+                        place_id: v.id,
+                    };
                     let _ = store.create_user(&a, &Scope::All, u, T0).await;
                 }
             }
             Op::MoveVillage { village, town } => {
                 if let Some(v) = pick(&villages, *village) {
-                    let _ = store.move_place(&a, &Scope::All, v.id, towns[*town], None, T0).await;
+                    let _ = store
+                        .move_place(&a, &Scope::All, v.id, towns[*town], None, T0)
+                        .await;
                 }
             }
             Op::Close { place } => {
@@ -107,8 +174,16 @@ async fn check(store: &Store, ops: &[Op]) {
 
 #[test]
 fn rebuild_equals_incremental_sqlite() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cfg = ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cfg = ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
     proptest!(cfg, |(ops in proptest::collection::vec(op(), 1..40))| {
         rt.block_on(async {
             let (store, guard) = jiceng_store::testing::sqlite().await;
@@ -123,20 +198,46 @@ async fn fixed_story(store: Store) {
     // The same property on both backends, on one long fixed sequence.
     let ops: Vec<Op> = (0..60u32)
         .map(|i| match i % 7 {
-            0 => Op::Village { town: (i % 3) as usize, n: 200 + i },
-            1 => Op::Grid { village: i as usize },
+            0 => Op::Village {
+                town: (i % 3) as usize,
+                n: 200 + i,
+            },
+            1 => Op::Grid {
+                village: i as usize,
+            },
             2 => Op::Org { place: i as usize },
-            3 => Op::Unit { place: (i * 3) as usize },
-            4 => Op::Account { village: i as usize },
-            5 => Op::MoveVillage { village: i as usize, town: (i % 3) as usize },
-            _ => Op::Close { place: (i * 5) as usize },
+            3 => Op::Unit {
+                place: (i * 3) as usize,
+            },
+            4 => Op::Account {
+                village: i as usize,
+            },
+            5 => Op::MoveVillage {
+                village: i as usize,
+                town: (i % 3) as usize,
+            },
+            _ => Op::Close {
+                place: (i * 5) as usize,
+            },
         })
         .collect();
     check(&store, &ops).await;
     // And the figures are the ones a reader expects: the county counts every open village.
-    let county = store.place_by_code(&Scope::All, "440403000000").await.unwrap();
+    let county = store
+        .place_by_code(&Scope::All, "440403000000")
+        .await
+        .unwrap();
     let villages = list(&store, "village_level").await.len() as i64;
-    assert_eq!(store.rollup_values(county.id).await.unwrap().get("places.village").copied().unwrap_or(0), villages);
+    assert_eq!(
+        store
+            .rollup_values(county.id)
+            .await
+            .unwrap()
+            .get("places.village")
+            .copied()
+            .unwrap_or(0),
+        villages
+    );
     let _ = rollups::CURRENT;
 }
 both_backends!(rollups_rebuild_equals_incremental, fixed_story);

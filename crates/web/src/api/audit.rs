@@ -1,7 +1,7 @@
 use super::{ApiQuery, ApiResult, Paged};
+use crate::AppState;
 use crate::auth::ApiCtx;
 use crate::error::ErrorBody;
-use crate::AppState;
 use axum::Json;
 use axum::extract::State;
 use jiceng_store::audit::{AuditEntry, AuditFilter};
@@ -32,10 +32,26 @@ pub struct AuditParams {
 
 /// The audit log, newest first (audit administrator only).
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditParams), responses((status = 200, body = Paged<AuditEntry>), (status = 403, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Paged<AuditEntry>> {
+async fn list(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<Paged<AuditEntry>> {
     ctx.require(ctx.role.reads_audit())?;
-    let f = AuditFilter { actor: p.actor, action: p.action, entity: p.entity, from: p.from, to: p.to, q: p.q };
+    let f = AuditFilter {
+        actor: p.actor,
+        action: p.action,
+        entity: p.entity,
+        from: p.from,
+        to: p.to,
+        q: p.q,
+    };
     let page = Page::new(p.page, p.per_page);
     let (items, total) = state.store.audit_list(&f, page).await?;
-    Ok(Json(Paged { items, total, page: page.number, per_page: page.size }))
+    Ok(Json(Paged {
+        items,
+        total,
+        page: page.number,
+        per_page: page.size,
+    }))
 }

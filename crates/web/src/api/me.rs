@@ -1,6 +1,6 @@
 use super::ApiResult;
-use crate::auth::ApiCtx;
 use crate::AppState;
+use crate::auth::ApiCtx;
 use axum::Json;
 use jiceng_store::users::User;
 use utoipa_axum::router::OpenApiRouter;

@@ -8,14 +8,14 @@ mod places;
 mod units;
 mod users;
 
-use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
+use crate::error::{ApiError, AppError, ErrorBody};
+use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,7 +34,10 @@ struct Security;
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
         }
     }
 }
@@ -51,7 +54,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The document with the real prefix, as served at /api/openapi.json.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = OpenApiRouter::<AppState>::new().nest("/api/v1", router()).split_for_parts();
+    let (_, doc) = OpenApiRouter::<AppState>::new()
+        .nest("/api/v1", router())
+        .split_for_parts();
     doc
 }
 
@@ -70,11 +75,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(e) => {
                 let status = e.status();
                 let (code, zh, en) = match status.as_u16() {
-                    413 => ("request.too_large", "提交的内容过大".to_string(), "The request is too large".to_string()),
-                    415 => ("request.unsupported_type", "请以 application/json 提交".to_string(), "Send application/json".to_string()),
-                    _ => ("request.invalid_json", format!("JSON格式或字段不正确：{}", e.body_text()), format!("Invalid JSON: {}", e.body_text())),
+                    413 => (
+                        "request.too_large",
+                        "提交的内容过大".to_string(),
+                        "The request is too large".to_string(),
+                    ),
+                    415 => (
+                        "request.unsupported_type",
+                        "请以 application/json 提交".to_string(),
+                        "Send application/json".to_string(),
+                    ),
+                    _ => (
+                        "request.invalid_json",
+                        format!("JSON格式或字段不正确：{}", e.body_text()),
+                        format!("Invalid JSON: {}", e.body_text()),
+                    ),
                 };
-                Err(ApiError(AppError::Bad { status, code, zh, en }))
+                Err(ApiError(AppError::Bad {
+                    status,
+                    code,
+                    zh,
+                    en,
+                }))
             }
         }
     }
@@ -86,8 +108,14 @@ pub struct PathId(pub i64);
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError(AppError::NotFound))?;
-        raw.parse::<i64>().ok().filter(|i| *i > 0).map(PathId).ok_or(ApiError(AppError::NotFound))
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError(AppError::NotFound))?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|i| *i > 0)
+            .map(PathId)
+            .ok_or(ApiError(AppError::NotFound))
     }
 }
 
@@ -100,7 +128,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| ApiError(AppError::bad("request.invalid_query", format!("查询参数不正确：{}", e.body_text()), format!("Invalid query: {}", e.body_text()))))
+            .map_err(|e| {
+                ApiError(AppError::bad(
+                    "request.invalid_query",
+                    format!("查询参数不正确：{}", e.body_text()),
+                    format!("Invalid query: {}", e.body_text()),
+                ))
+            })
     }
 }
 

@@ -32,23 +32,57 @@ impl AuditQuery {
             entity: self.entity.clone(),
             from: self.from.as_deref().and_then(parse_date_ms),
             // "to" is inclusive of the whole day.
-            to: self.to.as_deref().and_then(parse_date_ms).map(|t| t + 86_400_000),
+            to: self
+                .to
+                .as_deref()
+                .and_then(parse_date_ms)
+                .map(|t| t + 86_400_000),
             q: self.q.clone(),
         }
     }
 
     fn qs(&self) -> String {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
-        let (a, b, c, d, e, f) = (o(&self.actor), o(&self.action), o(&self.entity), o(&self.from), o(&self.to), o(&self.q));
-        query(&[("actor", &a), ("action", &b), ("entity", &c), ("from", &d), ("to", &e), ("q", &f)])
+        let (a, b, c, d, e, f) = (
+            o(&self.actor),
+            o(&self.action),
+            o(&self.entity),
+            o(&self.from),
+            o(&self.to),
+            o(&self.q),
+        );
+        query(&[
+            ("actor", &a),
+            ("action", &b),
+            ("entity", &c),
+            ("from", &d),
+            ("to", &e),
+            ("q", &f),
+        ])
     }
 }
 
 fn headers(t: T) -> Vec<String> {
-    ["#", "audit.at", "audit.actor", "audit.action", "audit.entity", "audit.ip", "audit.request", "audit.before", "audit.after"]
-        .iter()
-        .map(|k| if *k == "#" { "#".to_string() } else { t.t(k).to_string() })
-        .collect()
+    [
+        "#",
+        "audit.at",
+        "audit.actor",
+        "audit.action",
+        "audit.entity",
+        "audit.ip",
+        "audit.request",
+        "audit.before",
+        "audit.after",
+    ]
+    .iter()
+    .map(|k| {
+        if *k == "#" {
+            "#".to_string()
+        } else {
+            t.t(k).to_string()
+        }
+    })
+    .collect()
 }
 
 fn row(e: &AuditEntry) -> Vec<String> {
@@ -69,7 +103,11 @@ fn allowed(ctx: &Ctx) -> Result<(), PageError> {
     Ok(ctx.require(ctx.role.reads_audit())?)
 }
 
-pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<AuditQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<AuditQuery>,
+) -> Result<Response, PageError> {
     allowed(&ctx)?;
     let t = ctx.t();
     let page = Page::new(q.page.as_deref().and_then(|p| p.parse().ok()), Some(50));
@@ -88,7 +126,15 @@ pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<
     let table = Table {
         caption: String::new(),
         headers: headers(t),
-        rows: rows.iter().map(|e| row(e).into_iter().map(|v| Cell::text(truncate(&v, 160))).collect()).collect(),
+        rows: rows
+            .iter()
+            .map(|e| {
+                row(e)
+                    .into_iter()
+                    .map(|v| Cell::text(truncate(&v, 160)))
+                    .collect()
+            })
+            .collect(),
         empty: t.t("common.empty").into(),
     };
     ok(&ListPage {
@@ -103,10 +149,18 @@ pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
 }
 
-pub async fn export(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<AuditQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<AuditQuery>,
+) -> Result<Response, PageError> {
     allowed(&ctx)?;
     let t = ctx.t();
     let f = q.filter();

@@ -9,10 +9,10 @@ mod places;
 mod units;
 mod users;
 
+use crate::AppState;
 use crate::auth::{LANG_COOKIE, PageCtx, set_cookie};
 use crate::error::{AppError, PageError};
 use crate::ui::{Chrome, Field, Form, Pager, Stat, Table};
-use crate::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequest, Path, Query, Request};
@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/lang/{lang}", get(switch_lang))
         .route("/login", get(login::show).post(login::submit))
-        .route("/login/totp", get(login::totp_show).post(login::totp_submit))
+        .route(
+            "/login/totp",
+            get(login::totp_show).post(login::totp_submit),
+        )
         .route("/logout", post(login::logout))
         .route("/places", get(places::list).post(places::create))
         .route("/places/export.xlsx", get(places::export))
@@ -102,7 +105,12 @@ pub struct LoginPage {
 
 /// Renders a template with a status.
 pub fn render(status: StatusCode, tpl: &impl Template) -> Result<Response, PageError> {
-    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(tpl.render().map_err(AppError::from)?)).into_response())
+    Ok((
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(tpl.render().map_err(AppError::from)?),
+    )
+        .into_response())
 }
 
 pub fn ok(tpl: &impl Template) -> Result<Response, PageError> {
@@ -116,7 +124,9 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = PageError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
-            Ok(axum::Form(v)) => Ok(FormData(v.into_iter().filter(|(k, _)| k != "_csrf").collect())),
+            Ok(axum::Form(v)) => Ok(FormData(
+                v.into_iter().filter(|(k, _)| k != "_csrf").collect(),
+            )),
             Err(e) => Err(PageError(AppError::Bad {
                 status: e.status(),
                 code: "request.invalid_form",
@@ -129,7 +139,10 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 
 impl FormData {
     pub fn get(&self, k: &str) -> &str {
-        self.0.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.trim())
+        self.0
+            .iter()
+            .find(|(n, _)| n == k)
+            .map_or("", |(_, v)| v.trim())
     }
     pub fn opt(&self, k: &str) -> Option<String> {
         Some(self.get(k).to_string()).filter(|s| !s.is_empty())
@@ -140,7 +153,14 @@ impl FormData {
     /// A whole number, or a rule error naming the field.
     pub fn int(&self, k: &'static str, zh: &str, en: &str) -> Result<i64, AppError> {
         self.get(k).parse().map_err(|_| {
-            AppError::Rule(jiceng_domain::DomainError::new("request.not_a_number", format!("{zh}须为整数"), format!("{en} must be a whole number")).on(k))
+            AppError::Rule(
+                jiceng_domain::DomainError::new(
+                    "request.not_a_number",
+                    format!("{zh}须为整数"),
+                    format!("{en} must be a whole number"),
+                )
+                .on(k),
+            )
         })
     }
 }
@@ -151,9 +171,18 @@ pub struct Id(pub i64);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     type Rejection = PageError;
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| PageError(AppError::NotFound))?;
-        raw.parse::<i64>().ok().filter(|i| *i > 0).map(Id).ok_or(PageError(AppError::NotFound))
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| PageError(AppError::NotFound))?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|i| *i > 0)
+            .map(Id)
+            .ok_or(PageError(AppError::NotFound))
     }
 }
 
@@ -170,7 +199,10 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn page(&self) -> i64 {
-        self.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1)
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
     }
     pub fn under_id(&self) -> Option<i64> {
         self.under.as_deref().and_then(|u| u.parse().ok())
@@ -185,11 +217,20 @@ pub struct Q<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Q<T> {
     type Rejection = PageError;
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Q(v))
-            .map_err(|_| PageError(AppError::bad("request.invalid_query", "查询参数格式不正确", "The query string could not be read")))
+            .map_err(|_| {
+                PageError(AppError::bad(
+                    "request.invalid_query",
+                    "查询参数格式不正确",
+                    "The query string could not be read",
+                ))
+            })
     }
 }
 
@@ -210,7 +251,10 @@ struct Back {
 
 async fn switch_lang(Path(lang): Path<String>, Query(b): Query<Back>) -> Response {
     // Only local paths: the switch must not become an open redirect.
-    let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
+    let back = b
+        .back
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
     let v = if lang == "en" { "en" } else { "zh" };
     let mut res = Redirect::to(&back).into_response();
     if let Ok(h) = set_cookie(LANG_COOKIE, v, false, Some(365 * 86400)).parse() {
@@ -225,5 +269,9 @@ pub fn done(to: &str) -> Response {
 }
 
 pub fn status_label(t: crate::i18n::T, closed_at: Option<i64>) -> String {
-    if closed_at.is_some() { t.t("common.closed").into() } else { t.t("common.open").into() }
+    if closed_at.is_some() {
+        t.t("common.closed").into()
+    } else {
+        t.t("common.open").into()
+    }
 }

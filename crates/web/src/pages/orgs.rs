@@ -1,7 +1,7 @@
 //! Party organisations in pages: list (with the create form), detail with rename, move and close.
 
 use super::places::crumbs;
-use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, ok, render, status_label};
+use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, render, status_label};
 use crate::auth::{Ctx, PageCtx};
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
@@ -16,7 +16,10 @@ use jiceng_store::orgs::{NewOrg, OrgFilter};
 use jiceng_store::sql::Page;
 
 pub fn kind_label(t: T, kind: &str) -> String {
-    OrgKind::parse(kind).map_or_else(|| kind.to_string(), |k| t.lang().pick(k.zh(), k.en()).to_string())
+    OrgKind::parse(kind).map_or_else(
+        || kind.to_string(),
+        |k| t.lang().pick(k.zh(), k.en()).to_string(),
+    )
 }
 
 fn kind_options(t: T, with_all: bool) -> Vec<(String, String)> {
@@ -24,23 +27,49 @@ fn kind_options(t: T, with_all: bool) -> Vec<(String, String)> {
     if with_all {
         v.push((String::new(), t.t("common.all").to_string()));
     }
-    v.extend(OrgKind::ALL.iter().map(|k| (k.as_str().to_string(), t.lang().pick(k.zh(), k.en()).to_string())));
+    v.extend(OrgKind::ALL.iter().map(|k| {
+        (
+            k.as_str().to_string(),
+            t.lang().pick(k.zh(), k.en()).to_string(),
+        )
+    }));
     v
 }
 
 /// Parses "3, 5,8" into ids; anything else is a rule error on the field.
 pub fn ids(raw: &str, field: &'static str) -> Result<Vec<i64>, AppError> {
-    raw.split([',', '，', ' ']).filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse::<i64>()).collect::<Result<_, _>>().map_err(|_| {
-        AppError::Rule(DomainError::new("request.ids_invalid", "请填写以逗号分隔的编号", "enter numbers separated by commas").on(field))
-    })
+    raw.split([',', '，', ' '])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::Rule(
+                DomainError::new(
+                    "request.ids_invalid",
+                    "请填写以逗号分隔的编号",
+                    "enter numbers separated by commas",
+                )
+                .on(field),
+            )
+        })
 }
 
 /// Resolves a place code typed in a form, within scope, as a rule error on the field.
-pub async fn place_id_by_code(state: &AppState, ctx: &Ctx, code: &str, field: &'static str) -> Result<i64, AppError> {
+pub async fn place_id_by_code(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    field: &'static str,
+) -> Result<i64, AppError> {
     match state.store.place_by_code(&ctx.scope, code.trim()).await {
         Ok(p) => Ok(p.id),
         Err(StoreError::NotFound) => Err(AppError::Rule(
-            DomainError::new("place.unknown_code", "找不到该代码的地点（或不在您的管辖范围内）", "no place with this code in your scope").on(field),
+            DomainError::new(
+                "place.unknown_code",
+                "找不到该代码的地点（或不在您的管辖范围内）",
+                "no place with this code in your scope",
+            )
+            .on(field),
         )),
         Err(e) => Err(e.into()),
     }
@@ -48,32 +77,74 @@ pub async fn place_id_by_code(state: &AppState, ctx: &Ctx, code: &str, field: &'
 
 fn create_form(t: T, place_code: &str) -> Form {
     Form::new("create", "/orgs", t.t("org.new"), t.t("common.create"))
-        .field(Field::new("place_code", t.t("user.place_code"), FieldKind::Text).value(place_code).required())
+        .field(
+            Field::new("place_code", t.t("user.place_code"), FieldKind::Text)
+                .value(place_code)
+                .required(),
+        )
         .field(Field::new("name", t.t("common.name"), FieldKind::Text).required())
-        .field(Field::new("kind", t.t("common.kind"), FieldKind::Select(kind_options(t, false))).value("branch"))
-        .field(Field::new("parent_id", t.t("org.parent_id"), FieldKind::Text))
+        .field(
+            Field::new(
+                "kind",
+                t.t("common.kind"),
+                FieldKind::Select(kind_options(t, false)),
+            )
+            .value("branch"),
+        )
+        .field(Field::new(
+            "parent_id",
+            t.t("org.parent_id"),
+            FieldKind::Text,
+        ))
         .field(Field::new("unit_ids", t.t("org.unit_ids"), FieldKind::Text))
 }
 
-async fn filter(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<(OrgFilter, Option<jiceng_store::places::Place>), AppError> {
+async fn filter(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+) -> Result<(OrgFilter, Option<jiceng_store::places::Place>), AppError> {
     let under = match q.under_id() {
         Some(id) => Some(state.store.place(&ctx.scope, id).await?),
         None => None,
     };
-    let f = OrgFilter { under_prefix: under.as_ref().map(|p| p.prefix()), parent_id: None, kind: q.kind.clone(), q: q.q.clone(), include_closed: q.include_closed() };
+    let f = OrgFilter {
+        under_prefix: under.as_ref().map(|p| p.prefix()),
+        parent_id: None,
+        kind: q.kind.clone(),
+        q: q.q.clone(),
+        include_closed: q.include_closed(),
+    };
     Ok((f, under))
 }
 
 fn headers(t: T) -> Vec<String> {
-    vec!["#".into(), t.t("common.name").into(), t.t("common.kind").into(), t.t("common.place").into(), t.t("common.status").into()]
+    vec![
+        "#".into(),
+        t.t("common.name").into(),
+        t.t("common.kind").into(),
+        t.t("common.place").into(),
+        t.t("common.status").into(),
+    ]
 }
 
-async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedback>, status: StatusCode) -> Result<Response, PageError> {
+async fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+    fb: Option<Feedback>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
     let page = Page::new(Some(q.page()), Some(50));
     let (rows, total) = state.store.orgs(&ctx.scope, &f, page).await?;
-    let qs = query(&[("under", q.under.as_deref().unwrap_or("")), ("kind", q.kind.as_deref().unwrap_or("")), ("q", q.q.as_deref().unwrap_or("")), ("closed", q.closed.as_deref().unwrap_or(""))]);
+    let qs = query(&[
+        ("under", q.under.as_deref().unwrap_or("")),
+        ("kind", q.kind.as_deref().unwrap_or("")),
+        ("q", q.q.as_deref().unwrap_or("")),
+        ("closed", q.closed.as_deref().unwrap_or("")),
+    ]);
     let mut c = Chrome::new(ctx, t.t("nav.orgs"), "nav.orgs", &format!("/orgs?{qs}"));
     if let Some(u) = &under {
         c.crumbs = crumbs(state, ctx, u).await?;
@@ -97,11 +168,25 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     };
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text).value(q.q.clone().unwrap_or_default()),
-        Field::new("kind", t.t("common.kind"), FieldKind::Select(kind_options(t, true))).value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox).value(q.closed.clone().unwrap_or_default()),
+        Field::new("q", t.t("common.keyword"), FieldKind::Text)
+            .value(q.q.clone().unwrap_or_default()),
+        Field::new(
+            "kind",
+            t.t("common.kind"),
+            FieldKind::Select(kind_options(t, true)),
+        )
+        .value(q.kind.clone().unwrap_or_default()),
+        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
+            .value(q.closed.clone().unwrap_or_default()),
     ];
-    let mut forms = if ctx.role.edits_structure() { vec![create_form(t, under.as_ref().map_or("", |p| p.code.as_str()))] } else { vec![] };
+    let mut forms = if ctx.role.edits_structure() {
+        vec![create_form(
+            t,
+            under.as_ref().map_or("", |p| p.code.as_str()),
+        )]
+    } else {
+        vec![]
+    };
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -117,12 +202,20 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     render(status, &page)
 }
 
-pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     list_page(&state, &ctx, &q, None, StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: FormData) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
     let result = async {
         let place_id = place_id_by_code(&state, &ctx, data.get("place_code"), "place_code").await?;
@@ -130,46 +223,97 @@ pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: 
             Some(_) => Some(data.int("parent_id", "上级党组织编号", "The parent number")?),
             None => None,
         };
-        let new = NewOrg { parent_id, place_id, name: data.get("name").into(), kind: data.get("kind").into(), unit_ids: ids(data.get("unit_ids"), "unit_ids")? };
-        Ok::<_, AppError>(state.store.create_org(&ctx.actor, &ctx.scope, new, state.now()).await?)
+        let new = NewOrg {
+            parent_id,
+            place_id,
+            name: data.get("name").into(),
+            kind: data.get("kind").into(),
+            unit_ids: ids(data.get("unit_ids"), "unit_ids")?,
+        };
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_org(&ctx.actor, &ctx.scope, new, state.now())
+                .await?,
+        )
     }
     .await;
     match result {
         Ok(org) => Ok(done(&format!("/orgs/{}?notice=created", org.id))),
         Err(e @ AppError::Rule(_)) => {
             let fb = Feedback::new("create", data.0, &e, ctx.lang);
-            list_page(&state, &ctx, &ListQuery::default(), Some(fb), StatusCode::UNPROCESSABLE_ENTITY).await
+            list_page(
+                &state,
+                &ctx,
+                &ListQuery::default(),
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-async fn org_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, status: StatusCode, notice: Option<String>) -> Result<Response, PageError> {
+async fn org_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let org = state.store.org(&ctx.scope, id).await?;
-    let place = state.store.place(&jiceng_store::Scope::All, org.place_id).await?;
+    let place = state
+        .store
+        .place(&jiceng_store::Scope::All, org.place_id)
+        .await?;
     let mut c = Chrome::new(ctx, org.name.clone(), "nav.orgs", &format!("/orgs/{id}"));
     c.crumbs = crumbs(state, ctx, &place).await.unwrap_or_default();
     c.notice = notice;
     let parent = match org.parent_id {
-        Some(p) => state.store.org(&ctx.scope, p).await.map(|o| o.name).unwrap_or_else(|_| "—".into()),
+        Some(p) => state
+            .store
+            .org(&ctx.scope, p)
+            .await
+            .map(|o| o.name)
+            .unwrap_or_else(|_| "—".into()),
         None => "—".into(),
     };
     let facts = vec![
         ("#".to_string(), org.id.to_string()),
         (t.t("common.kind").into(), kind_label(t, &org.kind)),
-        (t.t("common.place").into(), format!("{}（{}）", org.place_name, org.place_code)),
+        (
+            t.t("common.place").into(),
+            format!("{}（{}）", org.place_name, org.place_code),
+        ),
         (t.t("common.parent").into(), parent),
         (t.t("common.status").into(), status_label(t, org.closed_at)),
     ];
-    let f = OrgFilter { parent_id: Some(id), include_closed: true, ..Default::default() };
-    let (children, _) = state.store.orgs(&ctx.scope, &f, Page::new(Some(1), Some(200))).await?;
+    let f = OrgFilter {
+        parent_id: Some(id),
+        include_closed: true,
+        ..Default::default()
+    };
+    let (children, _) = state
+        .store
+        .orgs(&ctx.scope, &f, Page::new(Some(1), Some(200)))
+        .await?;
     let children_table = Table {
         caption: t.t("place.children").into(),
         headers: headers(t),
         rows: children
             .iter()
-            .map(|o| vec![Cell::text(o.id.to_string()), Cell::link(&o.name, format!("/orgs/{}", o.id)), Cell::text(kind_label(t, &o.kind)), Cell::text(&o.place_name), Cell::text(status_label(t, o.closed_at))])
+            .map(|o| {
+                vec![
+                    Cell::text(o.id.to_string()),
+                    Cell::link(&o.name, format!("/orgs/{}", o.id)),
+                    Cell::text(kind_label(t, &o.kind)),
+                    Cell::text(&o.place_name),
+                    Cell::text(status_label(t, o.closed_at)),
+                ]
+            })
             .collect(),
         empty: t.t("common.empty").into(),
     };
@@ -178,50 +322,142 @@ async fn org_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, st
         .units_of_org(&ctx.scope, id)
         .await?
         .into_iter()
-        .map(|u| vec![Cell::text(u.id.to_string()), Cell::link(u.name, format!("/units/{}", u.id))])
+        .map(|u| {
+            vec![
+                Cell::text(u.id.to_string()),
+                Cell::link(u.name, format!("/units/{}", u.id)),
+            ]
+        })
         .collect();
-    let units_table = Table { caption: t.t("org.units").into(), headers: vec!["#".into(), t.t("common.name").into()], rows: unit_rows, empty: t.t("common.empty").into() };
+    let units_table = Table {
+        caption: t.t("org.units").into(),
+        headers: vec!["#".into(), t.t("common.name").into()],
+        rows: unit_rows,
+        empty: t.t("common.empty").into(),
+    };
     let mut forms = Vec::new();
     if ctx.role.edits_structure() && org.closed_at.is_none() {
-        forms.push(Form::new("rename", format!("/orgs/{id}/rename"), t.t("common.rename"), t.t("common.save")).field(Field::new("name", t.t("common.name"), FieldKind::Text).value(&org.name).required()));
         forms.push(
-            Form::new("move", format!("/orgs/{id}/move"), t.t("common.move"), t.t("common.move"))
-                .field(Field::new("parent_id", t.t("org.parent_id"), FieldKind::Text).value(org.parent_id.map(|p| p.to_string()).unwrap_or_default()))
-                .field(Field::new("place_code", t.t("user.place_code"), FieldKind::Text).value(&org.place_code).required()),
+            Form::new(
+                "rename",
+                format!("/orgs/{id}/rename"),
+                t.t("common.rename"),
+                t.t("common.save"),
+            )
+            .field(
+                Field::new("name", t.t("common.name"), FieldKind::Text)
+                    .value(&org.name)
+                    .required(),
+            ),
         );
-        forms.push(Form::new("close", format!("/orgs/{id}/close"), t.t("common.close"), t.t("common.close")).danger());
+        forms.push(
+            Form::new(
+                "move",
+                format!("/orgs/{id}/move"),
+                t.t("common.move"),
+                t.t("common.move"),
+            )
+            .field(
+                Field::new("parent_id", t.t("org.parent_id"), FieldKind::Text)
+                    .value(org.parent_id.map(|p| p.to_string()).unwrap_or_default()),
+            )
+            .field(
+                Field::new("place_code", t.t("user.place_code"), FieldKind::Text)
+                    .value(&org.place_code)
+                    .required(),
+            ),
+        );
+        forms.push(
+            Form::new(
+                "close",
+                format!("/orgs/{id}/close"),
+                t.t("common.close"),
+                t.t("common.close"),
+            )
+            .danger(),
+        );
     }
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let links = vec![(t.t("org.new").to_string(), format!("/orgs?under={}", org.place_id))];
-    render(status, &RecordPage { c, facts, stats: vec![], tables: vec![children_table, units_table], links, forms })
+    let links = vec![(
+        t.t("org.new").to_string(),
+        format!("/orgs?under={}", org.place_id),
+    )];
+    render(
+        status,
+        &RecordPage {
+            c,
+            facts,
+            stats: vec![],
+            tables: vec![children_table, units_table],
+            links,
+            forms,
+        },
+    )
 }
 
-pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
-    let notice = q.notice.map(|_| ctx.lang.pick("已保存", "Saved").to_string());
+    let notice = q
+        .notice
+        .map(|_| ctx.lang.pick("已保存", "Saved").to_string());
     org_page(&state, &ctx, id, None, StatusCode::OK, notice).await
 }
 
-async fn after(state: &AppState, ctx: &Ctx, id: i64, form: &'static str, data: FormData, r: Result<(), AppError>) -> Result<Response, PageError> {
+async fn after(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: &'static str,
+    data: FormData,
+    r: Result<(), AppError>,
+) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(done(&format!("/orgs/{id}?notice=saved"))),
         Err(e @ AppError::Rule(_)) => {
             let fb = Feedback::new(form, data.0, &e, ctx.lang);
-            org_page(state, ctx, id, Some(fb), StatusCode::UNPROCESSABLE_ENTITY, None).await
+            org_page(
+                state,
+                ctx,
+                id,
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-pub async fn rename(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn rename(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    let r = state.store.rename_org(&ctx.actor, &ctx.scope, id, data.get("name"), state.now()).await.map(|_| ()).map_err(AppError::from);
+    let r = state
+        .store
+        .rename_org(&ctx.actor, &ctx.scope, id, data.get("name"), state.now())
+        .await
+        .map(|_| ())
+        .map_err(AppError::from);
     after(&state, &ctx, id, "rename", data, r).await
 }
 
-pub async fn move_to(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn move_to(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
     let r = async {
         let parent = match data.opt("parent_id") {
@@ -229,28 +465,56 @@ pub async fn move_to(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id
             None => None,
         };
         let place = place_id_by_code(&state, &ctx, data.get("place_code"), "place_code").await?;
-        state.store.move_org(&ctx.actor, &ctx.scope, id, parent, Some(place), state.now()).await?;
+        state
+            .store
+            .move_org(&ctx.actor, &ctx.scope, id, parent, Some(place), state.now())
+            .await?;
         Ok(())
     }
     .await;
     after(&state, &ctx, id, "move", data, r).await
 }
 
-pub async fn close(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn close(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    let r = state.store.close_org(&ctx.actor, &ctx.scope, id, state.now()).await.map(|_| ()).map_err(AppError::from);
+    let r = state
+        .store
+        .close_org(&ctx.actor, &ctx.scope, id, state.now())
+        .await
+        .map(|_| ())
+        .map_err(AppError::from);
     after(&state, &ctx, id, "close", data, r).await
 }
 
-pub async fn export(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let (f, _) = filter(&state, &ctx, &q).await?;
     let mut rows = Vec::new();
     for number in 1.. {
-        let (batch, _) = state.store.orgs(&ctx.scope, &f, xlsx::batch(number)).await?;
+        let (batch, _) = state
+            .store
+            .orgs(&ctx.scope, &f, xlsx::batch(number))
+            .await?;
         let n = batch.len();
-        rows.extend(batch.into_iter().map(|o| vec![o.id.to_string(), o.name, kind_label(t, &o.kind), o.place_name, status_label(t, o.closed_at)]));
+        rows.extend(batch.into_iter().map(|o| {
+            vec![
+                o.id.to_string(),
+                o.name,
+                kind_label(t, &o.kind),
+                o.place_name,
+                status_label(t, o.closed_at),
+            ]
+        }));
         if !xlsx::more(number, n) {
             break;
         }

@@ -16,7 +16,10 @@ use jiceng_store::rollups;
 use jiceng_store::sql::Page;
 
 pub fn kind_label(t: T, kind: &str) -> String {
-    PlaceKind::parse(kind).map_or_else(|| kind.to_string(), |k| t.lang().pick(k.zh(), k.en()).to_string())
+    PlaceKind::parse(kind).map_or_else(
+        || kind.to_string(),
+        |k| t.lang().pick(k.zh(), k.en()).to_string(),
+    )
 }
 
 /// Breadcrumbs: the ancestors the caller may see, then the place itself.
@@ -26,9 +29,15 @@ pub async fn crumbs(state: &AppState, ctx: &Ctx, place: &Place) -> Result<Vec<Cr
         .place_ancestors(&ctx.scope, place)
         .await?
         .into_iter()
-        .map(|p| Crumb { label: p.name, href: format!("/places/{}", p.id) })
+        .map(|p| Crumb {
+            label: p.name,
+            href: format!("/places/{}", p.id),
+        })
         .collect();
-    v.push(Crumb { label: place.name.clone(), href: format!("/places/{}", place.id) });
+    v.push(Crumb {
+        label: place.name.clone(),
+        href: format!("/places/{}", place.id),
+    });
     Ok(v)
 }
 
@@ -40,17 +49,35 @@ fn stats(t: T, place: &Place, values: &std::collections::HashMap<String, i64>) -
     let levels: [(u8, &str, &str, &str, &str); 4] = [
         (2, "places.county", "county", "区县", "Counties"),
         (3, "places.town", "town_level", "镇街", "Towns"),
-        (4, "places.village", "village_level", "村（社区）", "Villages"),
+        (
+            4,
+            "places.village",
+            "village_level",
+            "村（社区）",
+            "Villages",
+        ),
         (5, "places.grid", "grid", "网格", "Grids"),
     ];
     for (lvl, metric, kind, zh, en) in levels {
         if lvl > level {
             let value = values.get(metric).copied().unwrap_or(0);
-            out.push(Stat { label: t.lang().pick(zh, en).into(), value, href: format!("/places?under={id}&kind={kind}") });
+            out.push(Stat {
+                label: t.lang().pick(zh, en).into(),
+                value,
+                href: format!("/places?under={id}&kind={kind}"),
+            });
         }
     }
-    for (metric, key, path) in [(rollups::ORGS, "nav.orgs", "orgs"), (rollups::UNITS, "nav.units", "units"), (rollups::ACCOUNTS, "nav.users", "users")] {
-        out.push(Stat { label: t.t(key).into(), value: values.get(metric).copied().unwrap_or(0), href: format!("/{path}?under={id}") });
+    for (metric, key, path) in [
+        (rollups::ORGS, "nav.orgs", "orgs"),
+        (rollups::UNITS, "nav.units", "units"),
+        (rollups::ACCOUNTS, "nav.users", "users"),
+    ] {
+        out.push(Stat {
+            label: t.t(key).into(),
+            value: values.get(metric).copied().unwrap_or(0),
+            href: format!("/{path}?under={id}"),
+        });
     }
     out
 }
@@ -64,7 +91,9 @@ fn forms(ctx: &Ctx, place: &Place) -> Vec<Form> {
     let mut v = Vec::new();
     if place.kind() != Some(PlaceKind::Grid) {
         let title = match place.kind() {
-            Some(PlaceKind::Village | PlaceKind::Community) => t.lang().pick("新增网格", "Add a grid"),
+            Some(PlaceKind::Village | PlaceKind::Community) => {
+                t.lang().pick("新增网格", "Add a grid")
+            }
             Some(PlaceKind::County) => t.lang().pick("新增镇街", "Add a town"),
             Some(k) if k.level() == 3 => t.lang().pick("新增村（社区）", "Add a village"),
             _ => t.lang().pick("新增下级", "Add a place below"),
@@ -73,45 +102,108 @@ fn forms(ctx: &Ctx, place: &Place) -> Vec<Form> {
             Form::new("create", "/places", title, t.t("common.create"))
                 .field(Field::new("parent_id", "", FieldKind::Hidden).value(id.to_string()))
                 .field(Field::new("name", t.t("common.name"), FieldKind::Text).required())
-                .field(Field::new("code", t.t("common.code"), FieldKind::Text).hint(t.t("place.new_code_hint"))),
+                .field(
+                    Field::new("code", t.t("common.code"), FieldKind::Text)
+                        .hint(t.t("place.new_code_hint")),
+                ),
         );
     }
     v.push(
-        Form::new("rename", format!("/places/{id}/rename"), t.t("common.rename"), t.t("common.save"))
-            .field(Field::new("name", t.t("common.name"), FieldKind::Text).value(&place.name).required()),
+        Form::new(
+            "rename",
+            format!("/places/{id}/rename"),
+            t.t("common.rename"),
+            t.t("common.save"),
+        )
+        .field(
+            Field::new("name", t.t("common.name"), FieldKind::Text)
+                .value(&place.name)
+                .required(),
+        ),
     );
     if place.parent_id.is_some() {
         v.push(
-            Form::new("move", format!("/places/{id}/move"), t.t("common.move"), t.t("common.move"))
-                .field(Field::new("parent_code", t.t("place.parent_code"), FieldKind::Text).required())
-                .field(Field::new("code", t.t("common.code"), FieldKind::Text).hint(t.t("place.move_code_hint"))),
+            Form::new(
+                "move",
+                format!("/places/{id}/move"),
+                t.t("common.move"),
+                t.t("common.move"),
+            )
+            .field(Field::new("parent_code", t.t("place.parent_code"), FieldKind::Text).required())
+            .field(
+                Field::new("code", t.t("common.code"), FieldKind::Text)
+                    .hint(t.t("place.move_code_hint")),
+            ),
         );
     }
-    v.push(Form::new("close", format!("/places/{id}/close"), t.t("common.close"), t.t("common.close")).note(t.t("place.close_hint")).danger());
+    v.push(
+        Form::new(
+            "close",
+            format!("/places/{id}/close"),
+            t.t("common.close"),
+            t.t("common.close"),
+        )
+        .note(t.t("place.close_hint"))
+        .danger(),
+    );
     v
 }
 
-pub async fn place_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, status: StatusCode, notice: Option<String>) -> Result<Response, PageError> {
+pub async fn place_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let place = state.store.place(&ctx.scope, id).await?;
     let values = state.store.rollup_values(id).await?;
-    let f = PlaceFilter { parent_id: Some(id), ..Default::default() };
-    let (children, total) = state.store.places(&ctx.scope, &f, Page::new(Some(1), Some(200))).await?;
-    let mut c = Chrome::new(ctx, place.name.clone(), "nav.home", &format!("/places/{id}"));
+    let f = PlaceFilter {
+        parent_id: Some(id),
+        ..Default::default()
+    };
+    let (children, total) = state
+        .store
+        .places(&ctx.scope, &f, Page::new(Some(1), Some(200)))
+        .await?;
+    let mut c = Chrome::new(
+        ctx,
+        place.name.clone(),
+        "nav.home",
+        &format!("/places/{id}"),
+    );
     c.crumbs = crumbs(state, ctx, &place).await?;
     c.notice = notice;
     let mut facts = vec![
         (t.t("common.code").to_string(), place.code.clone()),
         (t.t("common.kind").to_string(), kind_label(t, &place.kind)),
-        (t.t("common.status").to_string(), status_label(t, place.closed_at)),
+        (
+            t.t("common.status").to_string(),
+            status_label(t, place.closed_at),
+        ),
     ];
     if total > 200 {
         facts.push((t.t("place.children").into(), total.to_string()));
     }
     let table = Table {
         caption: format!("{}（{}）", t.t("place.children"), total),
-        headers: vec![t.t("common.code").into(), t.t("common.name").into(), t.t("common.kind").into()],
-        rows: children.iter().map(|p| vec![Cell::text(&p.code), Cell::link(&p.name, format!("/places/{}", p.id)), Cell::text(kind_label(t, &p.kind))]).collect(),
+        headers: vec![
+            t.t("common.code").into(),
+            t.t("common.name").into(),
+            t.t("common.kind").into(),
+        ],
+        rows: children
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::text(&p.code),
+                    Cell::link(&p.name, format!("/places/{}", p.id)),
+                    Cell::text(kind_label(t, &p.kind)),
+                ]
+            })
+            .collect(),
         empty: t.t("common.empty").into(),
     };
     let mut forms = forms(ctx, &place);
@@ -121,13 +213,28 @@ pub async fn place_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedbac
     let links = vec![
         (t.t("nav.orgs").to_string(), format!("/orgs?under={id}")),
         (t.t("nav.units").to_string(), format!("/units?under={id}")),
-        (format!("{} · {}", t.t("nav.places"), t.t("common.all")), format!("/places?under={id}")),
+        (
+            format!("{} · {}", t.t("nav.places"), t.t("common.all")),
+            format!("/places?under={id}"),
+        ),
     ];
-    let page = RecordPage { c, facts, stats: stats(t, &place, &values), tables: vec![table], links, forms };
+    let page = RecordPage {
+        c,
+        facts,
+        stats: stats(t, &place, &values),
+        tables: vec![table],
+        links,
+        forms,
+    };
     render(status, &page)
 }
 
-pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let notice = q.notice.as_deref().map(|n| match n {
@@ -139,50 +246,120 @@ pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): 
 }
 
 /// Re-renders the page of `id` with the refusal next to its field, or shows an error page.
-async fn refused(state: &AppState, ctx: &Ctx, id: i64, form: &'static str, data: FormData, e: AppError) -> Result<Response, PageError> {
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: &'static str,
+    data: FormData,
+    e: AppError,
+) -> Result<Response, PageError> {
     match e {
         AppError::Rule(_) => {
             let fb = Feedback::new(form, data.0, &e, ctx.lang);
-            place_page(state, ctx, id, Some(fb), StatusCode::UNPROCESSABLE_ENTITY, None).await
+            place_page(
+                state,
+                ctx,
+                id,
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
         other => Err(PageError(other)),
     }
 }
 
-pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: FormData) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    let parent_id = data.get("parent_id").parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let parent_id = data
+        .get("parent_id")
+        .parse::<i64>()
+        .map_err(|_| AppError::NotFound)?;
     let parent = state.store.place(&ctx.scope, parent_id).await?;
     let mut code = data.get("code").to_string();
-    if code.is_empty() && matches!(parent.kind(), Some(PlaceKind::Village | PlaceKind::Community)) {
+    if code.is_empty()
+        && matches!(
+            parent.kind(),
+            Some(PlaceKind::Village | PlaceKind::Community)
+        )
+    {
         code = state.store.next_grid_code(&parent).await?;
     }
-    let new = NewPlace { parent_id: Some(parent_id), code, name: data.get("name").to_string() };
-    match state.store.create_place(&ctx.actor, &ctx.scope, new, state.now()).await {
+    let new = NewPlace {
+        parent_id: Some(parent_id),
+        code,
+        name: data.get("name").to_string(),
+    };
+    match state
+        .store
+        .create_place(&ctx.actor, &ctx.scope, new, state.now())
+        .await
+    {
         Ok(_) => Ok(done(&format!("/places/{parent_id}?notice=created"))),
         Err(e) => refused(&state, &ctx, parent_id, "create", data, e.into()).await,
     }
 }
 
-pub async fn rename(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn rename(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    match state.store.rename_place(&ctx.actor, &ctx.scope, id, data.get("name"), state.now()).await {
+    match state
+        .store
+        .rename_place(&ctx.actor, &ctx.scope, id, data.get("name"), state.now())
+        .await
+    {
         Ok(_) => Ok(done(&format!("/places/{id}?notice=saved"))),
         Err(e) => refused(&state, &ctx, id, "rename", data, e.into()).await,
     }
 }
 
-pub async fn move_to(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn move_to(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
     let result = async {
-        let parent = state.store.place_by_code(&ctx.scope, data.get("parent_code")).await.map_err(|e| match e {
-            jiceng_store::StoreError::NotFound => AppError::Rule(
-                jiceng_domain::DomainError::new("place.parent_unknown", "找不到该代码的上级（或不在您的管辖范围内）", "no parent with this code in your scope").on("parent_code"),
-            ),
-            other => other.into(),
-        })?;
+        let parent = state
+            .store
+            .place_by_code(&ctx.scope, data.get("parent_code"))
+            .await
+            .map_err(|e| match e {
+                jiceng_store::StoreError::NotFound => AppError::Rule(
+                    jiceng_domain::DomainError::new(
+                        "place.parent_unknown",
+                        "找不到该代码的上级（或不在您的管辖范围内）",
+                        "no parent with this code in your scope",
+                    )
+                    .on("parent_code"),
+                ),
+                other => other.into(),
+            })?;
         let code = data.opt("code");
-        Ok::<_, AppError>(state.store.move_place(&ctx.actor, &ctx.scope, id, parent.id, code.as_deref(), state.now()).await?)
+        Ok::<_, AppError>(
+            state
+                .store
+                .move_place(
+                    &ctx.actor,
+                    &ctx.scope,
+                    id,
+                    parent.id,
+                    code.as_deref(),
+                    state.now(),
+                )
+                .await?,
+        )
     }
     .await;
     match result {
@@ -191,9 +368,18 @@ pub async fn move_to(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id
     }
 }
 
-pub async fn close(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn close(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    match state.store.close_place(&ctx.actor, &ctx.scope, id, state.now()).await {
+    match state
+        .store
+        .close_place(&ctx.actor, &ctx.scope, id, state.now())
+        .await
+    {
         Ok(_) => Ok(done(&format!("/places/{id}?notice=closed"))),
         Err(e) => refused(&state, &ctx, id, "close", data, e.into()).await,
     }
@@ -202,7 +388,10 @@ pub async fn close(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id):
 fn kind_options(t: T) -> Vec<(String, String)> {
     let mut v = vec![(String::new(), t.t("common.all").to_string())];
     v.push(("town_level".into(), t.lang().pick("镇街", "Towns").into()));
-    v.push(("village_level".into(), t.lang().pick("村（社区）", "Villages").into()));
+    v.push((
+        "village_level".into(),
+        t.lang().pick("村（社区）", "Villages").into(),
+    ));
     for k in PlaceKind::ALL {
         v.push((k.as_str().into(), t.lang().pick(k.zh(), k.en()).into()));
     }
@@ -214,21 +403,46 @@ async fn filter(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<PlaceFilte
         Some(id) => Some(state.store.place(&ctx.scope, id).await?),
         None => None,
     };
-    Ok(PlaceFilter { parent_id: None, under, kind: q.kind.clone(), q: q.q.clone(), include_closed: q.include_closed() })
+    Ok(PlaceFilter {
+        parent_id: None,
+        under,
+        kind: q.kind.clone(),
+        q: q.q.clone(),
+        include_closed: q.include_closed(),
+    })
 }
 
 fn headers(t: T) -> Vec<String> {
-    vec![t.t("common.code").into(), t.t("common.name").into(), t.t("common.kind").into(), t.t("common.status").into()]
+    vec![
+        t.t("common.code").into(),
+        t.t("common.name").into(),
+        t.t("common.kind").into(),
+        t.t("common.status").into(),
+    ]
 }
 
-pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let f = filter(&state, &ctx, &q).await?;
     let page = Page::new(Some(q.page()), Some(50));
     let (rows, total) = state.store.places(&ctx.scope, &f, page).await?;
-    let qs = query(&[("under", q.under.as_deref().unwrap_or("")), ("kind", q.kind.as_deref().unwrap_or("")), ("q", q.q.as_deref().unwrap_or("")), ("closed", q.closed.as_deref().unwrap_or(""))]);
-    let mut c = Chrome::new(&ctx, t.t("nav.places"), "nav.places", &format!("/places?{qs}"));
+    let qs = query(&[
+        ("under", q.under.as_deref().unwrap_or("")),
+        ("kind", q.kind.as_deref().unwrap_or("")),
+        ("q", q.q.as_deref().unwrap_or("")),
+        ("closed", q.closed.as_deref().unwrap_or("")),
+    ]);
+    let mut c = Chrome::new(
+        &ctx,
+        t.t("nav.places"),
+        "nav.places",
+        &format!("/places?{qs}"),
+    );
     if let Some(u) = &f.under {
         c.crumbs = crumbs(&state, &ctx, u).await?;
     }
@@ -237,15 +451,29 @@ pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<
         headers: headers(t),
         rows: rows
             .iter()
-            .map(|p| vec![Cell::text(&p.code), Cell::link(&p.name, format!("/places/{}", p.id)), Cell::text(kind_label(t, &p.kind)), Cell::text(status_label(t, p.closed_at))])
+            .map(|p| {
+                vec![
+                    Cell::text(&p.code),
+                    Cell::link(&p.name, format!("/places/{}", p.id)),
+                    Cell::text(kind_label(t, &p.kind)),
+                    Cell::text(status_label(t, p.closed_at)),
+                ]
+            })
             .collect(),
         empty: t.t("common.empty").into(),
     };
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text).value(q.q.clone().unwrap_or_default()),
-        Field::new("kind", t.t("common.kind"), FieldKind::Select(kind_options(t))).value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox).value(q.closed.clone().unwrap_or_default()),
+        Field::new("q", t.t("common.keyword"), FieldKind::Text)
+            .value(q.q.clone().unwrap_or_default()),
+        Field::new(
+            "kind",
+            t.t("common.kind"),
+            FieldKind::Select(kind_options(t)),
+        )
+        .value(q.kind.clone().unwrap_or_default()),
+        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
+            .value(q.closed.clone().unwrap_or_default()),
     ];
     let page = ListPage {
         c,
@@ -259,15 +487,29 @@ pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<
     ok(&page)
 }
 
-pub async fn export(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let f = filter(&state, &ctx, &q).await?;
     let mut rows = Vec::new();
     for number in 1.. {
-        let (batch, _) = state.store.places(&ctx.scope, &f, xlsx::batch(number)).await?;
+        let (batch, _) = state
+            .store
+            .places(&ctx.scope, &f, xlsx::batch(number))
+            .await?;
         let n = batch.len();
-        rows.extend(batch.into_iter().map(|p| vec![p.code, p.name, kind_label(t, &p.kind), status_label(t, p.closed_at)]));
+        rows.extend(batch.into_iter().map(|p| {
+            vec![
+                p.code,
+                p.name,
+                kind_label(t, &p.kind),
+                status_label(t, p.closed_at),
+            ]
+        }));
         if !xlsx::more(number, n) {
             break;
         }

@@ -15,7 +15,10 @@ use jiceng_store::sql::Page;
 use jiceng_store::units::{UNIT_KINDS, Unit, UnitFilter, UnitInput};
 
 pub fn kind_label(t: T, kind: &str) -> String {
-    UNIT_KINDS.iter().find(|(k, _, _)| *k == kind).map_or_else(|| kind.to_string(), |(_, zh, en)| t.lang().pick(zh, en).to_string())
+    UNIT_KINDS.iter().find(|(k, _, _)| *k == kind).map_or_else(
+        || kind.to_string(),
+        |(_, zh, en)| t.lang().pick(zh, en).to_string(),
+    )
 }
 
 fn kind_options(t: T, with_all: bool) -> Vec<(String, String)> {
@@ -23,18 +26,58 @@ fn kind_options(t: T, with_all: bool) -> Vec<(String, String)> {
     if with_all {
         v.push((String::new(), t.t("common.all").to_string()));
     }
-    v.extend(UNIT_KINDS.iter().map(|(k, zh, en)| (k.to_string(), t.lang().pick(zh, en).to_string())));
+    v.extend(
+        UNIT_KINDS
+            .iter()
+            .map(|(k, zh, en)| (k.to_string(), t.lang().pick(zh, en).to_string())),
+    );
     v
 }
 
-fn unit_form(t: T, id: &'static str, action: String, title: &str, u: Option<&Unit>, place_code: &str) -> Form {
+fn unit_form(
+    t: T,
+    id: &'static str,
+    action: String,
+    title: &str,
+    u: Option<&Unit>,
+    place_code: &str,
+) -> Form {
     Form::new(id, action, title, t.t("common.save"))
-        .field(Field::new("place_code", t.t("user.place_code"), FieldKind::Text).value(u.map_or(place_code, |u| u.place_code.as_str())).required())
-        .field(Field::new("name", t.t("common.name"), FieldKind::Text).value(u.map_or("", |u| u.name.as_str())).required())
-        .field(Field::new("kind", t.t("common.kind"), FieldKind::Select(kind_options(t, false))).value(u.map_or("enterprise", |u| u.kind.as_str())))
-        .field(Field::new("credit_code", t.t("unit.credit_code"), FieldKind::Text).value(u.and_then(|u| u.credit_code.clone()).unwrap_or_default()))
-        .field(Field::new("staff", t.t("unit.staff"), FieldKind::Number).value(u.map_or("0".to_string(), |u| u.staff.to_string())))
-        .field(Field::new("above_size", t.t("unit.above_size"), FieldKind::Checkbox).value(if u.is_some_and(|u| u.above_size != 0) { "on" } else { "" }))
+        .field(
+            Field::new("place_code", t.t("user.place_code"), FieldKind::Text)
+                .value(u.map_or(place_code, |u| u.place_code.as_str()))
+                .required(),
+        )
+        .field(
+            Field::new("name", t.t("common.name"), FieldKind::Text)
+                .value(u.map_or("", |u| u.name.as_str()))
+                .required(),
+        )
+        .field(
+            Field::new(
+                "kind",
+                t.t("common.kind"),
+                FieldKind::Select(kind_options(t, false)),
+            )
+            .value(u.map_or("enterprise", |u| u.kind.as_str())),
+        )
+        .field(
+            Field::new("credit_code", t.t("unit.credit_code"), FieldKind::Text)
+                .value(u.and_then(|u| u.credit_code.clone()).unwrap_or_default()),
+        )
+        .field(
+            Field::new("staff", t.t("unit.staff"), FieldKind::Number)
+                .value(u.map_or("0".to_string(), |u| u.staff.to_string())),
+        )
+        .field(
+            Field::new("above_size", t.t("unit.above_size"), FieldKind::Checkbox).value(
+                if u.is_some_and(|u| u.above_size != 0) {
+                    "on"
+                } else {
+                    ""
+                },
+            ),
+        )
 }
 
 async fn input(state: &AppState, ctx: &Ctx, data: &FormData) -> Result<UnitInput, AppError> {
@@ -44,32 +87,72 @@ async fn input(state: &AppState, ctx: &Ctx, data: &FormData) -> Result<UnitInput
         kind: data.get("kind").into(),
         credit_code: data.opt("credit_code"),
         above_size: data.flag("above_size"),
-        staff: if data.get("staff").is_empty() { 0 } else { data.int("staff", "从业人数", "Staff")? },
+        staff: if data.get("staff").is_empty() {
+            0
+        } else {
+            data.int("staff", "从业人数", "Staff")?
+        },
     })
 }
 
 fn headers(t: T) -> Vec<String> {
-    vec!["#".into(), t.t("common.name").into(), t.t("common.kind").into(), t.t("common.place").into(), t.t("unit.above_size").into(), t.t("unit.staff").into(), t.t("common.status").into()]
+    vec![
+        "#".into(),
+        t.t("common.name").into(),
+        t.t("common.kind").into(),
+        t.t("common.place").into(),
+        t.t("unit.above_size").into(),
+        t.t("unit.staff").into(),
+        t.t("common.status").into(),
+    ]
 }
 
 fn yes_no(t: T, v: i64) -> String {
-    t.lang().pick(if v != 0 { "是" } else { "否" }, if v != 0 { "yes" } else { "no" }).into()
+    t.lang()
+        .pick(
+            if v != 0 { "是" } else { "否" },
+            if v != 0 { "yes" } else { "no" },
+        )
+        .into()
 }
 
-async fn filter(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<(UnitFilter, Option<jiceng_store::places::Place>), AppError> {
+async fn filter(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+) -> Result<(UnitFilter, Option<jiceng_store::places::Place>), AppError> {
     let under = match q.under_id() {
         Some(id) => Some(state.store.place(&ctx.scope, id).await?),
         None => None,
     };
-    Ok((UnitFilter { under_prefix: under.as_ref().map(|p| p.prefix()), kind: q.kind.clone(), q: q.q.clone(), include_closed: q.include_closed() }, under))
+    Ok((
+        UnitFilter {
+            under_prefix: under.as_ref().map(|p| p.prefix()),
+            kind: q.kind.clone(),
+            q: q.q.clone(),
+            include_closed: q.include_closed(),
+        },
+        under,
+    ))
 }
 
-async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedback>, status: StatusCode) -> Result<Response, PageError> {
+async fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+    fb: Option<Feedback>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
     let page = Page::new(Some(q.page()), Some(50));
     let (rows, total) = state.store.units(&ctx.scope, &f, page).await?;
-    let qs = query(&[("under", q.under.as_deref().unwrap_or("")), ("kind", q.kind.as_deref().unwrap_or("")), ("q", q.q.as_deref().unwrap_or("")), ("closed", q.closed.as_deref().unwrap_or(""))]);
+    let qs = query(&[
+        ("under", q.under.as_deref().unwrap_or("")),
+        ("kind", q.kind.as_deref().unwrap_or("")),
+        ("q", q.q.as_deref().unwrap_or("")),
+        ("closed", q.closed.as_deref().unwrap_or("")),
+    ]);
     let mut c = Chrome::new(ctx, t.t("nav.units"), "nav.units", &format!("/units?{qs}"));
     if let Some(u) = &under {
         c.crumbs = crumbs(state, ctx, u).await?;
@@ -95,12 +178,26 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     };
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text).value(q.q.clone().unwrap_or_default()),
-        Field::new("kind", t.t("common.kind"), FieldKind::Select(kind_options(t, true))).value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox).value(q.closed.clone().unwrap_or_default()),
+        Field::new("q", t.t("common.keyword"), FieldKind::Text)
+            .value(q.q.clone().unwrap_or_default()),
+        Field::new(
+            "kind",
+            t.t("common.kind"),
+            FieldKind::Select(kind_options(t, true)),
+        )
+        .value(q.kind.clone().unwrap_or_default()),
+        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
+            .value(q.closed.clone().unwrap_or_default()),
     ];
     let mut forms = if ctx.role.edits_structure() {
-        vec![unit_form(t, "create", "/units".into(), t.t("unit.new"), None, under.as_ref().map_or("", |p| p.code.as_str()))]
+        vec![unit_form(
+            t,
+            "create",
+            "/units".into(),
+            t.t("unit.new"),
+            None,
+            under.as_ref().map_or("", |p| p.code.as_str()),
+        )]
     } else {
         vec![]
     };
@@ -119,25 +216,60 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     render(status, &page)
 }
 
-pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     list_page(&state, &ctx, &q, None, StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: FormData) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    let r = async { Ok::<_, AppError>(state.store.create_unit(&ctx.actor, &ctx.scope, input(&state, &ctx, &data).await?, state.now()).await?) }.await;
+    let r = async {
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_unit(
+                    &ctx.actor,
+                    &ctx.scope,
+                    input(&state, &ctx, &data).await?,
+                    state.now(),
+                )
+                .await?,
+        )
+    }
+    .await;
     match r {
         Ok(u) => Ok(done(&format!("/units/{}?notice=created", u.id))),
         Err(e @ AppError::Rule(_)) => {
             let fb = Feedback::new("create", data.0, &e, ctx.lang);
-            list_page(&state, &ctx, &ListQuery::default(), Some(fb), StatusCode::UNPROCESSABLE_ENTITY).await
+            list_page(
+                &state,
+                &ctx,
+                &ListQuery::default(),
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-async fn unit_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, status: StatusCode, notice: Option<String>) -> Result<Response, PageError> {
+async fn unit_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let u = state.store.unit(&ctx.scope, id).await?;
     let place = state.store.place(&ctx.scope, u.place_id).await?;
@@ -147,58 +279,145 @@ async fn unit_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, s
     let facts = vec![
         ("#".to_string(), u.id.to_string()),
         (t.t("common.kind").into(), kind_label(t, &u.kind)),
-        (t.t("common.place").into(), format!("{}（{}）", u.place_name, u.place_code)),
-        (t.t("unit.credit_code").into(), u.credit_code.clone().unwrap_or_else(|| "—".into())),
+        (
+            t.t("common.place").into(),
+            format!("{}（{}）", u.place_name, u.place_code),
+        ),
+        (
+            t.t("unit.credit_code").into(),
+            u.credit_code.clone().unwrap_or_else(|| "—".into()),
+        ),
         (t.t("unit.above_size").into(), yes_no(t, u.above_size)),
         (t.t("unit.staff").into(), u.staff.to_string()),
         (t.t("common.status").into(), status_label(t, u.closed_at)),
     ];
     let mut forms = Vec::new();
     if ctx.role.edits_structure() && u.closed_at.is_none() {
-        forms.push(unit_form(t, "edit", format!("/units/{id}/edit"), t.t("unit.edit"), Some(&u), ""));
-        forms.push(Form::new("close", format!("/units/{id}/close"), t.t("common.close"), t.t("common.close")).danger());
+        forms.push(unit_form(
+            t,
+            "edit",
+            format!("/units/{id}/edit"),
+            t.t("unit.edit"),
+            Some(&u),
+            "",
+        ));
+        forms.push(
+            Form::new(
+                "close",
+                format!("/units/{id}/close"),
+                t.t("common.close"),
+                t.t("common.close"),
+            )
+            .danger(),
+        );
     }
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    render(status, &RecordPage { c, facts, stats: vec![], tables: vec![], links: vec![], forms })
+    render(
+        status,
+        &RecordPage {
+            c,
+            facts,
+            stats: vec![],
+            tables: vec![],
+            links: vec![],
+            forms,
+        },
+    )
 }
 
-pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
-    let notice = q.notice.map(|_| ctx.lang.pick("已保存", "Saved").to_string());
+    let notice = q
+        .notice
+        .map(|_| ctx.lang.pick("已保存", "Saved").to_string());
     unit_page(&state, &ctx, id, None, StatusCode::OK, notice).await
 }
 
-pub async fn edit(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn edit(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    let r = async { Ok::<_, AppError>(state.store.update_unit(&ctx.actor, &ctx.scope, id, input(&state, &ctx, &data).await?, state.now()).await?) }.await;
+    let r = async {
+        Ok::<_, AppError>(
+            state
+                .store
+                .update_unit(
+                    &ctx.actor,
+                    &ctx.scope,
+                    id,
+                    input(&state, &ctx, &data).await?,
+                    state.now(),
+                )
+                .await?,
+        )
+    }
+    .await;
     match r {
         Ok(_) => Ok(done(&format!("/units/{id}?notice=saved"))),
         Err(e @ AppError::Rule(_)) => {
             let fb = Feedback::new("edit", data.0, &e, ctx.lang);
-            unit_page(&state, &ctx, id, Some(fb), StatusCode::UNPROCESSABLE_ENTITY, None).await
+            unit_page(
+                &state,
+                &ctx,
+                id,
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-pub async fn close(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id) -> Result<Response, PageError> {
+pub async fn close(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.edits_structure())?;
-    state.store.close_unit(&ctx.actor, &ctx.scope, id, state.now()).await?;
+    state
+        .store
+        .close_unit(&ctx.actor, &ctx.scope, id, state.now())
+        .await?;
     Ok(done(&format!("/units/{id}?notice=closed")))
 }
 
-pub async fn export(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let (f, _) = filter(&state, &ctx, &q).await?;
     let mut rows = Vec::new();
     for number in 1.. {
-        let (batch, _) = state.store.units(&ctx.scope, &f, xlsx::batch(number)).await?;
+        let (batch, _) = state
+            .store
+            .units(&ctx.scope, &f, xlsx::batch(number))
+            .await?;
         let n = batch.len();
         rows.extend(batch.into_iter().map(|u| {
-            vec![u.id.to_string(), u.name, kind_label(t, &u.kind), u.place_name, yes_no(t, u.above_size), u.staff.to_string(), status_label(t, u.closed_at)]
+            vec![
+                u.id.to_string(),
+                u.name,
+                kind_label(t, &u.kind),
+                u.place_name,
+                yes_no(t, u.above_size),
+                u.staff.to_string(),
+                status_label(t, u.closed_at),
+            ]
         }));
         if !xlsx::more(number, n) {
             break;

@@ -26,7 +26,12 @@ fn role_options(t: T, with_all: bool) -> Vec<(String, String)> {
     if with_all {
         v.push((String::new(), t.t("common.all").to_string()));
     }
-    v.extend(Role::ALL.iter().map(|r| (r.as_str().to_string(), t.lang().pick(r.zh(), r.en()).to_string())));
+    v.extend(Role::ALL.iter().map(|r| {
+        (
+            r.as_str().to_string(),
+            t.lang().pick(r.zh(), r.en()).to_string(),
+        )
+    }));
     v
 }
 
@@ -41,33 +46,72 @@ fn state_label(t: T, u: &User, now: i64) -> String {
 }
 
 fn headers(t: T) -> Vec<String> {
-    vec![t.t("login.username").into(), t.t("user.display_name").into(), t.t("user.role").into(), t.t("common.place").into(), t.t("common.status").into()]
+    vec![
+        t.t("login.username").into(),
+        t.t("user.display_name").into(),
+        t.t("user.role").into(),
+        t.t("common.place").into(),
+        t.t("common.status").into(),
+    ]
 }
 
-async fn filter(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<(UserFilter, Option<jiceng_store::places::Place>), AppError> {
+async fn filter(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+) -> Result<(UserFilter, Option<jiceng_store::places::Place>), AppError> {
     let under = match q.under_id() {
         Some(id) => Some(state.store.place(&ctx.scope, id).await?),
         None => None,
     };
-    Ok((UserFilter { q: q.q.clone(), role: q.role.clone(), under_prefix: under.as_ref().map(|p| p.prefix()) }, under))
+    Ok((
+        UserFilter {
+            q: q.q.clone(),
+            role: q.role.clone(),
+            under_prefix: under.as_ref().map(|p| p.prefix()),
+        },
+        under,
+    ))
 }
 
 fn create_form(t: T) -> Form {
     Form::new("create", "/users", t.t("user.new"), t.t("common.create"))
         .field(Field::new("username", t.t("login.username"), FieldKind::Text).required())
         .field(Field::new("display_name", t.t("user.display_name"), FieldKind::Text).required())
-        .field(Field::new("role", t.t("user.role"), FieldKind::Select(role_options(t, false))).value("village_committee"))
+        .field(
+            Field::new(
+                "role",
+                t.t("user.role"),
+                FieldKind::Select(role_options(t, false)),
+            )
+            .value("village_committee"),
+        )
         .field(Field::new("place_code", t.t("user.place_code"), FieldKind::Text).required())
-        .field(Field::new("password", t.t("login.password"), FieldKind::Password).hint(t.t("user.password_hint")).required().autocomplete("new-password"))
+        .field(
+            Field::new("password", t.t("login.password"), FieldKind::Password)
+                .hint(t.t("user.password_hint"))
+                .required()
+                .autocomplete("new-password"),
+        )
 }
 
-async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedback>, status: StatusCode) -> Result<Response, PageError> {
+async fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ListQuery,
+    fb: Option<Feedback>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
     let page = Page::new(Some(q.page()), Some(50));
     let (rows, total) = state.store.users(&ctx.scope, &f, page).await?;
     let now = state.now();
-    let qs = query(&[("under", q.under.as_deref().unwrap_or("")), ("role", q.role.as_deref().unwrap_or("")), ("q", q.q.as_deref().unwrap_or(""))]);
+    let qs = query(&[
+        ("under", q.under.as_deref().unwrap_or("")),
+        ("role", q.role.as_deref().unwrap_or("")),
+        ("q", q.q.as_deref().unwrap_or("")),
+    ]);
     let mut c = Chrome::new(ctx, t.t("nav.users"), "nav.users", &format!("/users?{qs}"));
     if let Some(u) = &under {
         c.crumbs = crumbs(state, ctx, u).await?;
@@ -91,10 +135,20 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     };
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text).value(q.q.clone().unwrap_or_default()),
-        Field::new("role", t.t("user.role"), FieldKind::Select(role_options(t, true))).value(q.role.clone().unwrap_or_default()),
+        Field::new("q", t.t("common.keyword"), FieldKind::Text)
+            .value(q.q.clone().unwrap_or_default()),
+        Field::new(
+            "role",
+            t.t("user.role"),
+            FieldKind::Select(role_options(t, true)),
+        )
+        .value(q.role.clone().unwrap_or_default()),
     ];
-    let mut forms = if ctx.role.manages_accounts() { vec![create_form(t)] } else { vec![] };
+    let mut forms = if ctx.role.manages_accounts() {
+        vec![create_form(t)]
+    } else {
+        vec![]
+    };
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -110,12 +164,20 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &ListQuery, fb: Option<Feedba
     render(status, &page)
 }
 
-pub async fn list(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(can_list(&ctx))?;
     list_page(&state, &ctx, &q, None, StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: FormData) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_accounts())?;
     let r = async {
         let place_id = place_id_by_code(&state, &ctx, data.get("place_code"), "place_code").await?;
@@ -126,73 +188,169 @@ pub async fn create(State(state): State<AppState>, PageCtx(ctx): PageCtx, data: 
             role: data.get("role").into(),
             place_id,
         };
-        Ok::<_, AppError>(state.store.create_user(&ctx.actor, &ctx.scope, new, state.now()).await?)
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_user(&ctx.actor, &ctx.scope, new, state.now())
+                .await?,
+        )
     }
     .await;
     match r {
         Ok(u) => Ok(done(&format!("/users/{}?notice=created", u.id))),
         Err(e @ AppError::Rule(_)) => {
             let fb = Feedback::new("create", data.0, &e, ctx.lang);
-            list_page(&state, &ctx, &ListQuery::default(), Some(fb), StatusCode::UNPROCESSABLE_ENTITY).await
+            list_page(
+                &state,
+                &ctx,
+                &ListQuery::default(),
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-async fn user_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>, status: StatusCode, notice: Option<String>) -> Result<Response, PageError> {
+async fn user_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let t = ctx.t();
     let u = state.store.user(&ctx.scope, id).await?;
-    let mut c = Chrome::new(ctx, u.display_name.clone(), "nav.users", &format!("/users/{id}"));
+    let mut c = Chrome::new(
+        ctx,
+        u.display_name.clone(),
+        "nav.users",
+        &format!("/users/{id}"),
+    );
     c.notice = notice;
     let facts = vec![
         (t.t("login.username").to_string(), u.username.clone()),
         (t.t("user.role").into(), role_label(ctx.lang, &u.role)),
-        (t.t("common.place").into(), format!("{}（{}）", u.place_name, u.place_code)),
+        (
+            t.t("common.place").into(),
+            format!("{}（{}）", u.place_name, u.place_code),
+        ),
         (t.t("common.status").into(), state_label(t, &u, state.now())),
         (t.t("common.created").into(), format_ms(u.created_at)),
     ];
     let mut forms = Vec::new();
     if ctx.role.manages_security() {
         if u.disabled != 0 || u.locked_until > state.now() {
-            forms.push(Form::new("unlock", format!("/users/{id}/unlock"), t.t("user.unlock"), t.t("user.unlock")));
+            forms.push(Form::new(
+                "unlock",
+                format!("/users/{id}/unlock"),
+                t.t("user.unlock"),
+                t.t("user.unlock"),
+            ));
         }
         if u.disabled == 0 {
-            forms.push(Form::new("lock", format!("/users/{id}/lock"), t.t("user.lock"), t.t("user.lock")).danger());
+            forms.push(
+                Form::new(
+                    "lock",
+                    format!("/users/{id}/lock"),
+                    t.t("user.lock"),
+                    t.t("user.lock"),
+                )
+                .danger(),
+            );
         }
     }
     if ctx.role.manages_accounts() {
         forms.push(
-            Form::new("password", format!("/users/{id}/password"), t.t("user.reset"), t.t("common.save"))
-                .field(Field::new("password", t.t("account.new_password"), FieldKind::Password).hint(t.t("user.password_hint")).required().autocomplete("new-password")),
+            Form::new(
+                "password",
+                format!("/users/{id}/password"),
+                t.t("user.reset"),
+                t.t("common.save"),
+            )
+            .field(
+                Field::new("password", t.t("account.new_password"), FieldKind::Password)
+                    .hint(t.t("user.password_hint"))
+                    .required()
+                    .autocomplete("new-password"),
+            ),
         );
     }
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    render(status, &RecordPage { c, facts, stats: vec![], tables: vec![], links: vec![], forms })
+    render(
+        status,
+        &RecordPage {
+            c,
+            facts,
+            stats: vec![],
+            tables: vec![],
+            links: vec![],
+            forms,
+        },
+    )
 }
 
-pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(can_list(&ctx))?;
-    let notice = q.notice.map(|_| ctx.lang.pick("已保存", "Saved").to_string());
+    let notice = q
+        .notice
+        .map(|_| ctx.lang.pick("已保存", "Saved").to_string());
     user_page(&state, &ctx, id, None, StatusCode::OK, notice).await
 }
 
-pub async fn lock(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id) -> Result<Response, PageError> {
+pub async fn lock(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_security())?;
-    state.store.set_locked(&ctx.actor, &ctx.scope, id, true, state.now()).await?;
+    state
+        .store
+        .set_locked(&ctx.actor, &ctx.scope, id, true, state.now())
+        .await?;
     Ok(done(&format!("/users/{id}?notice=saved")))
 }
 
-pub async fn unlock(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id) -> Result<Response, PageError> {
+pub async fn unlock(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_security())?;
-    state.store.set_locked(&ctx.actor, &ctx.scope, id, false, state.now()).await?;
+    state
+        .store
+        .set_locked(&ctx.actor, &ctx.scope, id, false, state.now())
+        .await?;
     Ok(done(&format!("/users/{id}?notice=saved")))
 }
 
-pub async fn reset_password(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id, data: FormData) -> Result<Response, PageError> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_accounts())?;
-    match state.store.set_password(&ctx.actor, &ctx.scope, id, data.get("password"), state.now()).await {
+    match state
+        .store
+        .set_password(
+            &ctx.actor,
+            &ctx.scope,
+            id,
+            data.get("password"),
+            state.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(done(&format!("/users/{id}?notice=saved"))),
         Err(e) => {
             let e = AppError::from(e);
@@ -200,21 +358,44 @@ pub async fn reset_password(State(state): State<AppState>, PageCtx(ctx): PageCtx
                 return Err(PageError(e));
             }
             let fb = Feedback::new("password", data.0, &e, ctx.lang);
-            user_page(&state, &ctx, id, Some(fb), StatusCode::UNPROCESSABLE_ENTITY, None).await
+            user_page(
+                &state,
+                &ctx,
+                id,
+                Some(fb),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
     }
 }
 
-pub async fn export(State(state): State<AppState>, PageCtx(ctx): PageCtx, Q(q): Q<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Q(q): Q<ListQuery>,
+) -> Result<Response, PageError> {
     ctx.require(can_list(&ctx))?;
     let t = ctx.t();
     let now = state.now();
     let (f, _) = filter(&state, &ctx, &q).await?;
     let mut rows = Vec::new();
     for number in 1.. {
-        let (batch, _) = state.store.users(&ctx.scope, &f, xlsx::batch(number)).await?;
+        let (batch, _) = state
+            .store
+            .users(&ctx.scope, &f, xlsx::batch(number))
+            .await?;
         let n = batch.len();
-        rows.extend(batch.iter().map(|u| vec![u.username.clone(), u.display_name.clone(), role_label(ctx.lang, &u.role), u.place_name.clone(), state_label(t, u, now)]));
+        rows.extend(batch.iter().map(|u| {
+            vec![
+                u.username.clone(),
+                u.display_name.clone(),
+                role_label(ctx.lang, &u.role),
+                u.place_name.clone(),
+                state_label(t, u, now),
+            ]
+        }));
         if !xlsx::more(number, n) {
             break;
         }
