@@ -265,32 +265,40 @@ pub async fn restore(s: &Settings, file: &Path, force: bool) -> CliResult {
     if Path::new(db).exists() && !force {
         return Err(format!("数据库 {db} 已存在；确认覆盖请加 --force（请先停止服务）").into());
     }
-    // Check the backup before touching anything: it opens, it is intact, its audit chain holds.
-    let key = s.master_key()?;
-    let backup = Store::connect(
-        &StoreOptions::new(format!("sqlite://{}?mode=ro", file.display())),
-        Sealer::from_hex(&key)?,
-    )
-    .await?;
-    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&backup.reader)
-        .await?;
-    if ok != "ok" {
-        return Err(format!("备份文件已损坏：{ok}").into());
-    }
-    let verdict = backup.audit_verify().await?;
-    backup.close().await;
-    if let Verdict::Broken { seq, reason } = verdict {
-        return Err(format!("备份中的审计链在第 {seq} 条断开（{reason}），拒绝恢复").into());
-    }
+    // Check a copy of the backup before touching the database: it opens, it is intact, its audit
+    // chain holds. Only then does the copy replace the database, by a rename.
     let tmp = format!("{db}.restoring");
     std::fs::copy(file, &tmp)?;
+    let checked = check_backup(&tmp, &s.master_key()?).await;
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{tmp}{ext}"));
+    }
+    if let Err(e) = checked {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     for ext in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{ext}"));
     }
     std::fs::rename(&tmp, db)?;
     println!("已从 {} 恢复 / restored into {db}", file.display());
     Ok(ExitCode::SUCCESS)
+}
+
+async fn check_backup(path: &str, key: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let backup = Store::connect(&StoreOptions::new(format!("sqlite://{path}")), Sealer::from_hex(key)?).await?;
+    let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&backup.reader).await?;
+    let verdict = backup.audit_verify().await;
+    // Back to a single file so the rename carries everything.
+    let _ = sqlx::raw_sql("PRAGMA journal_mode=DELETE").execute(&backup.writer).await;
+    backup.close().await;
+    if ok != "ok" {
+        return Err(format!("备份文件已损坏：{ok}").into());
+    }
+    if let Verdict::Broken { seq, reason } = verdict? {
+        return Err(format!("备份中的审计链在第 {seq} 条断开（{reason}），拒绝恢复").into());
+    }
+    Ok(())
 }
 
 pub async fn audit_verify(s: &Settings) -> CliResult {

@@ -1,0 +1,5 @@
+//! End-to-end tests of the binary: the command line, and one browser session in headless Chromium.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser;
+mod cli;
