@@ -286,11 +286,19 @@ pub async fn restore(s: &Settings, file: &Path, force: bool) -> CliResult {
 }
 
 async fn check_backup(path: &str, key: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let backup = Store::connect(&StoreOptions::new(format!("sqlite://{path}")), Sealer::from_hex(key)?).await?;
-    let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&backup.reader).await?;
+    let backup = Store::connect(
+        &StoreOptions::new(format!("sqlite://{path}")),
+        Sealer::from_hex(key)?,
+    )
+    .await?;
+    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&backup.reader)
+        .await?;
     let verdict = backup.audit_verify().await;
     // Back to a single file so the rename carries everything.
-    let _ = sqlx::raw_sql("PRAGMA journal_mode=DELETE").execute(&backup.writer).await;
+    let _ = sqlx::raw_sql("PRAGMA journal_mode=DELETE")
+        .execute(&backup.writer)
+        .await;
     backup.close().await;
     if ok != "ok" {
         return Err(format!("备份文件已损坏：{ok}").into());

@@ -2,6 +2,7 @@
 //! 1. `Sec-Fetch-Site: cross-site` or an `Origin` of another host is refused outright;
 //! 2. the request must carry the session's token, in the form field `_csrf` or the header
 //!    `X-CSRF-Token` (before login: the value of the `jiceng_csrf` cookie, double-submit).
+//!
 //! Requests authenticated by a bearer token carry no ambient credential and are exempt.
 
 use crate::AppState;

@@ -13,7 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Driver(Child);
@@ -26,16 +30,22 @@ impl Drop for Driver {
 }
 
 fn chromedriver() -> Option<&'static str> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists())
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn town_user_adds_a_grid_in_the_browser() {
     let Some(driver_bin) = chromedriver() else {
         if jiceng_store::testing::in_ci() {
-            panic!("CI=true and chromedriver is missing: .ci/run installs chromium and chromium-driver");
+            panic!(
+                "CI=true and chromedriver is missing: .ci/run installs chromium and chromium-driver"
+            );
         }
-        eprintln!("\n!!! chromedriver not found: SKIPPING the browser test (apt-get install -y chromium chromium-driver) !!!\n");
+        eprintln!(
+            "\n!!! chromedriver not found: SKIPPING the browser test (apt-get install -y chromium chromium-driver) !!!\n"
+        );
         return;
     };
 
@@ -46,19 +56,42 @@ async fn town_user_adds_a_grid_in_the_browser() {
     let db = dir.join("jiceng-browser.db");
     let key = jiceng_store::users::random_token();
     std::fs::write(dir.join("jiceng-browser.key"), &key).unwrap();
-    let store = Store::connect(&StoreOptions::new(format!("sqlite://{}", db.display())), Sealer::from_hex(&key).unwrap()).await.unwrap();
+    let store = Store::connect(
+        &StoreOptions::new(format!("sqlite://{}", db.display())),
+        Sealer::from_hex(&key).unwrap(),
+    )
+    .await
+    .unwrap();
     store.migrate().await.unwrap();
-    jiceng_demo::generate_district(&store, Clock::System.now_ms(), &mut |_| {}).await.unwrap();
+    jiceng_demo::generate_district(&store, Clock::System.now_ms(), &mut |_| {})
+        .await
+        .unwrap();
 
-    let app = jiceng_web::router(AppState::new(store.clone(), WebConfig::default(), Clock::System));
+    let app = jiceng_web::router(AppState::new(
+        store.clone(),
+        WebConfig::default(),
+        Clock::System,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
 
     let port = free_port();
-    let _driver = Driver(Command::new(driver_bin).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
         "browserName": "chrome",
@@ -85,39 +118,111 @@ async fn town_user_adds_a_grid_in_the_browser() {
 
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
-    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("town_committee").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(jiceng_demo::DEMO_PASSWORD).await.unwrap();
-    c.find(Locator::Css("#login button[type=submit]")).await.unwrap().click().await.unwrap();
-    let town = store.place_by_code(&Scope::All, "440403105000").await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), format!("/places/{}", town.id));
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("town_committee")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(jiceng_demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let town = store
+        .place_by_code(&Scope::All, "440403105000")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/places/{}", town.id)
+    );
     assert!(c.source().await.unwrap().contains("乾务镇"));
 
-    c.find(Locator::LinkText("乾西村")).await.unwrap().click().await.unwrap();
-    let village = store.place_by_code(&Scope::All, "440403105201").await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), format!("/places/{}", village.id));
-    c.find(Locator::Css("#create input[name=name]")).await.unwrap().send_keys("浏览器测试网格").await.unwrap();
-    c.find(Locator::Css("#create button[type=submit]")).await.unwrap().click().await.unwrap();
-    let table = c.find(Locator::Css("table")).await.unwrap().text().await.unwrap();
-    assert!(table.contains("浏览器测试网格"), "the new grid is in the list: {table}");
+    c.find(Locator::LinkText("乾西村"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let village = store
+        .place_by_code(&Scope::All, "440403105201")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/places/{}", village.id)
+    );
+    c.find(Locator::Css("#create input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("浏览器测试网格")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#create button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = c
+        .find(Locator::Css("table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("浏览器测试网格"),
+        "the new grid is in the list: {table}"
+    );
 
     let shot = c.screenshot().await.unwrap();
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join("browser-grid.png"), shot).unwrap();
 
-    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
-    c.goto(&format!("{base}/places/{}", village.id)).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "logged out for real");
+    c.goto(&format!("{base}/places/{}", village.id))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/login"),
+        "logged out for real"
+    );
     c.close().await.unwrap();
 
     // What the browser did is in the audit log, and the chain holds.
     let (entries, _) = store
-        .audit_list(&jiceng_store::audit::AuditFilter { action: Some("create".into()), entity: Some("place".into()), q: Some("浏览器测试网格".into()), ..Default::default() }, jiceng_store::sql::Page::new(None, None))
+        .audit_list(
+            &jiceng_store::audit::AuditFilter {
+                action: Some("create".into()),
+                entity: Some("place".into()),
+                q: Some("浏览器测试网格".into()),
+                ..Default::default()
+            },
+            jiceng_store::sql::Page::new(None, None),
+        )
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor, "town_committee");
-    assert!(matches!(store.audit_verify().await.unwrap(), jiceng_store::audit::Verdict::Intact { .. }));
+    assert!(matches!(
+        store.audit_verify().await.unwrap(),
+        jiceng_store::audit::Verdict::Intact { .. }
+    ));
     store.close().await;
 }

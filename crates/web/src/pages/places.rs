@@ -514,5 +514,5 @@ pub async fn export(
             break;
         }
     }
-    xlsx::download("places", &t.t("nav.places"), &headers(t), &rows)
+    xlsx::download("places", t.t("nav.places"), &headers(t), &rows)
 }
