@@ -50,9 +50,9 @@ const NOT_SETTINGS: [&str; 2] = ["JICENG_TEST_PG", "JICENG_CONFIG"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("读取配置文件 {0} 失败：{1}")]
+    #[error("读取文件 {0} 失败 / cannot read {0}: {1}")]
     Read(PathBuf, std::io::Error),
-    #[error("配置无效：{0}")]
+    #[error("配置无效 / invalid settings: {0}")]
     Invalid(String),
 }
 
@@ -86,9 +86,16 @@ impl Settings {
                 .unwrap_or(toml::Value::String(v));
             table.insert(name.to_ascii_lowercase(), value);
         }
-        let s: Settings = table
-            .try_into()
-            .map_err(|e: toml::de::Error| SettingsError::Invalid(e.message().to_string()))?;
+        let s: Settings = table.try_into().map_err(|e: toml::de::Error| {
+            let msg = e.message().to_string();
+            match msg.strip_prefix("unknown field ") {
+                // Name the key in both languages; serde lists the accepted ones after it.
+                Some(rest) => {
+                    SettingsError::Invalid(format!("未知配置项 / unknown setting {rest}"))
+                }
+                None => SettingsError::Invalid(msg),
+            }
+        })?;
         s.check()?;
         Ok(s)
     }
@@ -96,12 +103,12 @@ impl Settings {
     fn check(&self) -> Result<(), SettingsError> {
         if !(10..=30).contains(&self.idle_timeout_minutes) {
             return Err(SettingsError::Invalid(
-                "idle_timeout_minutes 须在10到30之间（等保三级）".into(),
+                "idle_timeout_minutes 须在10到30之间（等保三级）/ must be 10–30".into(),
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(SettingsError::Invalid(
-                "log_format 须为 text 或 json".into(),
+                "log_format 须为 text 或 json / must be text or json".into(),
             ));
         }
         jiceng_store::backend_of(&self.database_url)
@@ -115,7 +122,7 @@ impl Settings {
             (Some(k), _) => Ok(k.clone()),
             (None, Some(f)) => std::fs::read_to_string(f).map(|s| s.trim().to_string()).map_err(|e| SettingsError::Read(f.clone(), e)),
             (None, None) => Err(SettingsError::Invalid(
-                "缺少加密密钥：请设置 key 或 key_file（用 `jiceng keygen > /etc/jiceng/key` 生成，妥善备份；丢失后已加密的个人信息无法恢复）".into(),
+                "缺少加密密钥：请设置 key 或 key_file（用 `jiceng keygen > /etc/jiceng/key` 生成，妥善备份；丢失后已加密的个人信息无法恢复）/ no encryption key: set key or key_file (see docs/OPERATIONS.md)".into(),
             )),
         }
     }

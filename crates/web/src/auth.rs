@@ -215,7 +215,11 @@ fn build(
 pub struct PageCtx(pub Ctx);
 
 pub enum PageReject {
-    Login(String),
+    /// To the login page, saying so when a session just expired.
+    Login {
+        next: String,
+        expired: bool,
+    },
     SecondFactor,
     Error(PageError),
 }
@@ -223,8 +227,9 @@ pub enum PageReject {
 impl IntoResponse for PageReject {
     fn into_response(self) -> Response {
         match self {
-            PageReject::Login(next) => {
-                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
+            PageReject::Login { next, expired } => {
+                let flag = if expired { "expired=1&" } else { "" };
+                Redirect::to(&format!("/login?{flag}next={}", urlencode(&next))).into_response()
             }
             PageReject::SecondFactor => Redirect::to("/login/totp").into_response(),
             PageReject::Error(e) => e.into_response(),
@@ -251,7 +256,14 @@ impl FromRequestParts<AppState> for PageCtx {
         {
             Resolved::Ok(c) => Ok(PageCtx(*c)),
             Resolved::NeedsSecondFactor => Err(PageReject::SecondFactor),
-            Resolved::Anonymous => Err(PageReject::Login(meta.path_and_query)),
+            Resolved::Anonymous => {
+                // A cookie that no longer opens a session: it expired (idle) or was ended.
+                let expired = cookie(&meta.headers, SESSION_COOKIE).is_some_and(|v| !v.is_empty());
+                Err(PageReject::Login {
+                    next: meta.path_and_query,
+                    expired,
+                })
+            }
         }
     }
 }

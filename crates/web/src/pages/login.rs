@@ -19,6 +19,7 @@ use totp_rs::{Algorithm, TOTP};
 #[derive(Deserialize, Default)]
 pub struct Next {
     next: Option<String>,
+    expired: Option<String>,
 }
 
 fn safe_next(n: Option<&str>) -> String {
@@ -78,7 +79,10 @@ pub async fn show(
         return Ok(Redirect::to(&safe_next(n.next.as_deref())).into_response());
     }
     let (csrf, fresh) = pre_csrf(&meta.headers);
-    let page = login_page(meta.lang, &csrf, &safe_next(n.next.as_deref()), "", None);
+    let mut page = login_page(meta.lang, &csrf, &safe_next(n.next.as_deref()), "", None);
+    if n.expired.is_some() {
+        page.c.notice = Some(T(meta.lang).t("login.expired").into());
+    }
     let mut res = render(StatusCode::OK, &page)?;
     if fresh
         && let Ok(h) = set_cookie(PRE_CSRF_COOKIE, &csrf, state.config.secure_cookies, None).parse()
