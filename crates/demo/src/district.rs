@@ -2,9 +2,9 @@
 //! organisations, about 150 两新 units and the demo accounts. Written record by record through the
 //! store's normal API, so every record has its own audit entry and roll-up deltas.
 
+use crate::Summary;
 use crate::accounts::{self, COUNTY_CODE, GRID_CODE, TOWN_CODE, VILLAGE_CODE};
 use crate::names::{self, zh_num};
-use crate::Summary;
 use jiceng_domain::OrgKind;
 use jiceng_store::orgs::NewOrg;
 use jiceng_store::places::NewPlace;
@@ -30,12 +30,42 @@ struct TownSpec {
 
 /// 129 村居 in all: 白藤街道 mostly communities, the towns mostly villages.
 const TOWNS: [TownSpec; 6] = [
-    TownSpec { code: "440403001", name: "白藤街道", communities: 11, villages: 2 },
-    TownSpec { code: "440403100", name: "莲洲镇", communities: 2, villages: 24 },
-    TownSpec { code: "440403103", name: "斗门镇", communities: 2, villages: 18 },
-    TownSpec { code: "440403105", name: "乾务镇", communities: 2, villages: 15 },
-    TownSpec { code: "440403106", name: "白蕉镇", communities: 3, villages: 26 },
-    TownSpec { code: "440403107", name: "井岸镇", communities: 6, villages: 18 },
+    TownSpec {
+        code: "440403001",
+        name: "白藤街道",
+        communities: 11,
+        villages: 2,
+    },
+    TownSpec {
+        code: "440403100",
+        name: "莲洲镇",
+        communities: 2,
+        villages: 24,
+    },
+    TownSpec {
+        code: "440403103",
+        name: "斗门镇",
+        communities: 2,
+        villages: 18,
+    },
+    TownSpec {
+        code: "440403105",
+        name: "乾务镇",
+        communities: 2,
+        villages: 15,
+    },
+    TownSpec {
+        code: "440403106",
+        name: "白蕉镇",
+        communities: 3,
+        villages: 26,
+    },
+    TownSpec {
+        code: "440403107",
+        name: "井岸镇",
+        communities: 6,
+        villages: 18,
+    },
 ];
 
 /// The number of 村居 the district has (seed figure).
@@ -63,13 +93,22 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn place(&mut self, parent: Option<i64>, code: &str, name: &str) -> Result<i64, StoreError> {
+    async fn place(
+        &mut self,
+        parent: Option<i64>,
+        code: &str,
+        name: &str,
+    ) -> Result<i64, StoreError> {
         let p = self
             .store
             .create_place(
                 &self.actor,
                 &Scope::All,
-                NewPlace { parent_id: parent, code: code.to_string(), name: name.to_string() },
+                NewPlace {
+                    parent_id: parent,
+                    code: code.to_string(),
+                    name: name.to_string(),
+                },
                 self.now,
             )
             .await?;
@@ -95,7 +134,13 @@ impl Ctx<'_> {
             .create_org(
                 &self.actor,
                 &Scope::All,
-                NewOrg { parent_id: parent, place_id, name, kind: kind.as_str().to_string(), unit_ids },
+                NewOrg {
+                    parent_id: parent,
+                    place_id,
+                    name,
+                    kind: kind.as_str().to_string(),
+                    unit_ids,
+                },
                 self.now,
             )
             .await?;
@@ -104,10 +149,17 @@ impl Ctx<'_> {
     }
 
     /// `n` 党小组 under a branch.
-    async fn groups(&mut self, branch: i64, branch_name: &str, place_id: i64, n: u32) -> Result<(), StoreError> {
+    async fn groups(
+        &mut self,
+        branch: i64,
+        branch_name: &str,
+        place_id: i64,
+        n: u32,
+    ) -> Result<(), StoreError> {
         for k in 1..=n {
             let name = format!("{branch_name}第{}党小组", zh_num(k));
-            self.org(Some(branch), place_id, name, OrgKind::Group, vec![]).await?;
+            self.org(Some(branch), place_id, name, OrgKind::Group, vec![])
+                .await?;
         }
         Ok(())
     }
@@ -120,7 +172,12 @@ pub(crate) async fn generate(
     now: i64,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Summary, StoreError> {
-    let mut cx = Ctx { store, actor: Actor::cli("demo"), now, sum: Summary::default() };
+    let mut cx = Ctx {
+        store,
+        actor: Actor::cli("demo"),
+        now,
+        sum: Summary::default(),
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     // Codes the demo accounts are bound to.
     let mut bound: HashMap<String, i64> = HashMap::new();
@@ -139,7 +196,10 @@ pub(crate) async fn generate(
         let mut villages = Vec::new();
         for i in 0..spec.communities + spec.villages {
             let (code, name) = if i < spec.communities {
-                (format!("{}{:03}", spec.code, i + 1), format!("{}社区", names::stem(&mut rng, &mut used)))
+                (
+                    format!("{}{:03}", spec.code, i + 1),
+                    format!("{}社区", names::stem(&mut rng, &mut used)),
+                )
             } else {
                 let code = format!("{}{:03}", spec.code, 201 + i - spec.communities);
                 let name = if code == VILLAGE_CODE {
@@ -155,7 +215,9 @@ pub(crate) async fn generate(
             }
             for g in 1..=rng.gen_range(2..=5u32) {
                 let grid_code = format!("{code}{g:03}");
-                let grid = cx.place(Some(id), &grid_code, &format!("{name}第{}网格", zh_num(g))).await?;
+                let grid = cx
+                    .place(Some(id), &grid_code, &format!("{name}第{}网格", zh_num(g)))
+                    .await?;
                 if grid_code == GRID_CODE {
                     bound.insert(grid_code, grid);
                 }
@@ -188,7 +250,10 @@ pub(crate) async fn generate(
     for town in &towns {
         town_units(&mut cx, &mut rng, town, &mut unit_names, &mut stems).await?;
     }
-    progress(&format!("两新组织：{} 个单位，党组织共 {} 个", cx.sum.units, cx.sum.orgs));
+    progress(&format!(
+        "两新组织：{} 个单位，党组织共 {} 个",
+        cx.sum.units, cx.sum.orgs
+    ));
 
     cx.sum.accounts = accounts::create(store, &cx.actor, &bound, now).await?;
     progress(&format!("演示账号：{} 个", cx.sum.accounts));
@@ -204,7 +269,9 @@ async fn town_orgs(cx: &mut Ctx<'_>, rng: &mut ChaCha8Rng, town: &Town) -> Resul
     } else {
         format!("中共{}委员会", town.name)
     };
-    let committee = cx.org(None, town.id, name, OrgKind::Committee, vec![]).await?;
+    let committee = cx
+        .org(None, town.id, name, OrgKind::Committee, vec![])
+        .await?;
     for v in &town.villages {
         let roll: f64 = rng.gen_range(0.0..1.0);
         // 乾西村 gets the deepest tree, so the demo accounts see every level.
@@ -220,16 +287,34 @@ async fn town_orgs(cx: &mut Ctx<'_>, rng: &mut ChaCha8Rng, town: &Town) -> Resul
             OrgKind::GeneralBranch => format!("{}党总支", v.name),
             _ => format!("{}党支部", v.name),
         };
-        let org = cx.org(Some(committee), v.id, name.clone(), kind, vec![]).await?;
+        let org = cx
+            .org(Some(committee), v.id, name.clone(), kind, vec![])
+            .await?;
         if kind == OrgKind::Branch {
-            let n = if rng.gen_bool(0.6) { rng.gen_range(1..=3) } else { 0 };
+            let n = if rng.gen_bool(0.6) {
+                rng.gen_range(1..=3)
+            } else {
+                0
+            };
             cx.groups(org, &name, v.id, n).await?;
             continue;
         }
-        let subs = if kind == OrgKind::Committee { rng.gen_range(3..=4) } else { rng.gen_range(2..=3) };
+        let subs = if kind == OrgKind::Committee {
+            rng.gen_range(3..=4)
+        } else {
+            rng.gen_range(2..=3)
+        };
         for s in 1..=subs {
             let branch_name = format!("{}第{}党支部", v.name, zh_num(s));
-            let branch = cx.org(Some(org), v.id, branch_name.clone(), OrgKind::Branch, vec![]).await?;
+            let branch = cx
+                .org(
+                    Some(org),
+                    v.id,
+                    branch_name.clone(),
+                    OrgKind::Branch,
+                    vec![],
+                )
+                .await?;
             let n = rng.gen_range(0..=2);
             cx.groups(branch, &branch_name, v.id, n).await?;
         }
@@ -258,20 +343,33 @@ async fn town_units(
         let enterprise = rng.gen_bool(0.67);
         let (kind, above_size, staff, prefix) = if enterprise {
             let above = rng.gen_bool(0.3);
-            let staff = if above { rng.gen_range(120..=1500) } else { rng.gen_range(5..=110) };
+            let staff = if above {
+                rng.gen_range(120..=1500)
+            } else {
+                rng.gen_range(5..=110)
+            };
             ("enterprise", above, staff, "91")
         } else {
             let prefix = if rng.gen_bool(0.5) { "51" } else { "52" };
             ("social_org", false, rng.gen_range(3..=60), prefix)
         };
         let name = names::unit_name(rng, enterprise, "珠海", place_name, stems, unit_names);
-        let credit_code = rng.gen_bool(0.85).then(|| names::credit_code(rng, prefix, "440403"));
+        let credit_code = rng
+            .gen_bool(0.85)
+            .then(|| names::credit_code(rng, prefix, "440403"));
         let unit = cx
             .store
             .create_unit(
                 &cx.actor,
                 &Scope::All,
-                UnitInput { place_id, name: name.clone(), kind: kind.to_string(), credit_code, above_size, staff },
+                UnitInput {
+                    place_id,
+                    name: name.clone(),
+                    kind: kind.to_string(),
+                    credit_code,
+                    above_size,
+                    staff,
+                },
                 cx.now,
             )
             .await?;
@@ -279,7 +377,14 @@ async fn town_units(
         let covered = rng.gen_bool(if above_size { 0.94 } else { 0.55 });
         if covered && staff >= 30 {
             let branch = format!("{name}党支部");
-            cx.org(Some(town.committee), place_id, branch, OrgKind::Branch, vec![unit.id]).await?;
+            cx.org(
+                Some(town.committee),
+                place_id,
+                branch,
+                OrgKind::Branch,
+                vec![unit.id],
+            )
+            .await?;
         } else if covered {
             pool.push(unit.id);
         }
@@ -290,7 +395,14 @@ async fn town_units(
         let take = rng.gen_range(2..=5usize).min(pool.len());
         let unit_ids: Vec<i64> = pool.drain(..take).collect();
         let name = format!("{}第{}联合党支部", town.name, zh_num(k));
-        cx.org(Some(town.committee), town.id, name, OrgKind::JointBranch, unit_ids).await?;
+        cx.org(
+            Some(town.committee),
+            town.id,
+            name,
+            OrgKind::JointBranch,
+            unit_ids,
+        )
+        .await?;
         k += 1;
     }
     Ok(())
@@ -300,7 +412,10 @@ async fn town_units(
 mod tests {
     #[test]
     fn the_towns_hold_129_villages() {
-        let n: u32 = super::TOWNS.iter().map(|t| t.communities + t.villages).sum();
+        let n: u32 = super::TOWNS
+            .iter()
+            .map(|t| t.communities + t.villages)
+            .sum();
         assert_eq!(u64::from(n), super::VILLAGES);
     }
 }

@@ -40,9 +40,10 @@ pub const PROVINCE_CITIES: usize = 21;
 
 /// Demo data goes into a fresh database only: mixing it with real records would corrupt both.
 async fn ensure_empty(store: &Store) -> Result<(), StoreError> {
-    let n: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM places) + (SELECT COUNT(*) FROM users)")
-        .fetch_one(&store.writer)
-        .await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM places) + (SELECT COUNT(*) FROM users)")
+            .fetch_one(&store.writer)
+            .await?;
     if n > 0 {
         return Err(StoreError::rule(
             "demo.store_not_empty",

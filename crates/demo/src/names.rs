@@ -168,7 +168,9 @@ fn org_code_check(body: &[u8; 8]) -> u8 {
 
 /// GB 32100 check character of the first 17 characters.
 fn credit_check(first17: &[u8]) -> u8 {
-    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let sum: usize = first17
         .iter()
         .zip(W)

@@ -26,8 +26,20 @@ pub(crate) struct City {
     pub urban_pct: u32,
 }
 
-const fn city(code: &'static str, name: &'static str, villages: u32, counties: u32, urban_pct: u32) -> City {
-    City { code, name, villages, counties, urban_pct }
+const fn city(
+    code: &'static str,
+    name: &'static str,
+    villages: u32,
+    counties: u32,
+    urban_pct: u32,
+) -> City {
+    City {
+        code,
+        name,
+        villages,
+        counties,
+        urban_pct,
+    }
 }
 
 pub(crate) const CITIES: [City; 21] = [
@@ -63,8 +75,9 @@ const PER_TOWN: u32 = 17;
 
 /// A stable seed per place: the same code gives the same subtree whatever else is generated.
 fn seed_for(code: &str) -> u64 {
-    code.bytes()
-        .fold(SEED, |h, b| h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b)))
+    code.bytes().fold(SEED, |h, b| {
+        h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b))
+    })
 }
 
 /// Splits `total` into `parts` shares of roughly equal size (±30%), each at least `min` when possible.
@@ -110,7 +123,11 @@ async fn add_place(
     name: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let new = NewPlace { parent_id: parent, code: code.to_string(), name: name.to_string() };
+    let new = NewPlace {
+        parent_id: parent,
+        code: code.to_string(),
+        name: name.to_string(),
+    };
     Ok(store.create_place(actor, &Scope::All, new, now).await?.id)
 }
 
@@ -141,7 +158,15 @@ pub(crate) async fn generate(
             zhuhai
         } else {
             sum.places += 1;
-            add_place(store, &actor, Some(province), &format!("{}00000000", city.code), city.name, now).await?
+            add_place(
+                store,
+                &actor,
+                Some(province),
+                &format!("{}00000000", city.code),
+                city.name,
+                now,
+            )
+            .await?
         };
         let city_short = city.name.trim_end_matches('市');
         let mut rng = ChaCha8Rng::seed_from_u64(seed_for(city.code));
@@ -149,7 +174,10 @@ pub(crate) async fn generate(
             // 香洲 02 and 金湾 04 around 斗门 03.
             let others = city.counties.saturating_sub(1) as usize;
             let numbers: Vec<u32> = (2..).filter(|n| *n != DOUMEN_COUNTY).take(others).collect();
-            (numbers, city.villages.saturating_sub(district::VILLAGES as u32))
+            (
+                numbers,
+                city.villages.saturating_sub(district::VILLAGES as u32),
+            )
         } else {
             ((1..=city.counties).collect(), city.villages)
         };
@@ -160,15 +188,28 @@ pub(crate) async fn generate(
             let name = if city.counties == 1 {
                 format!("{city_short}市辖区")
             } else {
-                let suffix = if k == 0 || rng.gen_range(0..100) < city.urban_pct.max(40) { "区" } else { "县" };
+                // Urban cities have districts only; elsewhere the seat is a 区 and the rest mostly 县.
+                let district = k == 0 || city.urban_pct >= 40 || rng.gen_bool(0.3);
+                let suffix = if district { "区" } else { "县" };
                 format!("{}{suffix}", names::stem(&mut rng, &mut county_stems))
             };
-            add_place(store, &actor, Some(city_id), &format!("{county6}000000"), &name, now).await?;
+            add_place(
+                store,
+                &actor,
+                Some(city_id),
+                &format!("{county6}000000"),
+                &name,
+                now,
+            )
+            .await?;
             sum.places += 1;
             let mut crng = ChaCha8Rng::seed_from_u64(seed_for(&county6));
             // At most 99 街道 and 100 镇 fit the town part of the code.
             let towns = villages.div_ceil(PER_TOWN).clamp(1, 150) as usize;
-            let streets = (towns * city.urban_pct as usize).div_ceil(100).min(99).max(towns.saturating_sub(100));
+            let streets = (towns * city.urban_pct as usize)
+                .div_ceil(100)
+                .min(99)
+                .max(towns.saturating_sub(100));
             let town_shares = split(&mut crng, villages, towns, 3);
             let mut town_stems = HashSet::new();
             for (t, n) in town_shares.into_iter().enumerate() {
@@ -214,23 +255,47 @@ pub(crate) async fn generate(
 }
 
 /// One town in one transaction: its places, units and organisations, and one audit entry.
-async fn write_town(store: &Store, actor: &Actor, plan: &TownPlan<'_>, now: i64) -> Result<BulkCounts, StoreError> {
+async fn write_town(
+    store: &Store,
+    actor: &Actor,
+    plan: &TownPlan<'_>,
+    now: i64,
+) -> Result<BulkCounts, StoreError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed_for(&plan.code));
     let town_code = format!("{}000", plan.code);
-    let mut places = vec![BulkPlace { code: town_code.clone(), name: plan.name.clone() }];
+    let mut places = vec![BulkPlace {
+        code: town_code.clone(),
+        name: plan.name.clone(),
+    }];
     // 街道: communities only; 镇: a few communities, the rest villages.
-    let communities = if plan.street { plan.villages } else { rng.gen_range(0..=3u32).min(plan.villages.saturating_sub(1)) };
+    let communities = if plan.street {
+        plan.villages
+    } else {
+        rng.gen_range(0..=3u32).min(plan.villages.saturating_sub(1))
+    };
     let mut used = HashSet::new();
     let mut villages: Vec<(String, String)> = Vec::with_capacity(plan.villages as usize);
     for i in 0..plan.villages {
         let (code, name) = if i < communities {
-            (format!("{}{:03}", plan.code, i + 1), format!("{}社区", names::stem(&mut rng, &mut used)))
+            (
+                format!("{}{:03}", plan.code, i + 1),
+                format!("{}社区", names::stem(&mut rng, &mut used)),
+            )
         } else {
-            (format!("{}{:03}", plan.code, 201 + i - communities), format!("{}村", names::stem(&mut rng, &mut used)))
+            (
+                format!("{}{:03}", plan.code, 201 + i - communities),
+                format!("{}村", names::stem(&mut rng, &mut used)),
+            )
         };
-        places.push(BulkPlace { code: code.clone(), name: name.clone() });
+        places.push(BulkPlace {
+            code: code.clone(),
+            name: name.clone(),
+        });
         for g in 1..=rng.gen_range(2..=4u32) {
-            places.push(BulkPlace { code: format!("{code}{g:03}"), name: format!("{name}第{}网格", zh_num(g)) });
+            places.push(BulkPlace {
+                code: format!("{code}{g:03}"),
+                name: format!("{name}第{}网格", zh_num(g)),
+            });
         }
         villages.push((code, name));
     }
@@ -251,13 +316,29 @@ async fn write_town(store: &Store, actor: &Actor, plan: &TownPlan<'_>, now: i64)
         };
         let enterprise = rng.gen_bool(0.7);
         let above_size = enterprise && rng.gen_bool(0.3);
-        let staff: i64 = if above_size { rng.gen_range(120..=1500) } else { rng.gen_range(3..=110) };
-        let name = names::unit_name(&mut rng, enterprise, plan.city_short, place_name, &mut stems, &mut unit_names);
+        let staff: i64 = if above_size {
+            rng.gen_range(120..=1500)
+        } else {
+            rng.gen_range(3..=110)
+        };
+        let name = names::unit_name(
+            &mut rng,
+            enterprise,
+            plan.city_short,
+            place_name,
+            &mut stems,
+            &mut unit_names,
+        );
         let prefix = if enterprise { "91" } else { "51" };
         units.push(BulkUnit {
             place_code: place_code.clone(),
             name,
-            kind: if enterprise { "enterprise" } else { "social_org" }.to_string(),
+            kind: if enterprise {
+                "enterprise"
+            } else {
+                "social_org"
+            }
+            .to_string(),
             credit_code: Some(names::credit_code(&mut rng, prefix, plan.county6)),
             above_size,
             staff,
@@ -285,7 +366,13 @@ async fn write_town(store: &Store, actor: &Actor, plan: &TownPlan<'_>, now: i64)
             _ => (OrgKind::Branch, format!("{name}党支部")),
         };
         let row = orgs.len();
-        orgs.push(BulkOrg { parent: OrgParent::Row(0), place_code: code.clone(), name: org_name, kind, unit_ids: vec![] });
+        orgs.push(BulkOrg {
+            parent: OrgParent::Row(0),
+            place_code: code.clone(),
+            name: org_name,
+            kind,
+            unit_ids: vec![],
+        });
         if kind != OrgKind::Branch {
             for s in 1..=rng.gen_range(2..=3u32) {
                 orgs.push(BulkOrg {

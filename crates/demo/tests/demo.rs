@@ -12,7 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 const NOW: i64 = 1_767_225_600_000;
 
 fn actor() -> Actor {
-    Actor { user_id: None, username: "tester".into(), ip: "127.0.0.1".into(), request_id: String::new() }
+    Actor {
+        user_id: None,
+        username: "tester".into(),
+        ip: "127.0.0.1".into(),
+        request_id: String::new(),
+    }
 }
 
 /// Everything the generator writes, in a backend-independent order (sorted in Rust, since the two
@@ -55,7 +60,12 @@ async fn fingerprint(store: &Store) -> Fingerprint {
     .await
     .unwrap();
     covered.sort();
-    Fingerprint { places, orgs, units, covered }
+    Fingerprint {
+        places,
+        orgs,
+        units,
+        covered,
+    }
 }
 
 /// Every place's code is valid, its kind is the one its code says, and it sits under the parent its
@@ -64,25 +74,29 @@ fn check_places(fp: &Fingerprint) {
     for (code, name, kind, parent) in &fp.places {
         let c = DivisionCode::parse(code).unwrap_or_else(|e| panic!("{code} {name}: {e}"));
         assert_eq!(c.kind().as_str(), kind, "{code}");
-        c.check_parent(parent.as_deref()).unwrap_or_else(|e| panic!("{code} under {parent:?}: {e}"));
+        c.check_parent(parent.as_deref())
+            .unwrap_or_else(|e| panic!("{code} under {parent:?}: {e}"));
     }
 }
 
 /// Organisation kinds respect the parent rules; joint branches cover 2–5 units, others at most one.
 async fn check_orgs(store: &Store) {
-    let rows: Vec<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT o.id, o.kind, q.kind FROM orgs o LEFT JOIN orgs q ON q.id = o.parent_id")
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT o.id, o.kind, q.kind FROM orgs o LEFT JOIN orgs q ON q.id = o.parent_id",
+    )
+    .fetch_all(&store.reader)
+    .await
+    .unwrap();
+    let links: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT org_id, COUNT(*) FROM org_units GROUP BY org_id")
             .fetch_all(&store.reader)
             .await
             .unwrap();
-    let links: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, COUNT(*) FROM org_units GROUP BY org_id")
-        .fetch_all(&store.reader)
-        .await
-        .unwrap();
     let links: HashMap<i64, i64> = links.into_iter().collect();
     for (id, kind, parent) in rows {
         let k = OrgKind::parse(&kind).unwrap();
-        k.check_parent(parent.as_deref().map(|p| OrgKind::parse(p).unwrap())).unwrap();
+        k.check_parent(parent.as_deref().map(|p| OrgKind::parse(p).unwrap()))
+            .unwrap();
         let n = links.get(&id).copied().unwrap_or(0);
         if k == OrgKind::JointBranch {
             assert!((2..=5).contains(&n), "joint branch {id} covers {n}");
@@ -91,26 +105,36 @@ async fn check_orgs(store: &Store) {
         }
     }
     // Paths are the chain of ids from the root.
-    let paths: Vec<(i64, Option<i64>, String)> = sqlx::query_as("SELECT id, parent_id, path FROM orgs")
-        .fetch_all(&store.reader)
-        .await
-        .unwrap();
+    let paths: Vec<(i64, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, parent_id, path FROM orgs")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
     let by_id: HashMap<i64, String> = paths.iter().map(|(id, _, p)| (*id, p.clone())).collect();
     for (id, parent, path) in &paths {
-        let want = format!("{}{id}/", parent.map_or("/".to_string(), |p| by_id[&p].clone()));
+        let want = format!(
+            "{}{id}/",
+            parent.map_or("/".to_string(), |p| by_id[&p].clone())
+        );
         assert_eq!(path, &want);
     }
 }
 
 async fn check_audit_and_rollups(store: &Store) {
-    assert!(matches!(store.audit_verify().await.unwrap(), Verdict::Intact { .. }));
+    assert!(matches!(
+        store.audit_verify().await.unwrap(),
+        Verdict::Intact { .. }
+    ));
     let before = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(before, store.rollup_snapshot().await.unwrap());
 }
 
 async fn check_logins(store: &Store, only: Option<Role>) {
-    for a in demo_accounts().into_iter().filter(|a| only.is_none_or(|r| r == a.role)) {
+    for a in demo_accounts()
+        .into_iter()
+        .filter(|a| only.is_none_or(|r| r == a.role))
+    {
         let user = store
             .authenticate(&actor(), &a.username, &a.password, NOW)
             .await
@@ -123,14 +147,24 @@ async fn check_logins(store: &Store, only: Option<Role>) {
 }
 
 async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&store.reader).await.unwrap()
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&store.reader)
+        .await
+        .unwrap()
 }
 
 async fn district(store: Store) {
     let mut messages = Vec::new();
     let t = std::time::Instant::now();
-    let sum = generate_district(&store, NOW, &mut |m| messages.push(m.to_string())).await.unwrap();
-    eprintln!("generate_district on {:?}: {:?} in {:?}", store.backend, sum, t.elapsed());
+    let sum = generate_district(&store, NOW, &mut |m| messages.push(m.to_string()))
+        .await
+        .unwrap();
+    eprintln!(
+        "generate_district on {:?}: {:?} in {:?}",
+        store.backend,
+        sum,
+        t.elapsed()
+    );
     assert_eq!(sum.villages, 129);
     assert_eq!(sum.accounts, 10);
     assert!((120..=200).contains(&sum.units), "{sum:?}");
@@ -139,7 +173,8 @@ async fn district(store: Store) {
     let fp = fingerprint(&store).await;
     check_places(&fp);
     let kinds: BTreeMap<u8, usize> = fp.places.iter().fold(BTreeMap::new(), |mut m, p| {
-        *m.entry(PlaceKind::parse(&p.2).unwrap().level()).or_default() += 1;
+        *m.entry(PlaceKind::parse(&p.2).unwrap().level())
+            .or_default() += 1;
         m
     });
     assert_eq!(kinds.get(&2), Some(&1), "one county");
@@ -150,7 +185,10 @@ async fn district(store: Store) {
     let county = fp.places.iter().find(|p| p.0 == "440403000000").unwrap();
     assert_eq!((county.1.as_str(), county.3.as_deref()), ("斗门区", None));
     let qianxi = fp.places.iter().find(|p| p.0 == "440403105201").unwrap();
-    assert_eq!((qianxi.1.as_str(), qianxi.2.as_str()), ("乾西村", "village"));
+    assert_eq!(
+        (qianxi.1.as_str(), qianxi.2.as_str()),
+        ("乾西村", "village")
+    );
     for (code, name) in [
         ("440403001000", "白藤街道"),
         ("440403100000", "莲洲镇"),
@@ -159,15 +197,31 @@ async fn district(store: Store) {
         ("440403106000", "白蕉镇"),
         ("440403107000", "井岸镇"),
     ] {
-        assert!(fp.places.iter().any(|p| p.0 == code && p.1 == name), "{code} {name}");
+        assert!(
+            fp.places.iter().any(|p| p.0 == code && p.1 == name),
+            "{code} {name}"
+        );
     }
     // 2–5 grids per 村居.
-    for v in fp.places.iter().filter(|p| p.0.len() == 12 && &p.0[9..] != "000") {
-        let n = fp.places.iter().filter(|g| g.3.as_deref() == Some(v.0.as_str())).count();
+    for v in fp
+        .places
+        .iter()
+        .filter(|p| p.0.len() == 12 && &p.0[9..] != "000")
+    {
+        let n = fp
+            .places
+            .iter()
+            .filter(|g| g.3.as_deref() == Some(v.0.as_str()))
+            .count();
         assert!((2..=5).contains(&n), "{} has {n} grids", v.0);
     }
     // Names are unique among 村居.
-    let mut names: Vec<&str> = fp.places.iter().filter(|p| p.0.len() == 12).map(|p| p.1.as_str()).collect();
+    let mut names: Vec<&str> = fp
+        .places
+        .iter()
+        .filter(|p| p.0.len() == 12)
+        .map(|p| p.1.as_str())
+        .collect();
     names.sort();
     let before = names.len();
     names.dedup();
@@ -181,7 +235,13 @@ async fn district(store: Store) {
     assert!(fp.orgs.iter().all(|o| o.3.is_some() || o.2 == "committee"));
     assert!(fp.orgs.iter().any(|o| o.1 == "中共乾务镇委员会"));
     assert!(fp.orgs.iter().any(|o| o.1 == "中共乾西村委员会"));
-    for kind in ["committee", "general_branch", "branch", "joint_branch", "group"] {
+    for kind in [
+        "committee",
+        "general_branch",
+        "branch",
+        "joint_branch",
+        "group",
+    ] {
         assert!(fp.orgs.iter().any(|o| o.2 == kind), "no {kind}");
     }
     // Units: enterprises (some above size) and social organisations; most above-size ones covered.
@@ -189,8 +249,15 @@ async fn district(store: Store) {
     assert!(fp.units.iter().any(|u| u.2 == "social_org"));
     let above: Vec<_> = fp.units.iter().filter(|u| u.4 == 1).collect();
     assert!(!above.is_empty());
-    let covered = above.iter().filter(|u| fp.covered.iter().any(|c| c.1 == u.1)).count();
-    assert!(covered * 100 >= above.len() * 80, "{covered}/{}", above.len());
+    let covered = above
+        .iter()
+        .filter(|u| fp.covered.iter().any(|c| c.1 == u.1))
+        .count();
+    assert!(
+        covered * 100 >= above.len() * 80,
+        "{covered}/{}",
+        above.len()
+    );
 
     check_logins(&store, None).await;
     check_audit_and_rollups(&store).await;
@@ -217,23 +284,73 @@ jiceng_store::both_backends!(district_is_complete_valid_and_deterministic, distr
 async fn province(store: Store) {
     let mut messages = Vec::new();
     let t = std::time::Instant::now();
-    let sum: Summary = generate_province_sized(&store, NOW, 2, &mut |m| messages.push(m.to_string())).await.unwrap();
-    eprintln!("province (2 cities) on {:?}: {:?} in {:?}", store.backend, sum, t.elapsed());
+    let sum: Summary =
+        generate_province_sized(&store, NOW, 2, &mut |m| messages.push(m.to_string()))
+            .await
+            .unwrap();
+    eprintln!(
+        "province (2 cities) on {:?}: {:?} in {:?}",
+        store.backend,
+        sum,
+        t.elapsed()
+    );
     // 广州 2,700 + 韶关 1,400 + Doumen 129 (珠海市 holds only Doumen here).
     assert_eq!(sum.villages, 4229);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM places WHERE kind IN ('village', 'community')").await, 4229);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM places").await as u64, sum.places);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM orgs").await as u64, sum.orgs);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM units").await as u64, sum.units);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM places WHERE kind = 'city'").await, 3);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM places WHERE kind = 'province'").await, 1);
-    let towns = count(&store, "SELECT COUNT(*) FROM places WHERE kind IN ('town', 'subdistrict', 'township')").await;
-    let batches = count(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'demo_bulk'").await;
-    assert_eq!(batches, towns - 6, "one audit entry per town outside Doumen");
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM places WHERE kind IN ('village', 'community')"
+        )
+        .await,
+        4229
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM places").await as u64,
+        sum.places
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM orgs").await as u64,
+        sum.orgs
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM units").await as u64,
+        sum.units
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM places WHERE kind = 'city'").await,
+        3
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM places WHERE kind = 'province'"
+        )
+        .await,
+        1
+    );
+    let towns = count(
+        &store,
+        "SELECT COUNT(*) FROM places WHERE kind IN ('town', 'subdistrict', 'township')",
+    )
+    .await;
+    let batches = count(
+        &store,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'demo_bulk'",
+    )
+    .await;
+    assert_eq!(
+        batches,
+        towns - 6,
+        "one audit entry per town outside Doumen"
+    );
     // Progress after every batch, ending with the totals.
     let per_town = messages.iter().filter(|m| m.starts_with("城市 ")).count() as i64;
     assert_eq!(per_town, batches);
-    assert!(messages.iter().any(|m| m == "城市 2/2，村居 4,229/4,229"), "{:?}", messages.iter().rev().take(3).collect::<Vec<_>>());
+    assert!(
+        messages.iter().any(|m| m == "城市 2/2，村居 4,229/4,229"),
+        "{:?}",
+        messages.iter().rev().take(3).collect::<Vec<_>>()
+    );
     assert!(messages.last().unwrap().starts_with("完成"));
 
     let fp = fingerprint(&store).await;
@@ -257,7 +374,9 @@ fn demo_accounts_cover_every_role_with_a_valid_password() {
         assert_eq!(a.role, role);
         jiceng_domain::password::check_policy(&a.password).unwrap();
         let want = match role {
-            Role::DistrictOrg | Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin => "440403000000",
+            Role::DistrictOrg | Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin => {
+                "440403000000"
+            }
             Role::TownCommittee => "440403105000",
             Role::GridWorker => "440403105201001",
             _ => "440403105201",
