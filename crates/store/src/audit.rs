@@ -54,6 +54,36 @@ fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(Sha256::digest(fields.to_string().as_bytes()))
 }
 
+impl<'a> Change<'a> {
+    pub fn new(
+        action: &'a str,
+        entity: &'a str,
+        entity_id: impl ToString,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            action,
+            entity,
+            entity_id: entity_id.to_string(),
+            before,
+            after,
+        }
+    }
+}
+
+/// The last step of every write: its audit entry, then the commit of the whole transaction.
+pub async fn commit(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    actor: &Actor,
+    change: Change<'_>,
+    now: i64,
+) -> StoreResult<()> {
+    append(&mut tx, actor, change, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Appends one entry inside the caller's transaction.
 pub async fn append(
     tx: &mut AnyConnection,

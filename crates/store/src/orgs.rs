@@ -238,20 +238,13 @@ impl Store {
         let org = org_in(&mut tx, &Scope::All, id).await?;
         let mut after = org.json();
         after["unit_ids"] = serde_json::json!(new.unit_ids);
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "create",
-                entity: "org",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(after),
-            },
+            Change::new("create", "org", id, None, Some(after)),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(org)
     }
 
@@ -273,20 +266,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = org_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "rename",
-                entity: "org",
-                entity_id: id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
+            Change::new("rename", "org", id, Some(before.json()), Some(after.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -362,20 +348,13 @@ impl Store {
             rollups::bump(&mut tx, &place.code, rollups::ORGS, 1).await?;
         }
         let after = org_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "move",
-                entity: "org",
-                entity_id: id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
+            Change::new("move", "org", id, Some(before.json()), Some(after.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -412,20 +391,13 @@ impl Store {
             .await?;
         rollups::bump(&mut tx, &before.place_code, rollups::ORGS, -1).await?;
         let after = org_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "close",
-                entity: "org",
-                entity_id: id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
+            Change::new("close", "org", id, Some(before.json()), Some(after.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 }

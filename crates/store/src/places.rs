@@ -232,15 +232,13 @@ impl Store {
         .map_err(|e| StoreError::from(e).unique("place.code_taken", "code", "该区划代码已存在", "this code is already in use"))?;
         let place = place_in(&mut tx, &Scope::All, id).await?;
         rollups::bump(&mut tx, &place.code, kind.metric(), 1).await?;
-        let change = Change {
-            action: "create",
-            entity: "place",
-            entity_id: id.to_string(),
-            before: None,
-            after: Some(place.json()),
-        };
-        audit::append(&mut tx, actor, change, now).await?;
-        tx.commit().await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new("create", "place", id, None, Some(place.json())),
+            now,
+        )
+        .await?;
         Ok(place)
     }
 
@@ -262,15 +260,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = place_in(&mut tx, &Scope::All, id).await?;
-        let change = Change {
-            action: "rename",
-            entity: "place",
-            entity_id: id.to_string(),
-            before: Some(before.json()),
-            after: Some(after.json()),
-        };
-        audit::append(&mut tx, actor, change, now).await?;
-        tx.commit().await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                "rename",
+                "place",
+                id,
+                Some(before.json()),
+                Some(after.json()),
+            ),
+            now,
+        )
+        .await?;
         Ok(after)
     }
 
@@ -357,15 +359,13 @@ impl Store {
         // A village that became a community (or back) under its new code changes metric only by kind
         // group, and both kinds share the village-level metric, so no further delta is needed.
         let after = place_in(&mut tx, &Scope::All, id).await?;
-        let change = Change {
-            action: "move",
-            entity: "place",
-            entity_id: id.to_string(),
-            before: Some(before.json()),
-            after: Some(after.json()),
-        };
-        audit::append(&mut tx, actor, change, now).await?;
-        tx.commit().await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new("move", "place", id, Some(before.json()), Some(after.json())),
+            now,
+        )
+        .await?;
         Ok(after)
     }
 
@@ -407,15 +407,19 @@ impl Store {
             rollups::bump(&mut tx, &before.code, k.metric(), -1).await?;
         }
         let after = place_in(&mut tx, &Scope::All, id).await?;
-        let change = Change {
-            action: "close",
-            entity: "place",
-            entity_id: id.to_string(),
-            before: Some(before.json()),
-            after: Some(after.json()),
-        };
-        audit::append(&mut tx, actor, change, now).await?;
-        tx.commit().await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                "close",
+                "place",
+                id,
+                Some(before.json()),
+                Some(after.json()),
+            ),
+            now,
+        )
+        .await?;
         Ok(after)
     }
 

@@ -207,20 +207,13 @@ impl Store {
         .await?;
         rollups::bump(&mut tx, &place.code, rollups::UNITS, 1).await?;
         let unit = unit_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "create",
-                entity: "unit",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(unit.json()),
-            },
+            Change::new("create", "unit", id, None, Some(unit.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(unit)
     }
 
@@ -262,20 +255,19 @@ impl Store {
             rollups::bump(&mut tx, &place.code, rollups::UNITS, 1).await?;
         }
         let after = unit_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "update",
-                entity: "unit",
-                entity_id: id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
+            Change::new(
+                "update",
+                "unit",
+                id,
+                Some(before.json()),
+                Some(after.json()),
+            ),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -298,20 +290,13 @@ impl Store {
             .await?;
         rollups::bump(&mut tx, &before.place_code, rollups::UNITS, -1).await?;
         let after = unit_in(&mut tx, &Scope::All, id).await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "close",
-                entity: "unit",
-                entity_id: id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
+            Change::new("close", "unit", id, Some(before.json()), Some(after.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 }

@@ -270,20 +270,13 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "create",
-                entity: "user",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(user.json()),
-            },
+            Change::new("create", "user", id, None, Some(user.json())),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(user)
     }
 
@@ -394,20 +387,13 @@ impl Store {
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "set_password",
-                entity: "user",
-                entity_id: user.id.to_string(),
-                before: None,
-                after: None,
-            },
+            Change::new("set_password", "user", user.id, None, None),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -447,20 +433,14 @@ impl Store {
             .bind(user_id)
             .fetch_one(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change {
-                action,
-                entity: "user",
-                entity_id: user_id.to_string(),
-                before: Some(before.json()),
-                after: Some(after.json()),
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::new(
+            action,
+            "user",
+            user_id,
+            Some(before.json()),
+            Some(after.json()),
+        );
+        audit::commit(tx, actor, change, now).await?;
         Ok(after)
     }
 
@@ -571,20 +551,13 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "totp_enrol",
-                entity: "user",
-                entity_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
+            Change::new("totp_enrol", "user", user_id, None, None),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -608,20 +581,19 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "create",
-                entity: "api_token",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({"name": name, "user_id": user_id})),
-            },
+            Change::new(
+                "create",
+                "api_token",
+                id,
+                None,
+                Some(serde_json::json!({"name": name, "user_id": user_id})),
+            ),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(token)
     }
 
@@ -650,20 +622,13 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        audit::append(
-            &mut tx,
+        audit::commit(
+            tx,
             actor,
-            Change {
-                action: "revoke",
-                entity: "api_token",
-                entity_id: token_id.to_string(),
-                before: None,
-                after: None,
-            },
+            Change::new("revoke", "api_token", token_id, None, None),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
