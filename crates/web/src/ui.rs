@@ -267,6 +267,19 @@ impl Feedback {
         }
     }
 
+    /// A refused rule becomes feedback for re-rendering the form; any other error, the error page.
+    pub fn refusal(
+        form: &'static str,
+        values: Vec<(String, String)>,
+        err: crate::error::AppError,
+        lang: Lang,
+    ) -> Result<Self, crate::error::PageError> {
+        match err {
+            crate::error::AppError::Rule(_) => Ok(Self::new(form, values, &err, lang)),
+            other => Err(crate::error::PageError(other)),
+        }
+    }
+
     /// Puts the typed values back and the message next to its field (or on the form).
     pub fn apply(&self, forms: &mut [Form]) {
         for f in forms.iter_mut().filter(|f| f.id == self.form) {

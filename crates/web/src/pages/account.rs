@@ -170,8 +170,8 @@ pub async fn change_password(
             }
             Ok(res)
         }
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new("password", data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal("password", data.0, e, ctx.lang)?;
             page(
                 &state,
                 &ctx,
@@ -181,7 +181,6 @@ pub async fn change_password(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 
@@ -201,11 +200,7 @@ pub async fn create_token(
             page(&state, &ctx, None, StatusCode::OK, Some(notice)).await
         }
         Err(e) => {
-            let e = AppError::from(e);
-            if !matches!(e, AppError::Rule(_)) {
-                return Err(PageError(e));
-            }
-            let fb = Feedback::new("token", data.0, &e, ctx.lang);
+            let fb = Feedback::refusal("token", data.0, e.into(), ctx.lang)?;
             page(
                 &state,
                 &ctx,

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod listing;
 mod login;
 mod orgs;
 mod places;

@@ -1,11 +1,12 @@
 //! Party organisations in pages: list (with the create form), detail with rename, move and close.
 
+use super::listing::{self, Listing};
 use super::places::crumbs;
-use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, render, status_label};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, render, status_label};
 use crate::auth::{Ctx, PageCtx};
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
-use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table, query};
+use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
 use crate::{AppState, xlsx};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,6 +14,7 @@ use axum::response::Response;
 use jiceng_domain::{DomainError, OrgKind};
 use jiceng_store::StoreError;
 use jiceng_store::orgs::{NewOrg, OrgFilter};
+use jiceng_store::places::Place;
 use jiceng_store::sql::Page;
 
 pub fn kind_label(t: T, kind: &str) -> String {
@@ -103,11 +105,8 @@ async fn filter(
     state: &AppState,
     ctx: &Ctx,
     q: &ListQuery,
-) -> Result<(OrgFilter, Option<jiceng_store::places::Place>), AppError> {
-    let under = match q.under_id() {
-        Some(id) => Some(state.store.place(&ctx.scope, id).await?),
-        None => None,
-    };
+) -> Result<(OrgFilter, Option<Place>), AppError> {
+    let under = q.under_place(state, ctx).await?;
     let f = OrgFilter {
         under_prefix: under.as_ref().map(|p| p.prefix()),
         parent_id: None,
@@ -137,69 +136,36 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
-    let page = Page::new(Some(q.page()), Some(50));
-    let (rows, total) = state.store.orgs(&ctx.scope, &f, page).await?;
-    let qs = query(&[
-        ("under", q.under.as_deref().unwrap_or("")),
-        ("kind", q.kind.as_deref().unwrap_or("")),
-        ("q", q.q.as_deref().unwrap_or("")),
-        ("closed", q.closed.as_deref().unwrap_or("")),
-    ]);
-    let mut c = Chrome::new(ctx, t.t("nav.orgs"), "nav.orgs", &format!("/orgs?{qs}"));
-    if let Some(u) = &under {
-        c.crumbs = crumbs(state, ctx, u).await?;
-    }
-    let table = Table {
-        caption: String::new(),
-        headers: headers(t),
-        rows: rows
-            .iter()
-            .map(|o| {
-                vec![
-                    Cell::text(o.id.to_string()),
-                    Cell::link(&o.name, format!("/orgs/{}", o.id)),
-                    Cell::text(kind_label(t, &o.kind)),
-                    Cell::link(&o.place_name, format!("/places/{}", o.place_id)),
-                    Cell::text(status_label(t, o.closed_at)),
-                ]
-            })
-            .collect(),
-        empty: t.t("common.empty").into(),
-    };
-    let filters = vec![
-        Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text)
-            .value(q.q.clone().unwrap_or_default()),
-        Field::new(
-            "kind",
-            t.t("common.kind"),
-            FieldKind::Select(kind_options(t, true)),
-        )
-        .value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
-            .value(q.closed.clone().unwrap_or_default()),
-    ];
-    let mut forms = if ctx.role.edits_structure() {
-        vec![create_form(
-            t,
-            under.as_ref().map_or("", |p| p.code.as_str()),
-        )]
+    let (rows, total) = state.store.orgs(&ctx.scope, &f, q.list_page()).await?;
+    let rows = rows
+        .iter()
+        .map(|o| {
+            vec![
+                Cell::text(o.id.to_string()),
+                Cell::link(&o.name, format!("/orgs/{}", o.id)),
+                Cell::text(kind_label(t, &o.kind)),
+                Cell::link(&o.place_name, format!("/places/{}", o.place_id)),
+                Cell::text(status_label(t, o.closed_at)),
+            ]
+        })
+        .collect();
+    let code = under.as_ref().map_or("", |p| p.code.as_str());
+    let forms = if ctx.role.edits_structure() {
+        vec![create_form(t, code)]
     } else {
         vec![]
     };
-    if let Some(fb) = fb {
-        fb.apply(&mut forms);
-    }
-    let page = ListPage {
-        c,
-        action: "/orgs".into(),
-        filters,
-        table,
-        pager: Pager::new(&format!("/orgs?{qs}"), page.number, page.size, total),
-        export: Some(format!("/orgs/export.xlsx?{qs}")),
+    Listing {
+        path: "/orgs",
+        nav: "nav.orgs",
+        under: under.as_ref(),
+        filters: q.filters(t, ("kind", t.t("common.kind"), kind_options(t, true)), true),
+        table: listing::table(t, headers(t), rows),
+        total,
         forms,
-    };
-    render(status, &page)
+    }
+    .render(state, ctx, q, fb, status)
+    .await
 }
 
 pub async fn list(
@@ -240,8 +206,8 @@ pub async fn create(
     .await;
     match result {
         Ok(org) => Ok(done(&format!("/orgs/{}?notice=created", org.id))),
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new("create", data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal("create", data.0, e, ctx.lang)?;
             list_page(
                 &state,
                 &ctx,
@@ -251,7 +217,6 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 
@@ -420,8 +385,8 @@ async fn after(
 ) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(done(&format!("/orgs/{id}?notice=saved"))),
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new(form, data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal(form, data.0, e, ctx.lang)?;
             org_page(
                 state,
                 ctx,
@@ -432,7 +397,6 @@ async fn after(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 

@@ -1,11 +1,12 @@
 //! The place tree in pages: a home page per node with its figures, lists, and the forms that
 //! create, rename, move and close places.
 
-use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, ok, render, status_label};
+use super::listing::{self, Listing};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, render, status_label};
 use crate::auth::{Ctx, PageCtx};
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
-use crate::ui::{Cell, Chrome, Crumb, Feedback, Field, FieldKind, Form, Pager, Stat, Table, query};
+use crate::ui::{Cell, Chrome, Crumb, Feedback, Field, FieldKind, Form, Stat, Table};
 use crate::{AppState, xlsx};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -254,21 +255,16 @@ async fn refused(
     data: FormData,
     e: AppError,
 ) -> Result<Response, PageError> {
-    match e {
-        AppError::Rule(_) => {
-            let fb = Feedback::new(form, data.0, &e, ctx.lang);
-            place_page(
-                state,
-                ctx,
-                id,
-                Some(fb),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await
-        }
-        other => Err(PageError(other)),
-    }
+    let fb = Feedback::refusal(form, data.0, e, ctx.lang)?;
+    place_page(
+        state,
+        ctx,
+        id,
+        Some(fb),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+    )
+    .await
 }
 
 pub async fn create(
@@ -399,13 +395,9 @@ fn kind_options(t: T) -> Vec<(String, String)> {
 }
 
 async fn filter(state: &AppState, ctx: &Ctx, q: &ListQuery) -> Result<PlaceFilter, AppError> {
-    let under = match q.under_id() {
-        Some(id) => Some(state.store.place(&ctx.scope, id).await?),
-        None => None,
-    };
     Ok(PlaceFilter {
         parent_id: None,
-        under,
+        under: q.under_place(state, ctx).await?,
         kind: q.kind.clone(),
         q: q.q.clone(),
         include_closed: q.include_closed(),
@@ -429,62 +421,29 @@ pub async fn list(
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let f = filter(&state, &ctx, &q).await?;
-    let page = Page::new(Some(q.page()), Some(50));
-    let (rows, total) = state.store.places(&ctx.scope, &f, page).await?;
-    let qs = query(&[
-        ("under", q.under.as_deref().unwrap_or("")),
-        ("kind", q.kind.as_deref().unwrap_or("")),
-        ("q", q.q.as_deref().unwrap_or("")),
-        ("closed", q.closed.as_deref().unwrap_or("")),
-    ]);
-    let mut c = Chrome::new(
-        &ctx,
-        t.t("nav.places"),
-        "nav.places",
-        &format!("/places?{qs}"),
-    );
-    if let Some(u) = &f.under {
-        c.crumbs = crumbs(&state, &ctx, u).await?;
-    }
-    let table = Table {
-        caption: String::new(),
-        headers: headers(t),
-        rows: rows
-            .iter()
-            .map(|p| {
-                vec![
-                    Cell::text(&p.code),
-                    Cell::link(&p.name, format!("/places/{}", p.id)),
-                    Cell::text(kind_label(t, &p.kind)),
-                    Cell::text(status_label(t, p.closed_at)),
-                ]
-            })
-            .collect(),
-        empty: t.t("common.empty").into(),
-    };
-    let filters = vec![
-        Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text)
-            .value(q.q.clone().unwrap_or_default()),
-        Field::new(
-            "kind",
-            t.t("common.kind"),
-            FieldKind::Select(kind_options(t)),
-        )
-        .value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
-            .value(q.closed.clone().unwrap_or_default()),
-    ];
-    let page = ListPage {
-        c,
-        action: "/places".into(),
-        filters,
-        table,
-        pager: Pager::new(&format!("/places?{qs}"), page.number, page.size, total),
-        export: Some(format!("/places/export.xlsx?{qs}")),
+    let (rows, total) = state.store.places(&ctx.scope, &f, q.list_page()).await?;
+    let rows = rows
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::text(&p.code),
+                Cell::link(&p.name, format!("/places/{}", p.id)),
+                Cell::text(kind_label(t, &p.kind)),
+                Cell::text(status_label(t, p.closed_at)),
+            ]
+        })
+        .collect();
+    Listing {
+        path: "/places",
+        nav: "nav.places",
+        under: f.under.as_ref(),
+        filters: q.filters(t, ("kind", t.t("common.kind"), kind_options(t)), true),
+        table: listing::table(t, headers(t), rows),
+        total,
         forms: vec![],
-    };
-    ok(&page)
+    }
+    .render(&state, &ctx, &q, None, StatusCode::OK)
+    .await
 }
 
 pub async fn export(

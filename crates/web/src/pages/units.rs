@@ -1,17 +1,18 @@
 //! Units (enterprises, social organisations…) in pages: list with create form, detail with edit and close.
 
+use super::listing::{self, Listing};
 use super::orgs::place_id_by_code;
 use super::places::crumbs;
-use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, render, status_label};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, render, status_label};
 use crate::auth::{Ctx, PageCtx};
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
-use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table, query};
+use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form};
 use crate::{AppState, xlsx};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiceng_store::sql::Page;
+use jiceng_store::places::Place;
 use jiceng_store::units::{UNIT_KINDS, Unit, UnitFilter, UnitInput};
 
 pub fn kind_label(t: T, kind: &str) -> String {
@@ -120,20 +121,15 @@ async fn filter(
     state: &AppState,
     ctx: &Ctx,
     q: &ListQuery,
-) -> Result<(UnitFilter, Option<jiceng_store::places::Place>), AppError> {
-    let under = match q.under_id() {
-        Some(id) => Some(state.store.place(&ctx.scope, id).await?),
-        None => None,
+) -> Result<(UnitFilter, Option<Place>), AppError> {
+    let under = q.under_place(state, ctx).await?;
+    let f = UnitFilter {
+        under_prefix: under.as_ref().map(|p| p.prefix()),
+        kind: q.kind.clone(),
+        q: q.q.clone(),
+        include_closed: q.include_closed(),
     };
-    Ok((
-        UnitFilter {
-            under_prefix: under.as_ref().map(|p| p.prefix()),
-            kind: q.kind.clone(),
-            q: q.q.clone(),
-            include_closed: q.include_closed(),
-        },
-        under,
-    ))
+    Ok((f, under))
 }
 
 async fn list_page(
@@ -145,75 +141,45 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
-    let page = Page::new(Some(q.page()), Some(50));
-    let (rows, total) = state.store.units(&ctx.scope, &f, page).await?;
-    let qs = query(&[
-        ("under", q.under.as_deref().unwrap_or("")),
-        ("kind", q.kind.as_deref().unwrap_or("")),
-        ("q", q.q.as_deref().unwrap_or("")),
-        ("closed", q.closed.as_deref().unwrap_or("")),
-    ]);
-    let mut c = Chrome::new(ctx, t.t("nav.units"), "nav.units", &format!("/units?{qs}"));
-    if let Some(u) = &under {
-        c.crumbs = crumbs(state, ctx, u).await?;
-    }
-    let table = Table {
-        caption: String::new(),
-        headers: headers(t),
-        rows: rows
-            .iter()
-            .map(|u| {
-                vec![
-                    Cell::text(u.id.to_string()),
-                    Cell::link(&u.name, format!("/units/{}", u.id)),
-                    Cell::text(kind_label(t, &u.kind)),
-                    Cell::link(&u.place_name, format!("/places/{}", u.place_id)),
-                    Cell::text(yes_no(t, u.above_size)),
-                    Cell::text(u.staff.to_string()),
-                    Cell::text(status_label(t, u.closed_at)),
-                ]
-            })
-            .collect(),
-        empty: t.t("common.empty").into(),
-    };
-    let filters = vec![
-        Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text)
-            .value(q.q.clone().unwrap_or_default()),
-        Field::new(
-            "kind",
-            t.t("common.kind"),
-            FieldKind::Select(kind_options(t, true)),
-        )
-        .value(q.kind.clone().unwrap_or_default()),
-        Field::new("closed", t.t("common.include_closed"), FieldKind::Checkbox)
-            .value(q.closed.clone().unwrap_or_default()),
-    ];
-    let mut forms = if ctx.role.edits_structure() {
+    let (rows, total) = state.store.units(&ctx.scope, &f, q.list_page()).await?;
+    let rows = rows
+        .iter()
+        .map(|u| {
+            vec![
+                Cell::text(u.id.to_string()),
+                Cell::link(&u.name, format!("/units/{}", u.id)),
+                Cell::text(kind_label(t, &u.kind)),
+                Cell::link(&u.place_name, format!("/places/{}", u.place_id)),
+                Cell::text(yes_no(t, u.above_size)),
+                Cell::text(u.staff.to_string()),
+                Cell::text(status_label(t, u.closed_at)),
+            ]
+        })
+        .collect();
+    let code = under.as_ref().map_or("", |p| p.code.as_str());
+    let forms = if ctx.role.edits_structure() {
         vec![unit_form(
             t,
             "create",
             "/units".into(),
             t.t("unit.new"),
             None,
-            under.as_ref().map_or("", |p| p.code.as_str()),
+            code,
         )]
     } else {
         vec![]
     };
-    if let Some(fb) = fb {
-        fb.apply(&mut forms);
-    }
-    let page = ListPage {
-        c,
-        action: "/units".into(),
-        filters,
-        table,
-        pager: Pager::new(&format!("/units?{qs}"), page.number, page.size, total),
-        export: Some(format!("/units/export.xlsx?{qs}")),
+    Listing {
+        path: "/units",
+        nav: "nav.units",
+        under: under.as_ref(),
+        filters: q.filters(t, ("kind", t.t("common.kind"), kind_options(t, true)), true),
+        table: listing::table(t, headers(t), rows),
+        total,
         forms,
-    };
-    render(status, &page)
+    }
+    .render(state, ctx, q, fb, status)
+    .await
 }
 
 pub async fn list(
@@ -247,8 +213,8 @@ pub async fn create(
     .await;
     match r {
         Ok(u) => Ok(done(&format!("/units/{}?notice=created", u.id))),
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new("create", data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal("create", data.0, e, ctx.lang)?;
             list_page(
                 &state,
                 &ctx,
@@ -258,7 +224,6 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 
@@ -364,8 +329,8 @@ pub async fn edit(
     .await;
     match r {
         Ok(_) => Ok(done(&format!("/units/{id}?notice=saved"))),
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new("edit", data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal("edit", data.0, e, ctx.lang)?;
             unit_page(
                 &state,
                 &ctx,
@@ -376,7 +341,6 @@ pub async fn edit(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 

@@ -1,20 +1,20 @@
 //! Accounts: the system administrator creates them and resets passwords; the security administrator
 //! locks and unlocks (三员分立); structure readers see the accounts of their own subtree.
 
+use super::listing::{self, Listing};
 use super::orgs::place_id_by_code;
-use super::places::crumbs;
-use super::{FormData, Id, ListPage, ListQuery, Q, RecordPage, done, render};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, render};
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::format_ms;
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
-use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table, query, role_label};
+use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, role_label};
 use crate::{AppState, xlsx};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiceng_domain::Role;
-use jiceng_store::sql::Page;
+use jiceng_store::places::Place;
 use jiceng_store::users::{NewUser, User, UserFilter};
 
 fn can_list(ctx: &Ctx) -> bool {
@@ -59,19 +59,14 @@ async fn filter(
     state: &AppState,
     ctx: &Ctx,
     q: &ListQuery,
-) -> Result<(UserFilter, Option<jiceng_store::places::Place>), AppError> {
-    let under = match q.under_id() {
-        Some(id) => Some(state.store.place(&ctx.scope, id).await?),
-        None => None,
+) -> Result<(UserFilter, Option<Place>), AppError> {
+    let under = q.under_place(state, ctx).await?;
+    let f = UserFilter {
+        q: q.q.clone(),
+        role: q.role.clone(),
+        under_prefix: under.as_ref().map(|p| p.prefix()),
     };
-    Ok((
-        UserFilter {
-            q: q.q.clone(),
-            role: q.role.clone(),
-            under_prefix: under.as_ref().map(|p| p.prefix()),
-        },
-        under,
-    ))
+    Ok((f, under))
 }
 
 fn create_form(t: T) -> Form {
@@ -104,64 +99,36 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let t = ctx.t();
     let (f, under) = filter(state, ctx, q).await?;
-    let page = Page::new(Some(q.page()), Some(50));
-    let (rows, total) = state.store.users(&ctx.scope, &f, page).await?;
+    let (rows, total) = state.store.users(&ctx.scope, &f, q.list_page()).await?;
     let now = state.now();
-    let qs = query(&[
-        ("under", q.under.as_deref().unwrap_or("")),
-        ("role", q.role.as_deref().unwrap_or("")),
-        ("q", q.q.as_deref().unwrap_or("")),
-    ]);
-    let mut c = Chrome::new(ctx, t.t("nav.users"), "nav.users", &format!("/users?{qs}"));
-    if let Some(u) = &under {
-        c.crumbs = crumbs(state, ctx, u).await?;
-    }
-    let table = Table {
-        caption: String::new(),
-        headers: headers(t),
-        rows: rows
-            .iter()
-            .map(|u| {
-                vec![
-                    Cell::link(&u.username, format!("/users/{}", u.id)),
-                    Cell::text(&u.display_name),
-                    Cell::text(role_label(ctx.lang, &u.role)),
-                    Cell::text(&u.place_name),
-                    Cell::text(state_label(t, u, now)),
-                ]
-            })
-            .collect(),
-        empty: t.t("common.empty").into(),
-    };
-    let filters = vec![
-        Field::new("under", "", FieldKind::Hidden).value(q.under.clone().unwrap_or_default()),
-        Field::new("q", t.t("common.keyword"), FieldKind::Text)
-            .value(q.q.clone().unwrap_or_default()),
-        Field::new(
-            "role",
-            t.t("user.role"),
-            FieldKind::Select(role_options(t, true)),
-        )
-        .value(q.role.clone().unwrap_or_default()),
-    ];
-    let mut forms = if ctx.role.manages_accounts() {
+    let rows = rows
+        .iter()
+        .map(|u| {
+            vec![
+                Cell::link(&u.username, format!("/users/{}", u.id)),
+                Cell::text(&u.display_name),
+                Cell::text(role_label(ctx.lang, &u.role)),
+                Cell::text(&u.place_name),
+                Cell::text(state_label(t, u, now)),
+            ]
+        })
+        .collect();
+    let forms = if ctx.role.manages_accounts() {
         vec![create_form(t)]
     } else {
         vec![]
     };
-    if let Some(fb) = fb {
-        fb.apply(&mut forms);
-    }
-    let page = ListPage {
-        c,
-        action: "/users".into(),
-        filters,
-        table,
-        pager: Pager::new(&format!("/users?{qs}"), page.number, page.size, total),
-        export: Some(format!("/users/export.xlsx?{qs}")),
+    Listing {
+        path: "/users",
+        nav: "nav.users",
+        under: under.as_ref(),
+        filters: q.filters(t, ("role", t.t("user.role"), role_options(t, true)), false),
+        table: listing::table(t, headers(t), rows),
+        total,
         forms,
-    };
-    render(status, &page)
+    }
+    .render(state, ctx, q, fb, status)
+    .await
 }
 
 pub async fn list(
@@ -198,8 +165,8 @@ pub async fn create(
     .await;
     match r {
         Ok(u) => Ok(done(&format!("/users/{}?notice=created", u.id))),
-        Err(e @ AppError::Rule(_)) => {
-            let fb = Feedback::new("create", data.0, &e, ctx.lang);
+        Err(e) => {
+            let fb = Feedback::refusal("create", data.0, e, ctx.lang)?;
             list_page(
                 &state,
                 &ctx,
@@ -209,7 +176,6 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 
@@ -353,11 +319,7 @@ pub async fn reset_password(
     {
         Ok(()) => Ok(done(&format!("/users/{id}?notice=saved"))),
         Err(e) => {
-            let e = AppError::from(e);
-            if !matches!(e, AppError::Rule(_)) {
-                return Err(PageError(e));
-            }
-            let fb = Feedback::new("password", data.0, &e, ctx.lang);
+            let fb = Feedback::refusal("password", data.0, e.into(), ctx.lang)?;
             user_page(
                 &state,
                 &ctx,
