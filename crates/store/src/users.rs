@@ -456,6 +456,12 @@ impl Store {
     ) -> StoreResult<(String, String)> {
         let token = random_token();
         let csrf = random_token();
+        // Sessions idle for a day are long dead (the timeout is at most 30 minutes): sweep them here
+        // so the table stays small without a background job.
+        sqlx::query("DELETE FROM sessions WHERE last_seen < $1")
+            .bind(now - 24 * 3600 * 1000)
+            .execute(&self.writer)
+            .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf, second_factor, ip, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$6)",
         )

@@ -80,6 +80,7 @@ CREATE TABLE sessions (
     last_seen {int} NOT NULL
 );
 CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_seen ON sessions(last_seen);
 
 CREATE TABLE api_tokens (
     id {id},
