@@ -1,0 +1,22 @@
+//! The web test suite: every test drives `jiceng_web::router` in-process (`oneshot`, no socket)
+//! with a manual clock, on SQLite and on PostgreSQL (`jiceng_store::both_backends!`).
+//!
+//! - harness.rs: requests, answers, cookies, reading HTML and xlsx;
+//! - session.rs: logging in through the real forms (TOTP for administrators), API tokens;
+//! - fixture.rs: the demo district or a small tree with the same codes and accounts;
+//! - scope.rs: `assert_scoped` / `assert_list_confined`, the data-scope helpers for every endpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth_tests;
+mod fixture;
+mod harness;
+mod input_tests;
+mod openapi_tests;
+mod ops_tests;
+mod roles;
+mod scope;
+mod scope_tests;
+mod session;
+
+/// 2025-11-24 16:00 UTC: where every test's clock starts.
+pub const T0: i64 = 1_764_000_000_000;
