@@ -15,6 +15,7 @@ pub mod sql;
 // Test support: a panic here fails the test that asked for a database, which is what it should do.
 #[allow(clippy::panic)]
 pub mod testing;
+pub mod totp;
 pub mod units;
 pub mod users;
 

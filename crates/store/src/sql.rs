@@ -108,7 +108,8 @@ pub struct Page {
 impl Page {
     pub fn new(number: Option<i64>, size: Option<i64>) -> Self {
         Self {
-            number: number.unwrap_or(1).max(1),
+            // Far past any real list; keeps the offset arithmetic from overflowing.
+            number: number.unwrap_or(1).clamp(1, 10_000_000),
             size: size.unwrap_or(50).clamp(1, 500),
         }
     }

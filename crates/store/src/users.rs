@@ -528,45 +528,6 @@ impl Store {
         Ok(())
     }
 
-    // ---- TOTP (administrators) -------------------------------------------------------------------
-
-    /// The account's TOTP secret, creating an unconfirmed one if it has none.
-    pub async fn totp_secret(&self, user_id: i64) -> StoreResult<Vec<u8>> {
-        let sealed: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT totp_sealed FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_one(&self.reader)
-                .await?;
-        if let Some(s) = sealed {
-            return self.sealer.open(&s);
-        }
-        let mut secret = vec![0u8; 20];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
-        sqlx::query("UPDATE users SET totp_sealed = $1, totp_confirmed = 0 WHERE id = $2")
-            .bind(self.sealer.seal(&secret)?)
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(secret)
-    }
-
-    pub async fn confirm_totp(&self, actor: &Actor, user_id: i64, now: i64) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("UPDATE users SET totp_confirmed = 1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        audit::commit(
-            tx,
-            actor,
-            Change::new("totp_enrol", "user", user_id, None, None),
-            now,
-        )
-        .await?;
-        Ok(())
-    }
-
     // ---- API tokens ------------------------------------------------------------------------------
 
     /// Creates a personal API token; the clear token is returned once and never stored.

@@ -44,6 +44,17 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
     Lang::from_cookie(cookie(headers, LANG_COOKIE))
 }
 
+/// A redirect target that stays on this site: a path starting with one `/`, without backslashes or
+/// control characters (browsers read `/\\host` and `/<tab>/host` as another host; CR/LF would break
+/// the header).
+pub fn local_path(p: &str) -> Option<&str> {
+    let mut chars = p.chars();
+    let ok = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !p.chars().any(|c| c == '\\' || c.is_control());
+    ok.then_some(p)
+}
+
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
@@ -79,6 +90,45 @@ pub fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// The signed-in caller.
+/// 三员分立: administrator accounts are created from the command line at installation, never by
+/// another administrator in the application (a system administrator must not mint an auditor).
+pub fn creatable_role(role: &str) -> Result<(), AppError> {
+    if Role::parse(role).is_some_and(Role::is_admin) {
+        return Err(AppError::Rule(
+            jiceng_domain::DomainError::new(
+                "account.admin_via_cli",
+                "系统、安全、审计管理员账号只能用命令行 jiceng user add 创建",
+                "administrator accounts are created with `jiceng user add` on the command line",
+            )
+            .on("role"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn redirects_stay_local() {
+        assert_eq!(local_path("/places/3?x=1"), Some("/places/3?x=1"));
+        assert_eq!(local_path("/"), Some("/"));
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil",
+            "/\t/evil.example/",
+            "/a\r\nSet-Cookie: x",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub user: User,

@@ -27,13 +27,16 @@ fn same_origin(req: &Request) -> bool {
     if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return false;
     }
-    match (
-        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        h.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some("null"), _) => false,
+    // HTTP/2 carries the host in the URI's authority instead of a Host header.
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
         (Some(origin), Some(host)) => origin.split("://").nth(1).is_some_and(|o| o == host),
-        _ => true,
+        // An Origin we cannot compare with anything ("null", or no host known) is refused.
+        (Some(_), None) => false,
+        (None, _) => true,
     }
 }
 

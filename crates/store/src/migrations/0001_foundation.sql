@@ -60,6 +60,7 @@ CREATE TABLE users (
     place_id {int} NOT NULL REFERENCES places(id),
     totp_sealed {blob},
     totp_confirmed {int} NOT NULL DEFAULT 0,
+    totp_last_step {int} NOT NULL DEFAULT 0,
     failed_logins {int} NOT NULL DEFAULT 0,
     locked_until {int} NOT NULL DEFAULT 0,
     disabled {int} NOT NULL DEFAULT 0,

@@ -94,6 +94,7 @@ async fn create(
     ApiJson(b): ApiJson<CreateUser>,
 ) -> ApiResult<User> {
     ctx.require(ctx.role.manages_accounts())?;
+    crate::auth::creatable_role(&b.role)?;
     let new = NewUser {
         username: b.username,
         display_name: b.display_name,

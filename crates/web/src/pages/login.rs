@@ -12,9 +12,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiceng_store::Actor;
+use jiceng_store::totp::{TotpOutcome, totp};
 use jiceng_store::users::{LoginError, random_token};
 use serde::Deserialize;
-use totp_rs::{Algorithm, TOTP};
 
 #[derive(Deserialize, Default)]
 pub struct Next {
@@ -23,7 +23,8 @@ pub struct Next {
 }
 
 fn safe_next(n: Option<&str>) -> String {
-    n.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/login"))
+    n.and_then(crate::auth::local_path)
+        .filter(|p| !p.starts_with("/login"))
         .unwrap_or("/")
         .to_string()
 }
@@ -178,19 +179,6 @@ async fn pending(
     Ok((token.to_string(), s, u))
 }
 
-pub fn totp(secret: Vec<u8>, username: &str) -> Result<TOTP, AppError> {
-    TOTP::new(
-        Algorithm::SHA1,
-        6,
-        1,
-        30,
-        secret,
-        Some("jiceng".into()),
-        username.to_string(),
-    )
-    .map_err(|e| AppError::Internal(format!("totp: {e}")))
-}
-
 async fn totp_page(
     state: &AppState,
     headers: &HeaderMap,
@@ -216,7 +204,8 @@ async fn totp_page(
     );
     form.error = error;
     let (secret, otpauth) = if user.totp_confirmed == 0 {
-        let tp = totp(state.store.totp_secret(user.id).await?, &user.username)?;
+        let tp = totp(state.store.totp_secret(user.id).await?, &user.username)
+            .map_err(AppError::from)?;
         (Some(tp.get_secret_base32()), Some(tp.get_url()))
     } else {
         (None, None)
@@ -246,31 +235,45 @@ pub async fn totp_submit(
         Ok(p) => p,
         Err(_) => return Ok(Redirect::to("/login").into_response()),
     };
-    let now = state.now();
-    let tp = totp(state.store.totp_secret(user.id).await?, &user.username)?;
     let code: String = form
         .get("code")
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    if !tp.check(&code, (now / 1000).max(0) as u64) {
-        let t = T(meta.lang);
-        return totp_page(
-            &state,
-            &meta.headers,
-            Some(t.t("totp.bad").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+    let actor = Actor {
+        user_id: Some(user.id),
+        username: user.username.clone(),
+        ..meta.actor()
+    };
+    let t = T(meta.lang);
+    match state
+        .store
+        .totp_verify(&actor, user.id, &user.username, &code, state.now())
+        .await?
+    {
+        TotpOutcome::Accepted => {
+            state.store.pass_second_factor(&token).await?;
+            Ok(Redirect::to("/").into_response())
+        }
+        TotpOutcome::Refused => {
+            totp_page(
+                &state,
+                &meta.headers,
+                Some(t.t("totp.bad").into()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
+        // The sessions of a locked account are gone: back to the login page, which says why.
+        TotpOutcome::Locked => {
+            let page = login_page(
+                meta.lang,
+                &pre_csrf(&meta.headers).0,
+                "/",
+                &user.username,
+                Some(t.t("login.locked").into()),
+            );
+            render(StatusCode::UNAUTHORIZED, &page)
+        }
     }
-    if user.totp_confirmed == 0 {
-        let actor = Actor {
-            user_id: Some(user.id),
-            username: user.username.clone(),
-            ..meta.actor()
-        };
-        state.store.confirm_totp(&actor, user.id, now).await?;
-    }
-    state.store.pass_second_factor(&token).await?;
-    Ok(Redirect::to("/").into_response())
 }

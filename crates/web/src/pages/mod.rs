@@ -254,7 +254,7 @@ async fn switch_lang(Path(lang): Path<String>, Query(b): Query<Back>) -> Respons
     // Only local paths: the switch must not become an open redirect.
     let back = b
         .back
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .filter(|p| crate::auth::local_path(p).is_some())
         .unwrap_or_else(|| "/".into());
     let v = if lang == "en" { "en" } else { "zh" };
     let mut res = Redirect::to(&back).into_response();

@@ -21,17 +21,24 @@ fn can_list(ctx: &Ctx) -> bool {
     ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security()
 }
 
+/// Roles for the filter (all of them) or for the create form (`with_all` false: no administrators,
+/// who are created on the command line).
 fn role_options(t: T, with_all: bool) -> Vec<(String, String)> {
     let mut v = Vec::new();
     if with_all {
         v.push((String::new(), t.t("common.all").to_string()));
     }
-    v.extend(Role::ALL.iter().map(|r| {
-        (
-            r.as_str().to_string(),
-            t.lang().pick(r.zh(), r.en()).to_string(),
-        )
-    }));
+    v.extend(
+        Role::ALL
+            .iter()
+            .filter(|r| with_all || !r.is_admin())
+            .map(|r| {
+                (
+                    r.as_str().to_string(),
+                    t.lang().pick(r.zh(), r.en()).to_string(),
+                )
+            }),
+    );
     v
 }
 
@@ -147,6 +154,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_accounts())?;
     let r = async {
+        crate::auth::creatable_role(data.get("role"))?;
         let place_id = place_id_by_code(&state, &ctx, data.get("place_code"), "place_code").await?;
         let new = NewUser {
             username: data.get("username").into(),

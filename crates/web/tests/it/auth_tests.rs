@@ -153,6 +153,22 @@ async fn second_factor(store: Store) {
         !page.text().contains("class=\"secret\""),
         "the key is shown again"
     );
+    // A code works once: replaying the one just used is refused.
+    submit_totp(&app, &mut jar2, &good)
+        .await
+        .expect_page(401, &["动态口令不正确或已过期"]);
+    // Wrong codes count like wrong passwords: the fifth failure in a row locks the account.
+    for _ in 0..3 {
+        submit_totp(&app, &mut jar2, &format!("{wrong:06}"))
+            .await
+            .expect(401);
+    }
+    submit_totp(&app, &mut jar2, &format!("{wrong:06}"))
+        .await
+        .expect_page(401, &["已锁定"]);
+    submit_login(&app, &mut Jar::default(), "sys_admin", PASSWORD)
+        .await
+        .expect_page(401, &["已锁定"]);
 }
 jiceng_store::both_backends!(administrators_need_a_second_factor, second_factor);
 

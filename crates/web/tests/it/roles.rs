@@ -51,7 +51,29 @@ async fn separation(store: Store) {
     let page = app.send(sys.get(r.location())).await;
     page.expect_page(200, &["new_clerk", "新来的文书", "440403105202"]);
     crate::session::login_with(&app, "new_clerk", "Clerk#2026x").await;
-    // …but may not lock them.
+    // …but not administrators: those are made on the command line (三员分立).
+    let mut admin_form = form;
+    admin_form[0] = ("username", "second_auditor");
+    admin_form[2] = ("role", "audit_admin");
+    let sys_tok = token(&app, "sys_admin").await;
+    let before = app.audit_len().await;
+    app.send(sys.post("/users", &admin_form))
+        .await
+        .expect_page(422, &["只能用命令行"]);
+    let body = json!({"username": "second_auditor", "display_name": "x", "password": "Clerk#2026x",
+        "role": "audit_admin", "place_id": 1});
+    app.send(Call::post("/api/v1/users").bearer(&sys_tok).json(&body))
+        .await
+        .expect_api_error(422, "account.admin_via_cli");
+    assert!(
+        app.store
+            .user_by_name("second_auditor")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(app.audit_len().await, before, "a refusal writes nothing");
+    // …and may not lock accounts.
     let clerk = user_id(&app, "new_clerk").await;
     let before = app.audit_len().await;
     app.send(sys.post(format!("/users/{clerk}/lock"), &[]))

@@ -64,7 +64,7 @@ pub async fn user_id(app: &App, username: &str) -> i64 {
         .id
 }
 
-/// The TOTP a phone would show now, computed as crates/web/src/pages/login.rs checks it.
+/// The TOTP a phone would show now, computed as crates/store/src/totp.rs checks it.
 pub async fn totp_now(app: &App, username: &str) -> String {
     let secret = app
         .store
@@ -117,6 +117,8 @@ pub async fn login_with(app: &App, username: &str, password: &str) -> Session {
         "{username}: no session cookie"
     );
     if r.location().starts_with("/login/totp") {
+        // Each code is accepted once: a second login needs the next 30-second step, as on a phone.
+        app.clock.advance(30_000);
         let code = totp_now(app, username).await;
         submit_totp(app, &mut jar, &code).await.expect_redirect("/");
     }
