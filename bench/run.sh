@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Load benchmark: jiceng (demo district on SQLite) against a bare axum + sqlx SQLite baseline.
+# Usage: bench/run.sh        (from anywhere; takes ~2 minutes plus the release build)
+# Settings (environment): DURATION (default 20s), CONNECTIONS (16), THREADS (2),
+#   JICENG_PORT (18080), BASE_PORT (18081), SKIP_BUILD=1 to reuse target/release binaries,
+#   KEEP=1 to keep the temporary directory with the databases and server logs.
+set -euo pipefail
+
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+JICENG_PORT=${JICENG_PORT:-18080}
+BASE_PORT=${BASE_PORT:-18081}
+PASSWORD='Demo#2026'
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT="$BENCH_DIR/results/$STAMP"
+mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/jiceng-bench.XXXXXX)
+JICENG_PID=""
+BASE_PID=""
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+cleanup() {
+  local rc=$?
+  for pid in $JICENG_PID $BASE_PID; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -INT "$pid" 2>/dev/null || true
+      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.3; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "${KEEP:-}" ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+command -v curl >/dev/null || die "curl is needed"
+command -v jq >/dev/null || die "jq is needed"
+if ! command -v wrk >/dev/null; then
+  log "wrk missing: apt-get install -y wrk"
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } \
+    || die "could not install wrk"
+fi
+for port in "$JICENG_PORT" "$BASE_PORT"; do
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+    die "port $port is already in use (set JICENG_PORT / BASE_PORT)"
+  fi
+done
+
+# ---------------------------------------------------------------- build
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  log "building (release) …"
+  (cd "$ROOT" && cargo build --release -p jiceng -p jiceng-bench-baseline) 2>&1 | tail -3 >&2
+fi
+TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null | jq -r .target_directory)
+JICENG="$TARGET_DIR/release/jiceng"
+BASELINE="$TARGET_DIR/release/jiceng-bench-baseline"
+[[ -x "$JICENG" && -x "$BASELINE" ]] || die "binaries missing in $TARGET_DIR/release"
+
+wait_http() { # url pid name
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    kill -0 "$2" 2>/dev/null || die "$3 exited; see $OUT/$3.log"
+    sleep 0.1
+  done
+  die "$3 did not come up at $1"
+}
+
+# CPU seconds (user+sys) a process has used so far, from /proc.
+cpu_secs() {
+  local tck; tck=$(getconf CLK_TCK)
+  awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"
+}
+
+# ---------------------------------------------------------------- machine
+{
+  echo "date: $(date -Iseconds)"
+  echo "host: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "git: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- crates || echo ' (crates/ has uncommitted changes)')"
+  echo "wrk: -t$THREADS -c$CONNECTIONS -d$DURATION"
+  echo "tmp fs: $(df -T "$TMP" | awk 'NR==2 {print $2}')"
+} > "$OUT/machine.txt"
+
+# ---------------------------------------------------------------- jiceng
+DB="$TMP/demo.db"
+log "creating the demo district in $DB …"
+"$JICENG" demo --db "$DB" --no-serve > "$OUT/demo-create.log" 2>&1 || die "demo creation failed; see $OUT/demo-create.log"
+tail -1 "$OUT/demo-create.log" >&2
+"$JICENG" demo --db "$DB" --listen "127.0.0.1:$JICENG_PORT" > "$OUT/jiceng.log" 2>&1 &
+JICENG_PID=$!
+J="http://127.0.0.1:$JICENG_PORT"
+wait_http "$J/healthz" "$JICENG_PID" jiceng
+log "jiceng up (pid $JICENG_PID)"
+
+# Log in through /login and create a personal API token through the /account/tokens form.
+token_for() { # username -> prints the token
+  local user=$1 jar="$TMP/cookies-$1" page csrf token
+  curl -sf -c "$jar" -b "$jar" "$J/login" -o "$TMP/login-$user.html" || die "GET /login failed"
+  csrf=$(grep -o 'name="_csrf" value="[^"]*"' "$TMP/login-$user.html" | head -1 | sed 's/.*value="\([^"]*\)"/\1/')
+  [[ -n "$csrf" ]] || die "no _csrf on /login"
+  curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' "$J/login" \
+    --data-urlencode "_csrf=$csrf" --data-urlencode "username=$user" \
+    --data-urlencode "password=$PASSWORD" --data-urlencode "next=/account" > "$TMP/login-code"
+  [[ $(cat "$TMP/login-code") == 30* ]] || die "login as $user failed (HTTP $(cat "$TMP/login-code"))"
+  page=$(curl -sf -c "$jar" -b "$jar" "$J/account") || die "GET /account failed"
+  csrf=$(grep -o 'name="_csrf" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="\([^"]*\)"/\1/')
+  page=$(curl -s -c "$jar" -b "$jar" "$J/account/tokens" \
+    --data-urlencode "_csrf=$csrf" --data-urlencode "name=bench-$STAMP")
+  token=$(grep -o 'jct_[0-9a-f]\{64\}' <<<"$page" | head -1)
+  [[ -n "$token" ]] || die "no token in the /account/tokens notice for $user"
+  printf '%s' "$token"
+}
+TOWN_TOKEN=$(token_for town_committee)
+DISTRICT_TOKEN=$(token_for district_org)
+log "tokens created for town_committee and district_org"
+
+api() { # token path
+  curl -sf -H "Authorization: Bearer $1" "$J$2"
+}
+QIANXI_ID=$(api "$TOWN_TOKEN" "/api/v1/places?q=%E4%B9%BE%E8%A5%BF%E6%9D%91" \
+  | jq -r '[.items[] | select(.code == "440403105201")][0].id')
+[[ "$QIANXI_ID" =~ ^[0-9]+$ ]] || die "乾西村 not found"
+# Every village-level place of the district (村 and 社区; a district_org token sees them all). Grids
+# are numbered 001–999 per village, so the write run spreads its creates over all of them.
+VILLAGES=$(for kind in village community; do
+  api "$DISTRICT_TOKEN" "/api/v1/places?kind=$kind&per_page=500" | jq -r '.items[].id'
+done | paste -sd, -)
+NVILLAGES=$(tr ',' '\n' <<<"$VILLAGES" | grep -c .)
+(( NVILLAGES > 0 )) || die "no villages listed"
+GRIDS_BEFORE=$(api "$DISTRICT_TOKEN" "/api/v1/places?kind=grid&per_page=1" | jq -r .total)
+log "乾西村 id $QIANXI_ID; $NVILLAGES villages; $GRIDS_BEFORE grids before the run"
+{ echo "qianxi_id: $QIANXI_ID"; echo "villages: $NVILLAGES"; echo "grids_before: $GRIDS_BEFORE"; } >> "$OUT/machine.txt"
+
+# A smoke request of each kind, so a broken endpoint fails here and not as a page of 4xx.
+curl -sf -H "Authorization: Bearer $DISTRICT_TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"parent_id\": $QIANXI_ID, \"name\": \"压测冒烟网格\"}" "$J/api/v1/places" > "$OUT/smoke-create.json" \
+  || die "POST /api/v1/places failed: $(cat "$OUT/smoke-create.json")"
+api "$TOWN_TOKEN" "/api/v1/places/$QIANXI_ID" > "$OUT/smoke-read.json" || die "GET /api/v1/places/$QIANXI_ID failed"
+
+run_wrk() { # name pid url [env…]
+  local name=$1 pid=$2 url=$3; shift 3
+  local load_before cpu0 cpu1
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  cpu0=$(cpu_secs "$pid")
+  log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION $url"
+  env BENCH_MODE="$name" BENCH_THREADS="$THREADS" "$@" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s \
+    -s "$BENCH_DIR/load.lua" "$url" > "$OUT/$name.txt" 2>&1 || die "wrk failed; see $OUT/$name.txt"
+  cpu1=$(cpu_secs "$pid")
+  local req; req=$(grep -o 'requests=[0-9]*' "$OUT/$name.txt" | cut -d= -f2)
+  {
+    echo "server_cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", b - a}')"
+    echo "server_cpu_ms_per_req=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$req" 'BEGIN {printf "%.3f", n ? (b - a) * 1000 / n : 0}')"
+    echo "loadavg_before=$load_before"
+    echo "rustc_running=$(pgrep -c -x rustc || true)"
+  } >> "$OUT/$name.txt"
+  sleep 2
+}
+
+run_wrk jiceng-write "$JICENG_PID" "$J" BENCH_TOKEN="$DISTRICT_TOKEN" BENCH_PARENTS="$VILLAGES"
+run_wrk jiceng-read "$JICENG_PID" "$J" BENCH_TOKEN="$TOWN_TOKEN" BENCH_READ_ID="$QIANXI_ID"
+GRIDS_AFTER=$(api "$DISTRICT_TOKEN" "/api/v1/places?kind=grid&per_page=1" | jq -r .total)
+echo "grids_after: $GRIDS_AFTER" >> "$OUT/machine.txt"
+ls -l "$TMP" > "$OUT/jiceng-files.txt"
+kill -INT "$JICENG_PID"; wait "$JICENG_PID" 2>/dev/null || true; JICENG_PID=""
+
+# ---------------------------------------------------------------- baseline
+"$BASELINE" "127.0.0.1:$BASE_PORT" "$TMP/baseline.db" > "$OUT/baseline.log" 2>&1 &
+BASE_PID=$!
+B="http://127.0.0.1:$BASE_PORT"
+wait_http "$B/row/1" "$BASE_PID" baseline
+log "baseline up (pid $BASE_PID)"
+run_wrk base-write "$BASE_PID" "$B"
+run_wrk base-read "$BASE_PID" "$B" BENCH_READ_ID=1
+kill -INT "$BASE_PID"; wait "$BASE_PID" 2>/dev/null || true; BASE_PID=""
+
+# ---------------------------------------------------------------- report
+field() { grep -o "$2=[0-9.]*" "$OUT/$1.txt" | head -1 | cut -d= -f2; }
+{
+  printf '%-13s %9s %9s %9s %9s %7s %13s\n' run req/s p50_ms p99_ms max_ms errors cpu_ms/req
+  for r in jiceng-write base-write jiceng-read base-read; do
+    errs=$(( $(field "$r" non2xx) + $(field "$r" socket_errors) ))
+    printf '%-13s %9s %9s %9s %9s %7s %13s\n' "$r" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
+      "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$errs" "$(field "$r" server_cpu_ms_per_req)"
+  done
+  echo
+  for k in write read; do
+    awk -v a="$(field "jiceng-$k" rps)" -v b="$(field "base-$k" rps)" -v k="$k" \
+      'BEGIN { printf "ratio jiceng/baseline (%s): %.1f%%\n", k, b ? 100 * a / b : 0 }'
+  done
+  for r in jiceng-write jiceng-read base-write base-read; do
+    grep -h '^STATUS\|^FIRST_ERROR' "$OUT/$r.txt" | sed "s/^/$r: /"
+  done
+  invalid=0
+  for r in jiceng-write jiceng-read base-write base-read; do
+    (( $(field "$r" non2xx) + $(field "$r" socket_errors) == 0 )) || invalid=1
+  done
+  if (( invalid )); then echo "INVALID: a run had errors (non-2xx or socket errors); its figures do not count"; fi
+  echo
+  cat "$OUT/machine.txt"
+} | tee "$OUT/summary.txt"
+log "raw outputs in $OUT"
