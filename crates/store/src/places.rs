@@ -73,6 +73,18 @@ pub fn check_name(name: &str, field: &'static str) -> StoreResult<String> {
     Ok(n.to_string())
 }
 
+async fn next_grid_code_in(conn: &mut AnyConnection, village: &Place) -> StoreResult<String> {
+    let mut sql = Sql::new("SELECT MAX(p.code) FROM places p WHERE p.kind = 'grid' AND ");
+    Scope::prefix(village.code.clone()).predicate(&mut sql, "p.code");
+    let max: Option<String> = sql.scalar().fetch_one(&mut *conn).await?;
+    let n = max
+        .and_then(|m| m.get(12..15).and_then(|s| s.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    let code = DivisionCode::parse(&village.code)?.grid(n)?;
+    Ok(code.as_str().to_string())
+}
+
 pub(crate) async fn place_in(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -207,7 +219,6 @@ impl Store {
         now: i64,
     ) -> StoreResult<Place> {
         let name = check_name(&new.name, "name")?;
-        let code = DivisionCode::parse(&new.code)?;
         let mut tx = self.writer.begin().await?;
         let parent = match new.parent_id {
             Some(pid) => Some(place_in(&mut tx, scope, pid).await?),
@@ -217,6 +228,21 @@ impl Store {
         if parent.as_ref().is_some_and(|p| p.closed_at.is_some()) {
             return Err(closed_parent());
         }
+        let village_parent = parent
+            .as_ref()
+            .filter(|p| matches!(p.kind(), Some(PlaceKind::Village | PlaceKind::Community)));
+        let code = match (new.code.trim(), village_parent) {
+            // No code under a village: the next grid number, taken while holding the village's row
+            // (a no-op update locks it), so concurrent creates never pick the same number.
+            ("", Some(v)) => {
+                sqlx::query("UPDATE places SET updated_at = updated_at WHERE id = $1")
+                    .bind(v.id)
+                    .execute(&mut *tx)
+                    .await?;
+                DivisionCode::parse(&next_grid_code_in(&mut tx, v).await?)?
+            }
+            (raw, _) => DivisionCode::parse(raw)?,
+        };
         code.check_parent(parent.as_ref().map(|p| p.code.as_str()))?;
         let kind = code.kind();
         let id: i64 = sqlx::query_scalar(
@@ -423,16 +449,10 @@ impl Store {
         Ok(after)
     }
 
-    /// The next free grid code under a village.
+    /// The next free grid code under a village (a suggestion: `create_place` with an empty code
+    /// numbers the grid inside its own transaction, which is what concurrent clients need).
     pub async fn next_grid_code(&self, village: &Place) -> StoreResult<String> {
-        let mut sql = Sql::new("SELECT MAX(p.code) FROM places p WHERE p.kind = 'grid' AND ");
-        Scope::prefix(village.code.clone()).predicate(&mut sql, "p.code");
-        let max: Option<String> = sql.scalar().fetch_one(&self.reader).await?;
-        let n = max
-            .and_then(|m| m.get(12..15).and_then(|s| s.parse::<u32>().ok()))
-            .unwrap_or(0)
-            + 1;
-        let code = DivisionCode::parse(&village.code)?.grid(n)?;
-        Ok(code.as_str().to_string())
+        let mut conn = self.reader.acquire().await?;
+        next_grid_code_in(&mut conn, village).await
     }
 }

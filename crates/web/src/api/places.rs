@@ -1,7 +1,7 @@
 use super::{ApiJson, ApiQuery, ApiResult, ListParams, Paged, PathId};
 use crate::AppState;
 use crate::auth::ApiCtx;
-use crate::error::{AppError, ErrorBody};
+use crate::error::ErrorBody;
 use axum::Json;
 use axum::extract::State;
 use jiceng_store::places::{NewPlace, Place, PlaceFilter};
@@ -97,18 +97,10 @@ async fn create(
     ApiJson(body): ApiJson<CreatePlace>,
 ) -> ApiResult<Place> {
     ctx.require(ctx.role.edits_structure())?;
-    let parent = state.store.place(&ctx.scope, body.parent_id).await?;
-    let code = match body.code.filter(|c| !c.trim().is_empty()) {
-        Some(c) => c,
-        None => state
-            .store
-            .next_grid_code(&parent)
-            .await
-            .map_err(AppError::from)?,
-    };
+    // Without a code under a village, the store numbers the grid inside its transaction.
     let new = NewPlace {
-        parent_id: Some(parent.id),
-        code,
+        parent_id: Some(body.parent_id),
+        code: body.code.unwrap_or_default(),
         name: body.name,
     };
     Ok(Json(

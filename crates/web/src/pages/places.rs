@@ -277,19 +277,10 @@ pub async fn create(
         .get("parent_id")
         .parse::<i64>()
         .map_err(|_| AppError::NotFound)?;
-    let parent = state.store.place(&ctx.scope, parent_id).await?;
-    let mut code = data.get("code").to_string();
-    if code.is_empty()
-        && matches!(
-            parent.kind(),
-            Some(PlaceKind::Village | PlaceKind::Community)
-        )
-    {
-        code = state.store.next_grid_code(&parent).await?;
-    }
+    // An empty code under a village: the store numbers the grid inside its transaction.
     let new = NewPlace {
         parent_id: Some(parent_id),
-        code,
+        code: data.get("code").to_string(),
         name: data.get("name").to_string(),
     };
     match state
