@@ -256,7 +256,16 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| StoreError::from(e).unique("place.code_taken", "code", "该区划代码已存在", "this code is already in use"))?;
-        let place = place_in(&mut tx, &Scope::All, id).await?;
+        let place = Place {
+            id,
+            parent_id: new.parent_id,
+            code: code.as_str().to_string(),
+            name,
+            kind: kind.as_str().to_string(),
+            closed_at: None,
+            created_at: now,
+            updated_at: now,
+        };
         rollups::bump(&mut tx, &place.code, kind.metric(), 1).await?;
         audit::commit(
             tx,

@@ -484,12 +484,18 @@ impl Store {
         idle_ms: i64,
     ) -> StoreResult<Option<(Session, User)>> {
         let hash = sha256_hex(token);
-        let s: Option<Session> =
-            sqlx::query_as("SELECT token_hash, user_id, csrf, second_factor, last_seen FROM sessions WHERE token_hash = $1")
-                .bind(&hash)
-                .fetch_optional(&self.reader)
-                .await?;
-        let Some(s) = s else { return Ok(None) };
+        // One round trip: the session with its account (every signed-in request pays this).
+        let sql = format!(
+            "SELECT s.token_hash, s.user_id, s.csrf, s.second_factor, s.last_seen, {COLS} FROM sessions s \
+             JOIN users u ON u.id = s.user_id JOIN places p ON p.id = u.place_id WHERE s.token_hash = $1"
+        );
+        let row: Option<SessionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(SessionRow { session: s, user }) = row else {
+            return Ok(None);
+        };
         if s.last_seen + idle_ms < now {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(&hash)
@@ -497,7 +503,6 @@ impl Store {
                 .await?;
             return Ok(None);
         }
-        let user = self.user(&Scope::All, s.user_id).await?;
         if user.disabled != 0 {
             return Ok(None);
         }
@@ -601,16 +606,23 @@ impl Store {
 
     /// The account behind a bearer token, if the token is live and the account usable.
     pub async fn token_user(&self, token: &str) -> StoreResult<Option<User>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(sha256_hex(token))
-        .fetch_optional(&self.reader)
-        .await?;
-        let Some(id) = id else { return Ok(None) };
-        let user = self.user(&Scope::All, id).await?;
-        Ok((user.disabled == 0).then_some(user))
+        let sql = format!(
+            "SELECT {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN places p ON p.id = u.place_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(sha256_hex(token))
+            .fetch_optional(&self.reader)
+            .await?)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    session: Session,
+    #[sqlx(flatten)]
+    user: User,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
