@@ -82,7 +82,7 @@ fn num(b: &[u8]) -> u32 {
     b.iter().fold(0, |a, c| a * 10 + u32::from(c - b'0'))
 }
 
-fn days_in_month(y: u32, m: u32) -> u32 {
+pub fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,

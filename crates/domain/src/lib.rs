@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod error;
 pub mod idcard;
+pub mod member;
 pub mod org;
 pub mod password;
 pub mod role;

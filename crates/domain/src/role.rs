@@ -108,6 +108,15 @@ impl Role {
         )
     }
 
+    /// May read and edit the member register of its subtree, and reveal sealed personal data
+    /// (each reveal is audited). Personal data is for the organisation departments and 两委 only.
+    pub fn manages_members(self) -> bool {
+        matches!(
+            self,
+            Role::DistrictOrg | Role::TownCommittee | Role::VillageCommittee
+        )
+    }
+
     /// May create accounts and reset passwords (the system administrator; 三员分立).
     pub fn manages_accounts(self) -> bool {
         matches!(self, Role::SysAdmin)

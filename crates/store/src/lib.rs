@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod error;
+pub mod members;
 pub mod orgs;
 pub mod places;
 pub mod rollups;

@@ -347,6 +347,12 @@ impl Store {
             rollups::bump(&mut tx, &before.place_code, rollups::ORGS, -1).await?;
             rollups::bump(&mut tx, &place.code, rollups::ORGS, 1).await?;
         }
+        if place.id != before.place_id {
+            // Its members are counted where the organisation sits: they move with it.
+            let n = rollups::org_member_count(&mut tx, id).await?;
+            rollups::bump(&mut tx, &before.place_code, rollups::MEMBERS, -n).await?;
+            rollups::bump(&mut tx, &place.code, rollups::MEMBERS, n).await?;
+        }
         let after = org_in(&mut tx, &Scope::All, id).await?;
         audit::commit(
             tx,
@@ -381,6 +387,14 @@ impl Store {
                 "org.has_open_children",
                 "其下还有未撤销的党组织，请先撤销或迁出",
                 "organisations below are still open",
+            )
+            .into());
+        }
+        if rollups::org_member_count(&mut tx, id).await? > 0 {
+            return Err(DomainError::new(
+                "org.has_members",
+                "该党组织还有党员，请先转出组织关系",
+                "members are still registered with this organisation; transfer them first",
             )
             .into());
         }

@@ -16,6 +16,12 @@ pub const CURRENT: &str = "current";
 pub const ORGS: &str = "orgs";
 pub const UNITS: &str = "units";
 pub const ACCOUNTS: &str = "accounts";
+/// Current members (applicants to full members) registered with organisations in the subtree.
+pub const MEMBERS: &str = "members";
+
+/// Members that count (not left, not deceased), joined to the place of their organisation.
+const CURRENT_MEMBERS: &str = "FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
+    WHERE m.status NOT IN ('left', 'deceased')";
 
 /// Every metric this module maintains, in display order.
 pub fn structure_metrics() -> Vec<&'static str> {
@@ -25,7 +31,7 @@ pub fn structure_metrics() -> Vec<&'static str> {
             m.push(k.metric());
         }
     }
-    m.extend([ORGS, UNITS, ACCOUNTS]);
+    m.extend([ORGS, UNITS, ACCOUNTS, MEMBERS]);
     m
 }
 
@@ -97,7 +103,20 @@ pub async fn subtree_counts(
         let n: i64 = sql.scalar().fetch_one(&mut *tx).await?;
         out.push((metric.to_string(), n));
     }
+    let mut sql = Sql::new(&format!("SELECT COUNT(*) {CURRENT_MEMBERS} AND "));
+    scope.predicate(&mut sql, "t.code");
+    let n: i64 = sql.scalar().fetch_one(&mut *tx).await?;
+    out.push((MEMBERS.to_string(), n));
     Ok(out)
+}
+
+/// Current members of one organisation (what moves with it to another place).
+pub async fn org_member_count(tx: &mut AnyConnection, org_id: i64) -> StoreResult<i64> {
+    let sql = format!("SELECT COUNT(*) {CURRENT_MEMBERS} AND m.org_id = $1");
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 impl Store {
@@ -162,6 +181,11 @@ impl Store {
             (
                 ACCOUNTS,
                 "SELECT place_id, COUNT(*) FROM users GROUP BY place_id",
+            ),
+            (
+                MEMBERS,
+                "SELECT t.id, COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
+                 WHERE m.status NOT IN ('left', 'deceased') GROUP BY t.id",
             ),
         ] {
             let rows: Vec<(i64, i64)> = sqlx::query_as(q).fetch_all(&mut *tx).await?;

@@ -15,13 +15,22 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("migrations/0001_foundation.sql"),
-    sqlite: include_str!("migrations/0001_foundation.sqlite.sql"),
-    postgres: include_str!("migrations/0001_foundation.postgres.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("migrations/0001_foundation.sql"),
+        sqlite: include_str!("migrations/0001_foundation.sqlite.sql"),
+        postgres: include_str!("migrations/0001_foundation.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "members",
+        sql: include_str!("migrations/0002_members.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+];
 
 fn render(sql: &str, backend: Backend) -> String {
     let pairs: [(&str, &str); 4] = match backend {
@@ -66,9 +75,11 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> StoreResult<Vec<String
         sqlx::raw_sql(AssertSqlSafe(render(m.sql, backend)))
             .execute(&mut *tx)
             .await?;
-        sqlx::raw_sql(AssertSqlSafe(extra.to_string()))
-            .execute(&mut *tx)
-            .await?;
+        if !extra.trim().is_empty() {
+            sqlx::raw_sql(AssertSqlSafe(extra.to_string()))
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(m.version)
             .bind(m.name)

@@ -1,0 +1,488 @@
+//! The member register. ID number, phone and address are sealed at rest, indexed blind for exact
+//! search, and kept masked for display; `reveal` returns a clear value and audits it.
+
+use crate::audit::{self, Change};
+use crate::error::{StoreError, StoreResult};
+use crate::places::check_name;
+use crate::rollups;
+use crate::scope::Scope;
+use crate::sql::{Page, Sql, like_contains};
+use crate::{Actor, Store};
+use jiceng_domain::DomainError;
+use jiceng_domain::idcard::CitizenId;
+use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS, STATUSES};
+use pinyin::ToPinyin;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+/// A member as pages and the API show it: personal data masked.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Member {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub ethnicity: String,
+    pub education: String,
+    pub occupation: String,
+    pub status: String,
+    pub join_date: Option<String>,
+    pub full_date: Option<String>,
+    pub workplace: Option<String>,
+    pub id_masked: String,
+    pub phone_masked: Option<String>,
+    pub address_masked: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub org_name: String,
+    pub place_id: i64,
+    pub place_code: String,
+}
+
+impl Member {
+    fn json(&self) -> serde_json::Value {
+        // Masked values only: the audit log must not become a copy of the sealed data.
+        serde_json::json!({"org_id": self.org_id, "name": self.name, "status": self.status, "occupation": self.occupation,
+            "education": self.education, "id_number": self.id_masked, "phone": self.phone_masked,
+            "address": self.address_masked, "join_date": self.join_date, "full_date": self.full_date})
+    }
+
+    pub fn is_current(&self) -> bool {
+        member::CURRENT.contains(&self.status.as_str())
+    }
+}
+
+const COLS: &str = "m.id, m.org_id, m.name, m.gender, m.birth_date, m.ethnicity, m.education, m.occupation, m.status, \
+    m.join_date, m.full_date, m.workplace, m.id_masked, m.phone_masked, m.address_masked, m.created_at, m.updated_at, \
+    o.name AS org_name, p.id AS place_id, p.code AS place_code";
+const FROM: &str =
+    " FROM members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id";
+
+/// What a form or an import row gives.
+#[derive(Debug, Clone, Default)]
+pub struct MemberInput {
+    pub org_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub ethnicity: String,
+    pub education: String,
+    pub occupation: String,
+    pub status: String,
+    pub join_date: Option<String>,
+    pub full_date: Option<String>,
+    pub workplace: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub under_prefix: Option<String>,
+    pub org_id: Option<i64>,
+    pub status: Option<String>,
+    /// A name, pinyin initials (`zs` finds 张三), an exact ID number or an exact phone number.
+    pub q: Option<String>,
+    pub include_former: bool,
+}
+
+/// Which sealed field to reveal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealed {
+    IdNumber,
+    Phone,
+    Address,
+}
+
+impl Sealed {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id_number" => Some(Sealed::IdNumber),
+            "phone" => Some(Sealed::Phone),
+            "address" => Some(Sealed::Address),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sealed::IdNumber => "id_number",
+            Sealed::Phone => "phone",
+            Sealed::Address => "address",
+        }
+    }
+    fn column(self) -> &'static str {
+        match self {
+            Sealed::IdNumber => "id_sealed",
+            Sealed::Phone => "phone_sealed",
+            Sealed::Address => "address_sealed",
+        }
+    }
+}
+
+/// Lower-case pinyin initials of a name (`张三` → `zs`); other characters kept as they are.
+pub fn initials(name: &str) -> String {
+    name.chars()
+        .map(|c| match c.to_pinyin() {
+            Some(p) => p.first_letter().to_string(),
+            None => c.to_lowercase().to_string(),
+        })
+        .collect()
+}
+
+/// A validated input, with the derived and sealed values ready to write.
+struct Prepared {
+    name: String,
+    initials: String,
+    gender: &'static str,
+    birth: String,
+    id_sealed: Vec<u8>,
+    id_index: String,
+    id_masked: String,
+    phone: Option<(Vec<u8>, String, String)>,
+    address: Option<(Vec<u8>, String)>,
+    join_date: Option<String>,
+    full_date: Option<String>,
+}
+
+impl Store {
+    fn prepare(&self, i: &MemberInput) -> StoreResult<Prepared> {
+        let name = check_name(&i.name, "name")?;
+        let id = CitizenId::parse(&i.id_number)?;
+        member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
+        member::check_choice(
+            &OCCUPATIONS,
+            &i.occupation,
+            "occupation",
+            "职业类别",
+            "occupation",
+        )?;
+        member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
+        let (y, m, d) = id.birth_date();
+        let opt_date = |v: &Option<String>, f: &'static str| -> StoreResult<Option<String>> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) => Ok(Some(member::parse_date(s, f)?)),
+                None => Ok(None),
+            }
+        };
+        let join_date = opt_date(&i.join_date, "join_date")?;
+        let full_date = opt_date(&i.full_date, "full_date")?;
+        if let (Some(j), Some(f)) = (&join_date, &full_date)
+            && f < j
+        {
+            return Err(DomainError::new(
+                "member.full_before_join",
+                "转正日期不能早于入党日期",
+                "full membership cannot precede joining",
+            )
+            .on("full_date")
+            .into());
+        }
+        let phone = match i.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(p) => {
+                let p = member::parse_phone(p)?;
+                Some((
+                    self.sealer.seal(p.as_bytes())?,
+                    self.sealer.blind(&p),
+                    member::mask_phone(&p),
+                ))
+            }
+            None => None,
+        };
+        let address = match i
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(a) if a.chars().count() > 200 => {
+                return Err(DomainError::new(
+                    "member.address_too_long",
+                    "地址不超过200字",
+                    "an address is at most 200 characters",
+                )
+                .on("address")
+                .into());
+            }
+            Some(a) => Some((self.sealer.seal(a.as_bytes())?, member::mask_address(a))),
+            None => None,
+        };
+        Ok(Prepared {
+            initials: initials(&name),
+            name,
+            gender: if id.is_male() { "male" } else { "female" },
+            birth: format!("{y:04}-{m:02}-{d:02}"),
+            id_sealed: self.sealer.seal(id.as_str().as_bytes())?,
+            id_index: self.sealer.blind(id.as_str()),
+            id_masked: id.masked(),
+            phone,
+            address,
+            join_date,
+            full_date,
+        })
+    }
+
+    async fn member_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Member> {
+        let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE m.id = "));
+        sql.bind(id).push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        sql.query_as()
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn org_place_code(
+        conn: &mut AnyConnection,
+        scope: &Scope,
+        org_id: i64,
+    ) -> StoreResult<String> {
+        let mut sql = Sql::new(
+            "SELECT p.code FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL AND o.id = ",
+        );
+        sql.bind(org_id).push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        let code: Option<String> = sql.scalar().fetch_optional(&mut *conn).await?;
+        code.ok_or_else(|| {
+            DomainError::new(
+                "member.org_unknown",
+                "找不到该党组织（或已撤销、不在管辖范围内）",
+                "no such open organisation in your scope",
+            )
+            .on("org_id")
+            .into()
+        })
+    }
+
+    pub async fn member(&self, scope: &Scope, id: i64) -> StoreResult<Member> {
+        let mut conn = self.reader.acquire().await?;
+        Self::member_in(&mut conn, scope, id).await
+    }
+
+    pub async fn members(
+        &self,
+        scope: &Scope,
+        f: &MemberFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<Member>, i64)> {
+        let mut w = Sql::new(FROM);
+        w.push(" WHERE ");
+        scope.predicate(&mut w, "p.code");
+        if let Some(pre) = &f.under_prefix {
+            w.push(" AND ");
+            Scope::prefix(pre.clone()).predicate(&mut w, "p.code");
+        }
+        if let Some(o) = f.org_id {
+            w.push(" AND m.org_id = ").bind(o);
+        }
+        match f.status.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => {
+                w.push(" AND m.status = ").bind(s);
+            }
+            None if !f.include_former => {
+                w.push(" AND m.status NOT IN ('left', 'deceased')");
+            }
+            None => {}
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            // An ID number or a phone is matched exactly through its blind index, never by LIKE.
+            let id_blind = CitizenId::parse(q)
+                .ok()
+                .map(|id| self.sealer.blind(id.as_str()));
+            let phone_blind = member::parse_phone(q).ok().map(|p| self.sealer.blind(&p));
+            w.push(" AND (m.name LIKE ")
+                .bind(like_contains(q))
+                .push(" ESCAPE '\\' OR m.name_initials LIKE ");
+            w.bind(format!("{}%", q.to_lowercase()));
+            if let Some(b) = id_blind {
+                w.push(" OR m.id_index = ").bind(b);
+            }
+            if let Some(b) = phone_blind {
+                w.push(" OR m.phone_index = ").bind(b);
+            }
+            w.push(")");
+        }
+        let count = Sql {
+            text: format!("SELECT COUNT(*){}", w.text),
+            vals: w.vals.clone(),
+        };
+        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
+        let mut sql = Sql {
+            text: format!("SELECT {COLS}{} ORDER BY p.code, m.name, m.id", w.text),
+            vals: w.vals,
+        };
+        page.limit_offset(&mut sql);
+        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+    }
+
+    pub async fn create_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        input: MemberInput,
+        now: i64,
+    ) -> StoreResult<Member> {
+        let p = self.prepare(&input)?;
+        let mut tx = self.writer.begin().await?;
+        let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO members (org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
+             join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
+             address_sealed, address_masked, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id",
+        )
+        .bind(input.org_id)
+        .bind(&p.name)
+        .bind(&p.initials)
+        .bind(p.gender)
+        .bind(&p.birth)
+        .bind(non_empty(&input.ethnicity).unwrap_or_else(|| "汉族".into()))
+        .bind(&input.education)
+        .bind(&input.occupation)
+        .bind(&input.status)
+        .bind(&p.join_date)
+        .bind(&p.full_date)
+        .bind(input.workplace.as_deref().and_then(non_empty))
+        .bind(p.id_sealed)
+        .bind(&p.id_index)
+        .bind(&p.id_masked)
+        .bind(p.phone.as_ref().map(|x| x.0.clone()))
+        .bind(p.phone.as_ref().map(|x| x.1.clone()))
+        .bind(p.phone.as_ref().map(|x| x.2.clone()))
+        .bind(p.address.as_ref().map(|x| x.0.clone()))
+        .bind(p.address.as_ref().map(|x| x.1.clone()))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
+        if member::CURRENT.contains(&input.status.as_str()) {
+            rollups::bump(&mut tx, &place_code, rollups::MEMBERS, 1).await?;
+        }
+        let m = Self::member_in(&mut tx, &Scope::All, id).await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new("create", "member", id, None, Some(m.json())),
+            now,
+        )
+        .await?;
+        Ok(m)
+    }
+
+    /// Edits a member; a new `org_id` moves the member (and its count) to that organisation.
+    pub async fn update_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        input: MemberInput,
+        now: i64,
+    ) -> StoreResult<Member> {
+        let p = self.prepare(&input)?;
+        let mut tx = self.writer.begin().await?;
+        let before = Self::member_in(&mut tx, scope, id).await?;
+        let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
+        sqlx::query(
+            "UPDATE members SET org_id=$1, name=$2, name_initials=$3, gender=$4, birth_date=$5, ethnicity=$6, education=$7, \
+             occupation=$8, status=$9, join_date=$10, full_date=$11, workplace=$12, id_sealed=$13, id_index=$14, id_masked=$15, \
+             phone_sealed=$16, phone_index=$17, phone_masked=$18, address_sealed=$19, address_masked=$20, updated_at=$21 WHERE id=$22",
+        )
+        .bind(input.org_id)
+        .bind(&p.name)
+        .bind(&p.initials)
+        .bind(p.gender)
+        .bind(&p.birth)
+        .bind(non_empty(&input.ethnicity).unwrap_or_else(|| before.ethnicity.clone()))
+        .bind(&input.education)
+        .bind(&input.occupation)
+        .bind(&input.status)
+        .bind(&p.join_date)
+        .bind(&p.full_date)
+        .bind(input.workplace.as_deref().and_then(non_empty))
+        .bind(p.id_sealed)
+        .bind(&p.id_index)
+        .bind(&p.id_masked)
+        .bind(p.phone.as_ref().map(|x| x.0.clone()))
+        .bind(p.phone.as_ref().map(|x| x.1.clone()))
+        .bind(p.phone.as_ref().map(|x| x.2.clone()))
+        .bind(p.address.as_ref().map(|x| x.0.clone()))
+        .bind(p.address.as_ref().map(|x| x.1.clone()))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
+        let now_current = member::CURRENT.contains(&input.status.as_str());
+        if before.is_current() {
+            rollups::bump(&mut tx, &before.place_code, rollups::MEMBERS, -1).await?;
+        }
+        if now_current {
+            rollups::bump(&mut tx, &place_code, rollups::MEMBERS, 1).await?;
+        }
+        let after = Self::member_in(&mut tx, &Scope::All, id).await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                "update",
+                "member",
+                id,
+                Some(before.json()),
+                Some(after.json()),
+            ),
+            now,
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// The clear value of one sealed field, written to the audit log as a reveal (who, when, which).
+    pub async fn reveal(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        field: Sealed,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        let mut tx = self.writer.begin().await?;
+        let m = Self::member_in(&mut tx, scope, id).await?;
+        let sql = format!("SELECT {} FROM members WHERE id = $1", field.column());
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let clear = match sealed {
+            Some(s) => Some(
+                String::from_utf8(self.sealer.open(&s)?)
+                    .map_err(|_| StoreError::Internal("sealed value is not text".into()))?,
+            ),
+            None => None,
+        };
+        let after = serde_json::json!({"field": field.as_str(), "member": m.name, "masked": match field {
+            Sealed::IdNumber => Some(m.id_masked.clone()),
+            Sealed::Phone => m.phone_masked.clone(),
+            Sealed::Address => m.address_masked.clone(),
+        }});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("reveal", "member", id, None, Some(after)),
+            now,
+        )
+        .await?;
+        Ok(clear)
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pinyin_initials() {
+        assert_eq!(super::initials("张三"), "zs");
+        assert_eq!(super::initials("欧阳Li"), "oyli");
+    }
+}

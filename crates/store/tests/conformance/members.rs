@@ -1,0 +1,218 @@
+use crate::{T0, actor, tree};
+use jiceng_store::audit::AuditFilter;
+use jiceng_store::members::{MemberFilter, MemberInput, Sealed};
+use jiceng_store::orgs::NewOrg;
+use jiceng_store::sql::Page;
+use jiceng_store::{Scope, Store, StoreError, both_backends};
+
+fn input(org_id: i64, name: &str, id_number: &str) -> MemberInput {
+    MemberInput {
+        org_id,
+        name: name.into(),
+        id_number: id_number.into(),
+        ethnicity: "汉族".into(),
+        education: "college".into(),
+        occupation: "farmer".into(),
+        status: "full".into(),
+        join_date: Some("1975-07-01".into()),
+        full_date: Some("1976-07-01".into()),
+        workplace: None,
+        phone: Some("138 0013 5678".into()),
+        address: Some("广东省珠海市斗门区乾务镇乾西村12号".into()),
+    }
+}
+
+fn code(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Rule(d) => d.code,
+        other => panic!("expected a rule error, got {other:?}"),
+    }
+}
+
+async fn register(store: Store) {
+    let t = tree(&store).await;
+    let a = actor();
+    let s = Scope::All;
+    let org = |place_id, name: &str| NewOrg {
+        parent_id: None,
+        place_id,
+        name: name.into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+    };
+    let qianxi = store
+        .create_org(&a, &s, org(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
+    let other = store
+        .create_org(&a, &s, org(t.other_village, "白蕉某村党支部"), T0)
+        .await
+        .unwrap();
+
+    // GB 11643 example: birth date and gender come from the number; personal data is masked.
+    let m = store
+        .create_member(&a, &s, input(qianxi.id, "张三", "11010519491231002x"), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (m.birth_date.as_str(), m.gender.as_str()),
+        ("1949-12-31", "female")
+    );
+    assert_eq!(m.id_masked, "1101**********002X");
+    assert_eq!(m.phone_masked.as_deref(), Some("138****5678"));
+    assert_eq!(m.address_masked.as_deref(), Some("广东省珠海市****"));
+    // At rest: no clear value anywhere in the row.
+    let row: (Vec<u8>, String) =
+        sqlx::query_as("SELECT id_sealed, id_index FROM members WHERE id = $1")
+            .bind(m.id)
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+    assert!(!String::from_utf8_lossy(&row.0).contains("19491231"));
+    assert!(!row.1.contains("19491231"));
+
+    // Bad input: a wrong check digit, an impossible date, a duplicate; nothing is written.
+    let e = store
+        .create_member(&a, &s, input(qianxi.id, "李四", "110105194912310021"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "idcard.invalid");
+    let mut bad = input(qianxi.id, "李四", "11010519491231002X");
+    bad.join_date = Some("2021-02-30".into());
+    assert_eq!(
+        code(store.create_member(&a, &s, bad, T0).await.unwrap_err()),
+        "member.date_invalid"
+    );
+    let e = store
+        .create_member(&a, &s, input(other.id, "王五", "11010519491231002X"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "member.id_number_taken");
+    let mut phone = input(qianxi.id, "李四", "440403198001010016");
+    phone.phone = Some("12345".into());
+    assert_eq!(
+        code(store.create_member(&a, &s, phone, T0).await.unwrap_err()),
+        "member.phone_invalid"
+    );
+    let li = store
+        .create_member(&a, &s, input(other.id, "李四", "440403198001010016"), T0)
+        .await
+        .unwrap();
+
+    // Search: name, pinyin initials, exact ID number, exact phone; always inside the scope.
+    let find = |q: &str, scope: Scope| {
+        let store = store.clone();
+        let q = q.to_string();
+        async move {
+            let f = MemberFilter {
+                q: Some(q),
+                ..Default::default()
+            };
+            store
+                .members(&scope, &f, Page::new(None, None))
+                .await
+                .unwrap()
+                .0
+                .into_iter()
+                .map(|m| m.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("张", Scope::All).await, ["张三"]);
+    assert_eq!(find("zs", Scope::All).await, ["张三"]);
+    assert_eq!(find("11010519491231002X", Scope::All).await, ["张三"]);
+    assert_eq!(find("13800135678", Scope::All).await, ["张三", "李四"]);
+    assert!(
+        find("1101", Scope::All).await.is_empty(),
+        "no partial matches on sealed data"
+    );
+    let qianwu = store.place(&s, t.qianwu).await.unwrap().scope();
+    assert_eq!(find("13800135678", qianwu.clone()).await, ["张三"]);
+    assert!(matches!(
+        store.member(&qianwu, li.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.reveal(&a, &qianwu, li.id, Sealed::IdNumber, T0).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Reveal: the clear value, and an audit entry that says who saw what, without the value.
+    let clear = store
+        .reveal(&a, &qianwu, m.id, Sealed::IdNumber, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(clear.as_deref(), Some("11010519491231002X"));
+    assert_eq!(
+        store
+            .reveal(&a, &qianwu, m.id, Sealed::Phone, T0 + 1)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("13800135678")
+    );
+    let (entries, _) = store
+        .audit_list(
+            &AuditFilter {
+                action: Some("reveal".into()),
+                ..Default::default()
+            },
+            Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert!(
+            !e.after_json.as_deref().unwrap_or("").contains("19491231")
+                && !e
+                    .after_json
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("13800135678")
+        );
+    }
+
+    // Figures: current members per place; leaving the Party takes a member out of them.
+    let count = |id| {
+        let store = store.clone();
+        async move {
+            store
+                .rollup_values(id)
+                .await
+                .unwrap()
+                .get("members")
+                .copied()
+                .unwrap_or(0)
+        }
+    };
+    assert_eq!(
+        (
+            count(t.county).await,
+            count(t.qianwu).await,
+            count(t.qianxi).await
+        ),
+        (2, 1, 1)
+    );
+    let mut left = input(qianxi.id, "张三", "11010519491231002X");
+    left.status = "left".into();
+    store
+        .update_member(&a, &s, m.id, left, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!((count(t.county).await, count(t.qianxi).await), (1, 0));
+    // An organisation with members cannot close; moving it carries its members' count.
+    assert_eq!(
+        code(store.close_org(&a, &s, other.id, T0).await.unwrap_err()),
+        "org.has_members"
+    );
+    store
+        .move_org(&a, &s, other.id, None, Some(t.qianxi), T0)
+        .await
+        .unwrap();
+    assert_eq!((count(t.qianxi).await, count(t.baijiao).await), (1, 0));
+    let incremental = store.rollup_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+}
+both_backends!(member_register_seals_masks_and_counts, register);
