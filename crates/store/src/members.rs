@@ -129,15 +129,20 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+struct SealedId {
+    gender: &'static str,
+    birth: String,
+    sealed: Vec<u8>,
+    index: String,
+    masked: String,
+}
+
 /// A validated input, with the derived and sealed values ready to write.
 struct Prepared {
     name: String,
     initials: String,
-    gender: &'static str,
-    birth: String,
-    id_sealed: Vec<u8>,
-    id_index: String,
-    id_masked: String,
+    /// None when an edit leaves the ID number blank: the sealed value and what derives from it stay.
+    id: Option<SealedId>,
     phone: Option<(Vec<u8>, String, String)>,
     address: Option<(Vec<u8>, String)>,
     join_date: Option<String>,
@@ -145,9 +150,12 @@ struct Prepared {
 }
 
 impl Store {
-    fn prepare(&self, i: &MemberInput) -> StoreResult<Prepared> {
+    fn prepare(&self, i: &MemberInput, id_required: bool) -> StoreResult<Prepared> {
         let name = check_name(&i.name, "name")?;
-        let id = CitizenId::parse(&i.id_number)?;
+        let id = match (i.id_number.trim(), id_required) {
+            ("", false) => None,
+            (raw, _) => Some(CitizenId::parse(raw)?),
+        };
         member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
         member::check_choice(
             &OCCUPATIONS,
@@ -157,7 +165,6 @@ impl Store {
             "occupation",
         )?;
         member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
-        let (y, m, d) = id.birth_date();
         let opt_date = |v: &Option<String>, f: &'static str| -> StoreResult<Option<String>> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 Some(s) => Ok(Some(member::parse_date(s, f)?)),
@@ -206,14 +213,23 @@ impl Store {
             Some(a) => Some((self.sealer.seal(a.as_bytes())?, member::mask_address(a))),
             None => None,
         };
+        let id = match id {
+            Some(id) => {
+                let (y, m, d) = id.birth_date();
+                Some(SealedId {
+                    gender: if id.is_male() { "male" } else { "female" },
+                    birth: format!("{y:04}-{m:02}-{d:02}"),
+                    sealed: self.sealer.seal(id.as_str().as_bytes())?,
+                    index: self.sealer.blind(id.as_str()),
+                    masked: id.masked(),
+                })
+            }
+            None => None,
+        };
         Ok(Prepared {
             initials: initials(&name),
             name,
-            gender: if id.is_male() { "male" } else { "female" },
-            birth: format!("{y:04}-{m:02}-{d:02}"),
-            id_sealed: self.sealer.seal(id.as_str().as_bytes())?,
-            id_index: self.sealer.blind(id.as_str()),
-            id_masked: id.masked(),
+            id,
             phone,
             address,
             join_date,
@@ -321,7 +337,10 @@ impl Store {
         input: MemberInput,
         now: i64,
     ) -> StoreResult<Member> {
-        let p = self.prepare(&input)?;
+        let p = self.prepare(&input, true)?;
+        let sid =
+            p.id.as_ref()
+                .ok_or_else(|| StoreError::Internal("id required".into()))?;
         let mut tx = self.writer.begin().await?;
         let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
         let id: i64 = sqlx::query_scalar(
@@ -333,8 +352,8 @@ impl Store {
         .bind(input.org_id)
         .bind(&p.name)
         .bind(&p.initials)
-        .bind(p.gender)
-        .bind(&p.birth)
+        .bind(sid.gender)
+        .bind(&sid.birth)
         .bind(non_empty(&input.ethnicity).unwrap_or_else(|| "汉族".into()))
         .bind(&input.education)
         .bind(&input.occupation)
@@ -342,9 +361,9 @@ impl Store {
         .bind(&p.join_date)
         .bind(&p.full_date)
         .bind(input.workplace.as_deref().and_then(non_empty))
-        .bind(p.id_sealed)
-        .bind(&p.id_index)
-        .bind(&p.id_masked)
+        .bind(sid.sealed.clone())
+        .bind(&sid.index)
+        .bind(&sid.masked)
         .bind(p.phone.as_ref().map(|x| x.0.clone()))
         .bind(p.phone.as_ref().map(|x| x.1.clone()))
         .bind(p.phone.as_ref().map(|x| x.2.clone()))
@@ -369,6 +388,7 @@ impl Store {
     }
 
     /// Edits a member; a new `org_id` moves the member (and its count) to that organisation.
+    /// A blank ID number, phone or address keeps the sealed value (forms never show it in clear).
     pub async fn update_member(
         &self,
         actor: &Actor,
@@ -377,20 +397,23 @@ impl Store {
         input: MemberInput,
         now: i64,
     ) -> StoreResult<Member> {
-        let p = self.prepare(&input)?;
+        let p = self.prepare(&input, false)?;
         let mut tx = self.writer.begin().await?;
         let before = Self::member_in(&mut tx, scope, id).await?;
         let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
         sqlx::query(
-            "UPDATE members SET org_id=$1, name=$2, name_initials=$3, gender=$4, birth_date=$5, ethnicity=$6, education=$7, \
-             occupation=$8, status=$9, join_date=$10, full_date=$11, workplace=$12, id_sealed=$13, id_index=$14, id_masked=$15, \
-             phone_sealed=$16, phone_index=$17, phone_masked=$18, address_sealed=$19, address_masked=$20, updated_at=$21 WHERE id=$22",
+            "UPDATE members SET org_id=$1, name=$2, name_initials=$3, gender=COALESCE($4, gender), \
+             birth_date=COALESCE($5, birth_date), ethnicity=$6, education=$7, occupation=$8, status=$9, join_date=$10, \
+             full_date=$11, workplace=$12, id_sealed=COALESCE($13, id_sealed), id_index=COALESCE($14, id_index), \
+             id_masked=COALESCE($15, id_masked), phone_sealed=COALESCE($16, phone_sealed), phone_index=COALESCE($17, phone_index), \
+             phone_masked=COALESCE($18, phone_masked), address_sealed=COALESCE($19, address_sealed), \
+             address_masked=COALESCE($20, address_masked), updated_at=$21 WHERE id=$22",
         )
         .bind(input.org_id)
         .bind(&p.name)
         .bind(&p.initials)
-        .bind(p.gender)
-        .bind(&p.birth)
+        .bind(p.id.as_ref().map(|x| x.gender))
+        .bind(p.id.as_ref().map(|x| x.birth.clone()))
         .bind(non_empty(&input.ethnicity).unwrap_or_else(|| before.ethnicity.clone()))
         .bind(&input.education)
         .bind(&input.occupation)
@@ -398,9 +421,9 @@ impl Store {
         .bind(&p.join_date)
         .bind(&p.full_date)
         .bind(input.workplace.as_deref().and_then(non_empty))
-        .bind(p.id_sealed)
-        .bind(&p.id_index)
-        .bind(&p.id_masked)
+        .bind(p.id.as_ref().map(|x| x.sealed.clone()))
+        .bind(p.id.as_ref().map(|x| x.index.clone()))
+        .bind(p.id.as_ref().map(|x| x.masked.clone()))
         .bind(p.phone.as_ref().map(|x| x.0.clone()))
         .bind(p.phone.as_ref().map(|x| x.1.clone()))
         .bind(p.phone.as_ref().map(|x| x.2.clone()))
