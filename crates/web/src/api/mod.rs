@@ -3,6 +3,7 @@
 
 mod audit;
 mod me;
+mod members;
 mod orgs;
 mod places;
 mod units;
@@ -45,6 +46,7 @@ impl utoipa::Modify for Security {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(Doc::openapi())
         .merge(me::router())
+        .merge(members::router())
         .merge(places::router())
         .merge(orgs::router())
         .merge(units::router())

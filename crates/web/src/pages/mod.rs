@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod listing;
 mod login;
+mod members;
 mod orgs;
 mod places;
 mod units;
@@ -56,6 +57,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/lock", post(users::lock))
         .route("/users/{id}/unlock", post(users::unlock))
         .route("/users/{id}/password", post(users::reset_password))
+        .route("/members", get(members::list).post(members::create))
+        .route("/members/export.xlsx", get(members::export))
+        .route("/members/{id}", get(members::show))
+        .route("/members/{id}/edit", post(members::edit))
+        .route("/members/{id}/reveal", post(members::reveal))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))
@@ -196,6 +202,9 @@ pub struct ListQuery {
     pub role: Option<String>,
     pub page: Option<String>,
     pub notice: Option<String>,
+    /// Members: one organisation, one status.
+    pub org: Option<String>,
+    pub status: Option<String>,
 }
 
 impl ListQuery {

@@ -345,10 +345,19 @@ async fn org_page(
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let links = vec![(
+    let mut links = vec![(
         t.t("org.new").to_string(),
         format!("/orgs?under={}", org.place_id),
     )];
+    if ctx.role.manages_members() {
+        links.insert(
+            0,
+            (
+                t.t("member.roster").to_string(),
+                format!("/members?org={id}"),
+            ),
+        );
+    }
     render(
         status,
         &RecordPage {

@@ -43,7 +43,12 @@ pub async fn crumbs(state: &AppState, ctx: &Ctx, place: &Place) -> Result<Vec<Cr
 }
 
 /// The figures shown for a place: the levels below it, then organisations, units and accounts.
-fn stats(t: T, place: &Place, values: &std::collections::HashMap<String, i64>) -> Vec<Stat> {
+fn stats(
+    t: T,
+    place: &Place,
+    values: &std::collections::HashMap<String, i64>,
+    members: bool,
+) -> Vec<Stat> {
     let level = place.kind().map_or(0, |k| k.level());
     let id = place.id;
     let mut out = Vec::new();
@@ -78,6 +83,13 @@ fn stats(t: T, place: &Place, values: &std::collections::HashMap<String, i64>) -
             label: t.t(key).into(),
             value: values.get(metric).copied().unwrap_or(0),
             href: format!("/{path}?under={id}"),
+        });
+    }
+    if members {
+        out.push(Stat {
+            label: t.t("nav.members").into(),
+            value: values.get(rollups::MEMBERS).copied().unwrap_or(0),
+            href: format!("/members?under={id}"),
         });
     }
     out
@@ -222,7 +234,7 @@ pub async fn place_page(
     let page = RecordPage {
         c,
         facts,
-        stats: stats(t, &place, &values),
+        stats: stats(t, &place, &values, ctx.role.manages_members()),
         tables: vec![table],
         links,
         forms,
