@@ -9,6 +9,7 @@ pub mod members;
 pub mod orgs;
 pub mod places;
 pub mod rollups;
+pub mod roster;
 pub mod schema;
 pub mod scope;
 pub mod seal;

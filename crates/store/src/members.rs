@@ -129,20 +129,20 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
-struct SealedId {
+pub(crate) struct SealedId {
     gender: &'static str,
     birth: String,
     sealed: Vec<u8>,
-    index: String,
+    pub(crate) index: String,
     masked: String,
 }
 
 /// A validated input, with the derived and sealed values ready to write.
-struct Prepared {
+pub(crate) struct Prepared {
     name: String,
     initials: String,
     /// None when an edit leaves the ID number blank: the sealed value and what derives from it stay.
-    id: Option<SealedId>,
+    pub(crate) id: Option<SealedId>,
     phone: Option<(Vec<u8>, String, String)>,
     address: Option<(Vec<u8>, String)>,
     join_date: Option<String>,
@@ -150,7 +150,7 @@ struct Prepared {
 }
 
 impl Store {
-    fn prepare(&self, i: &MemberInput, id_required: bool) -> StoreResult<Prepared> {
+    pub(crate) fn prepare(&self, i: &MemberInput, id_required: bool) -> StoreResult<Prepared> {
         let name = check_name(&i.name, "name")?;
         let id = match (i.id_number.trim(), id_required) {
             ("", false) => None,
@@ -338,41 +338,9 @@ impl Store {
         now: i64,
     ) -> StoreResult<Member> {
         let p = self.prepare(&input, true)?;
-        let sid =
-            p.id.as_ref()
-                .ok_or_else(|| StoreError::Internal("id required".into()))?;
         let mut tx = self.writer.begin().await?;
         let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO members (org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
-             join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
-             address_sealed, address_masked, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id",
-        )
-        .bind(input.org_id)
-        .bind(&p.name)
-        .bind(&p.initials)
-        .bind(sid.gender)
-        .bind(&sid.birth)
-        .bind(non_empty(&input.ethnicity).unwrap_or_else(|| "汉族".into()))
-        .bind(&input.education)
-        .bind(&input.occupation)
-        .bind(&input.status)
-        .bind(&p.join_date)
-        .bind(&p.full_date)
-        .bind(input.workplace.as_deref().and_then(non_empty))
-        .bind(sid.sealed.clone())
-        .bind(&sid.index)
-        .bind(&sid.masked)
-        .bind(p.phone.as_ref().map(|x| x.0.clone()))
-        .bind(p.phone.as_ref().map(|x| x.1.clone()))
-        .bind(p.phone.as_ref().map(|x| x.2.clone()))
-        .bind(p.address.as_ref().map(|x| x.0.clone()))
-        .bind(p.address.as_ref().map(|x| x.1.clone()))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
+        let id = insert(&mut tx, &input, &p, now).await?;
         if member::CURRENT.contains(&input.status.as_str()) {
             rollups::bump(&mut tx, &place_code, rollups::MEMBERS, 1).await?;
         }
@@ -495,6 +463,48 @@ impl Store {
         .await?;
         Ok(clear)
     }
+}
+
+/// Inserts one prepared member (the create path and the roster import share it).
+pub(crate) async fn insert(
+    tx: &mut AnyConnection,
+    input: &MemberInput,
+    p: &Prepared,
+    now: i64,
+) -> StoreResult<i64> {
+    let sid =
+        p.id.as_ref()
+            .ok_or_else(|| StoreError::Internal("id required".into()))?;
+    sqlx::query_scalar(
+            "INSERT INTO members (org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
+             join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
+             address_sealed, address_masked, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id",
+        )
+        .bind(input.org_id)
+        .bind(&p.name)
+        .bind(&p.initials)
+        .bind(sid.gender)
+        .bind(&sid.birth)
+        .bind(non_empty(&input.ethnicity).unwrap_or_else(|| "汉族".into()))
+        .bind(&input.education)
+        .bind(&input.occupation)
+        .bind(&input.status)
+        .bind(&p.join_date)
+        .bind(&p.full_date)
+        .bind(input.workplace.as_deref().and_then(non_empty))
+        .bind(sid.sealed.clone())
+        .bind(&sid.index)
+        .bind(&sid.masked)
+        .bind(p.phone.as_ref().map(|x| x.0.clone()))
+        .bind(p.phone.as_ref().map(|x| x.1.clone()))
+        .bind(p.phone.as_ref().map(|x| x.2.clone()))
+        .bind(p.address.as_ref().map(|x| x.0.clone()))
+        .bind(p.address.as_ref().map(|x| x.1.clone()))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))
 }
 
 fn non_empty(s: &str) -> Option<String> {

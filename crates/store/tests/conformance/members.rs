@@ -216,3 +216,113 @@ async fn register(store: Store) {
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
 }
 both_backends!(member_register_seals_masks_and_counts, register);
+
+/// Valid ID numbers for tests: region 440403, the given birth date, sequence `seq`.
+pub fn id_number(birth: &str, seq: u32) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let body = format!("440403{birth}{seq:03}");
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+async fn roster(store: Store) {
+    let t = tree(&store).await;
+    let a = actor();
+    let s = Scope::All;
+    let branch = NewOrg {
+        parent_id: None,
+        place_id: t.qianxi,
+        name: "乾西村党支部".into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+    };
+    let org = store.create_org(&a, &s, branch, T0).await.unwrap();
+    let rows: Vec<MemberInput> = (0..50)
+        .map(|i| input(org.id, &format!("党员{i}"), &id_number("19700101", i)))
+        .collect();
+    let audit_before = store
+        .audit_list(&AuditFilter::default(), Page::new(None, None))
+        .await
+        .unwrap()
+        .1;
+
+    // One bad row (and one repeated ID number): nothing is written, every problem is reported.
+    let mut bad = rows.clone();
+    bad[7].id_number = "440403197001010071".into();
+    bad[9].id_number = bad[3].id_number.clone();
+    let errors = store
+        .import_members(&a, &s, &bad, "roster.xlsx", T0)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let reported: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.error.code)).collect();
+    assert_eq!(
+        reported,
+        [(7, "idcard.invalid"), (9, "member.id_number_repeated")]
+    );
+    assert_eq!(
+        store
+            .members(&s, &MemberFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+
+    // The good file: all rows in, one audit entry, figures up to date.
+    let done = store
+        .import_members(&a, &s, &rows, "roster.xlsx", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.inserted.len(), done.existing.len()), (50, 0));
+    assert_eq!(
+        store
+            .rollup_values(t.county)
+            .await
+            .unwrap()
+            .get("members")
+            .copied(),
+        Some(50)
+    );
+    assert_eq!(
+        store
+            .audit_list(&AuditFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1,
+        audit_before + 1
+    );
+    // The same file again changes nothing: every row is reported as already registered.
+    let again = store
+        .import_members(&a, &s, &rows, "roster.xlsx", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.inserted.len(), again.existing.len()), (0, 50));
+    assert_eq!(
+        store
+            .audit_list(&AuditFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1,
+        audit_before + 1
+    );
+    // Outside the importer's scope: refused, nothing written.
+    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
+    let one = vec![input(org.id, "外镇", &id_number("19800101", 1))];
+    let e = store
+        .import_members(&a, &baijiao, &one, "x", T0)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e[0].error.code, "member.org_unknown");
+    let incremental = store.rollup_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+}
+both_backends!(roster_import_is_all_or_nothing_and_idempotent, roster);
