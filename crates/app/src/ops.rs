@@ -113,6 +113,10 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
             summary.units,
             summary.accounts
         );
+        if matches!(scale, Scale::District) {
+            let members = jiceng_demo::generate_members(&store, now(), &mut progress).await?;
+            println!("党员名册 / member register: {members} members");
+        }
     }
     if no_serve {
         store.close().await;

@@ -4,10 +4,12 @@
 
 mod accounts;
 mod district;
+mod members;
 mod names;
 mod province;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
+pub use members::{TARGET_MEMBERS, generate_members};
 
 use jiceng_store::{Store, StoreError};
 

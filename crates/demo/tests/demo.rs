@@ -384,3 +384,65 @@ fn demo_accounts_cover_every_role_with_a_valid_password() {
         assert_eq!(a.place_code, want, "{role:?}");
     }
 }
+
+async fn register(store: Store) {
+    jiceng_demo::generate_district(&store, NOW, &mut |_| {})
+        .await
+        .unwrap();
+    let mut messages = Vec::new();
+    let n = jiceng_demo::generate_members(&store, NOW, &mut |m| messages.push(m.to_string()))
+        .await
+        .unwrap();
+    // About Doumen's membership, every one of them in the register and counted where they belong.
+    let target = jiceng_demo::TARGET_MEMBERS as u64;
+    assert!(n * 10 >= target * 9 && n * 10 <= target * 11, "{n} members");
+    assert!(
+        messages.last().is_some_and(|m| m.contains(&n.to_string())),
+        "{messages:?}"
+    );
+    let county: i64 = count(&store, "SELECT id FROM places WHERE code = '440403000000'").await;
+    let current = count(
+        &store,
+        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased')",
+    )
+    .await;
+    assert_eq!(
+        store
+            .rollup_values(county)
+            .await
+            .unwrap()
+            .get("members")
+            .copied(),
+        Some(current)
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM members").await as u64,
+        n
+    );
+    // Every current status appears: applicants through full members.
+    let statuses = count(&store, "SELECT COUNT(DISTINCT status) FROM members").await;
+    assert_eq!(statuses, 5);
+    check_audit_and_rollups(&store).await;
+    // Deterministic: the same register on a fresh database.
+    let (again, guard) = jiceng_store::testing::sqlite().await;
+    jiceng_demo::generate_district(&again, NOW, &mut |_| {})
+        .await
+        .unwrap();
+    jiceng_demo::generate_members(&again, NOW, &mut |_| {})
+        .await
+        .unwrap();
+    let q = "SELECT name || id_masked || status || birth_date FROM members ORDER BY id";
+    let a: Vec<String> = sqlx::query_scalar(q)
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+    let b: Vec<String> = sqlx::query_scalar(q)
+        .fetch_all(&again.reader)
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    again.close().await;
+    drop(guard);
+}
+
+jiceng_store::both_backends!(district_register_is_realistic_and_deterministic, register);

@@ -1,0 +1,200 @@
+//! The demo district's member register: about 15,000 members in the village and 两新 branches,
+//! with plausible ages, genders, occupations and statuses, generated from a fixed seed and written
+//! through the store's roster import (one transaction and one audit entry per organisation).
+
+use jiceng_store::members::MemberInput;
+use jiceng_store::{Actor, Scope, Store, StoreError};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+
+const SEED: u64 = 0x6a69_6365_6e67_0002;
+/// Roughly Doumen's membership.
+pub const TARGET_MEMBERS: usize = 15_000;
+
+const SURNAMES: &[&str] = &[
+    "陈", "黄", "李", "梁", "林", "张", "罗", "何", "吴", "赵", "周", "钟", "郑", "谢", "冯", "邓",
+    "曾", "彭", "刘", "杨", "赖", "卢", "邝", "容", "麦", "谭", "莫", "黎", "苏", "欧阳",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀", "霞", "平", "刚", "桂", "英", "华", "建", "国", "文", "辉", "志", "荣", "海", "燕",
+    "玲", "婷", "斌", "坚", "锦", "珍", "添", "权", "汉", "炳", "润", "彩", "嫦", "少", "灿", "耀",
+];
+
+/// Check character of a GB 11643 number's first 17 digits.
+fn check_char(body: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b.saturating_sub(b'0')) * w)
+        .sum();
+    char::from(b"10X98765432"[(sum % 11) as usize])
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
+    from[rng.gen_range(0..from.len())]
+}
+
+/// Organisations that hold members: branches, and committees or 总支 without branches below.
+async fn holders(store: &Store) -> Result<Vec<(i64, String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, p.name, p.kind FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL \
+         AND o.kind <> 'group' AND NOT EXISTS (SELECT 1 FROM orgs c WHERE c.parent_id = o.id AND c.kind <> 'group') \
+         ORDER BY o.id",
+    )
+    .fetch_all(&store.reader)
+    .await?)
+}
+
+/// Adds the register to a district made by `generate_district`; returns how many members it wrote.
+pub async fn generate_members(
+    store: &Store,
+    now_ms: i64,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<u64, StoreError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let orgs = holders(store).await?;
+    let village_like = |kind: &str| matches!(kind, "village" | "community");
+    // Village branches are big, 两新 branches small; scale both to the target.
+    let weights: Vec<u32> = orgs
+        .iter()
+        .map(|(_, _, kind)| {
+            if village_like(kind) {
+                rng.gen_range(40..140)
+            } else {
+                rng.gen_range(3..12)
+            }
+        })
+        .collect();
+    let total_weight: u32 = weights.iter().sum::<u32>().max(1);
+    let actor = Actor::cli("demo");
+    let mut seq: HashMap<String, u32> = HashMap::new();
+    let mut written = 0u64;
+    for (n, ((org_id, place_name, _), w)) in orgs.iter().zip(&weights).enumerate() {
+        let count =
+            (TARGET_MEMBERS as u64 * u64::from(*w) / u64::from(total_weight)).max(1) as usize;
+        let rows: Vec<MemberInput> = (0..count)
+            .map(|_| member(&mut rng, &mut seq, *org_id, place_name))
+            .collect();
+        match store
+            .import_members(
+                &actor,
+                &Scope::All,
+                &rows,
+                &format!("demo:{org_id}"),
+                now_ms,
+            )
+            .await?
+        {
+            Ok(done) => written += done.inserted.len() as u64,
+            Err(errors) => {
+                let first = errors
+                    .first()
+                    .map(|e| e.error.zh.clone())
+                    .unwrap_or_default();
+                return Err(StoreError::Internal(format!(
+                    "demo roster for organisation {org_id} refused: {first}"
+                )));
+            }
+        }
+        if (n + 1) % 50 == 0 || n + 1 == orgs.len() {
+            progress(&format!(
+                "党员：{}/{} 个党组织，{written} 名",
+                n + 1,
+                orgs.len()
+            ));
+        }
+    }
+    Ok(written)
+}
+
+fn member(
+    rng: &mut ChaCha8Rng,
+    seq: &mut HashMap<String, u32>,
+    org_id: i64,
+    place: &str,
+) -> MemberInput {
+    let year: u32 = match rng.gen_range(0..100) {
+        0..=9 => rng.gen_range(1938..1950),
+        10..=49 => rng.gen_range(1950..1970),
+        50..=84 => rng.gen_range(1970..1990),
+        _ => rng.gen_range(1990..2004),
+    };
+    let (month, day) = (rng.gen_range(1..=12u32), rng.gen_range(1..=28u32));
+    let male = rng.gen_range(0..100) < 72;
+    let birth = format!("{year:04}{month:02}{day:02}");
+    // The 17th digit is odd for men; numbers run per birth date so none repeats.
+    let n = seq.entry(birth.clone()).or_insert(0);
+    *n += 1;
+    let order = (*n * 2 - u32::from(male)) % 1000;
+    let body = format!("440403{birth}{order:03}");
+    let id_number = format!("{body}{}", check_char(&body));
+    let age = 2026 - year;
+    let status = match rng.gen_range(0..100) {
+        0..=1 if age >= 18 => "applicant",
+        2..=4 if age >= 18 => "activist",
+        5..=6 if age >= 18 => "prospect",
+        7..=10 if age >= 19 => "probationary",
+        _ => "full",
+    };
+    let join_year = (year + rng.gen_range(20..40)).min(2025);
+    let (join_date, full_date) = match status {
+        "full" => (
+            Some(format!("{join_year}-07-01")),
+            Some(format!("{}-07-01", join_year + 1)),
+        ),
+        "probationary" => (Some("2026-07-01".to_string()), None),
+        _ => (None, None),
+    };
+    let occupation = match (age, rng.gen_range(0..100)) {
+        (60.., 0..=59) => "retiree",
+        (60.., _) => "farmer",
+        (_, 0..=39) => "farmer",
+        (_, 40..=59) => "worker",
+        (_, 60..=84) => "employee",
+        (_, 85..=89) if age < 25 => "student",
+        (_, 85..=92) => "unemployed",
+        (_, 93..=95) => "dibao",
+        _ => "other",
+    };
+    let education = match (year, rng.gen_range(0..100)) {
+        (..1960, 0..=59) => "primary",
+        (..1960, _) => "junior",
+        (1960..1980, 0..=39) => "junior",
+        (1960..1980, 40..=79) => "secondary",
+        (1960..1980, _) => "college",
+        (_, 0..=19) => "secondary",
+        (_, 20..=59) => "college",
+        (_, 60..=94) => "bachelor",
+        _ => "postgraduate",
+    };
+    let name = format!(
+        "{}{}{}",
+        pick(rng, SURNAMES),
+        pick(rng, GIVEN),
+        if rng.gen_range(0..3) > 0 {
+            pick(rng, GIVEN)
+        } else {
+            ""
+        }
+    );
+    MemberInput {
+        org_id,
+        name,
+        id_number,
+        ethnicity: "汉族".into(),
+        education: education.into(),
+        occupation: occupation.into(),
+        status: status.into(),
+        join_date,
+        full_date,
+        workplace: Some(place.to_string()),
+        phone: Some(format!("13{}", rng.gen_range(100_000_000..999_999_999u32))),
+        address: Some(format!(
+            "广东省珠海市斗门区{place}{}号",
+            rng.gen_range(1..300)
+        )),
+    }
+}
