@@ -10,11 +10,23 @@ use rust_xlsxwriter::{Format, Workbook};
 pub const MAX_ROWS: i64 = 200_000;
 
 /// Rows fetched per round trip while exporting.
-pub const BATCH: i64 = 1000;
+/// (`Page` caps a page at 500 rows, so a batch is exactly one page.)
+pub const BATCH: i64 = 500;
 
 /// The `number`th batch of an export.
 pub fn batch(number: i64) -> Page {
     Page::new(Some(number), Some(BATCH))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_is_a_whole_page() {
+        // If Page capped below BATCH, `more` would stop after the first batch and cut exports short.
+        assert_eq!(super::batch(3).size, super::BATCH);
+        assert!(super::more(1, super::BATCH as usize));
+        assert!(!super::more(1, 10));
+    }
 }
 
 /// Whether another batch should be fetched after batch `number` returned `got` rows.
