@@ -4,13 +4,16 @@
 //! - harness.rs: requests, answers, cookies, reading HTML and xlsx;
 //! - session.rs: logging in through the real forms (TOTP for administrators), API tokens;
 //! - fixture.rs: the demo district or a small tree with the same codes and accounts;
-//! - scope.rs: `assert_scoped` / `assert_list_confined`, the data-scope helpers for every endpoint.
+//! - scope.rs: `assert_scoped` / `assert_list_confined`, the data-scope helpers for every endpoint;
+//! - member_tests.rs, member_privacy_tests.rs: the member register and its sealed personal data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_tests;
 mod fixture;
 mod harness;
 mod input_tests;
+mod member_privacy_tests;
+mod member_tests;
 mod openapi_tests;
 mod ops_tests;
 mod roles;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// The operations the API must offer; the document may grow, never shrink.
-const EXPECTED: [(&str, &str); 24] = [
+const EXPECTED: [(&str, &str); 29] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/places"),
     ("post", "/api/v1/places"),
@@ -32,6 +32,11 @@ const EXPECTED: [(&str, &str); 24] = [
     ("get", "/api/v1/users/{id}"),
     ("post", "/api/v1/users/{id}/lock"),
     ("post", "/api/v1/users/{id}/unlock"),
+    ("get", "/api/v1/members"),
+    ("post", "/api/v1/members"),
+    ("get", "/api/v1/members/{id}"),
+    ("put", "/api/v1/members/{id}"),
+    ("post", "/api/v1/members/{id}/reveal"),
     ("get", "/api/v1/audit"),
 ];
 
@@ -78,6 +83,8 @@ async fn openapi(store: Store) {
             org
         } else if template.starts_with("/api/v1/units/") {
             unit
+        } else if template.starts_with("/api/v1/members/") {
+            w.member
         } else {
             w.user
         };
@@ -130,6 +137,18 @@ fn minimal(method: &str, template: &str, w: &World) -> (Value, Option<u16>) {
             json!({"place_id": v, "name": "文档改厂", "kind": "enterprise", "staff": 3}),
             Some(200),
         ),
+        ("post", "/api/v1/members") => {
+            let id = crate::fixture::citizen_id("44040319900101001");
+            (
+                crate::member_tests::body(w.member_org, "文档党员", &id, "", ""),
+                Some(200),
+            )
+        }
+        ("put", "/api/v1/members/{id}") => (
+            crate::member_tests::body(w.member_org, "张三", "", "13800000000", ""),
+            Some(200),
+        ),
+        ("post", "/api/v1/members/{id}/reveal") => (json!({"field": "id_number"}), Some(200)),
         ("post", p) if p.ends_with("/close") => (json!({}), Some(200)),
         // Accounts are the administrators' business (三员分立).
         ("post", p) if p.starts_with("/api/v1/users") => (

@@ -1,6 +1,6 @@
 //! Health, metrics, the figures on a place's home page, and the Excel exports.
 
-use crate::fixture::World;
+use crate::fixture::{World, citizen_id};
 use crate::harness::{App, Call, XLSX, pager_total, stats, xlsx_cells};
 use crate::session::{login, token};
 use jiceng_store::Store;
@@ -39,6 +39,13 @@ async fn check_figures(app: &App, who: &str, place: i64) -> Vec<(String, i64)> {
     page.expect_page(200, &["<h2 id=\"stats-h\">统计</h2>"]);
     let figures = stats(&page.text());
     assert!(figures.len() >= 4, "{who}: {figures:?}");
+    // 「党员」 only for the roles that may open the register it links to.
+    let manages = jiceng_domain::Role::parse(who).unwrap().manages_members();
+    assert_eq!(
+        figures.iter().any(|f| f.2 == "党员"),
+        manages,
+        "{who}: {figures:?}"
+    );
     for (href, value, label) in &figures {
         assert!(
             href.contains(&format!("under={place}")),
@@ -68,11 +75,42 @@ async fn check_figures(app: &App, who: &str, place: i64) -> Vec<(String, i64)> {
     figures.into_iter().map(|(_, v, l)| (l, v)).collect()
 }
 
-fn villages(f: &[(String, i64)]) -> i64 {
+fn figure(f: &[(String, i64)], label: &str) -> i64 {
     f.iter()
-        .find(|(l, _)| l == "村（社区）")
+        .find(|(l, _)| l == label)
         .map(|f| f.1)
-        .unwrap()
+        .unwrap_or_else(|| panic!("no 「{label}」 in {f:?}"))
+}
+
+fn villages(f: &[(String, i64)]) -> i64 {
+    figure(f, "村（社区）")
+}
+
+/// The 「党员」 figures of the county, the town, the village and the other town.
+async fn members(app: &App, w: &World) -> [i64; 4] {
+    [
+        figure(&check_figures(app, "district_org", w.county).await, "党员"),
+        figure(&check_figures(app, "town_committee", w.town).await, "党员"),
+        figure(
+            &check_figures(app, "village_committee", w.village).await,
+            "党员",
+        ),
+        figure(
+            &check_figures(app, "district_org", w.other_town).await,
+            "党员",
+        ),
+    ]
+}
+
+/// Roles that do not manage members see no 「党员」 figure on their home page.
+async fn no_member_figure(app: &App, who: &str) {
+    let s = login(app, who).await;
+    let home = app.send(s.get("/")).await;
+    let page = app.send(s.get(home.location())).await;
+    page.expect_page(200, &[]);
+    let figures = stats(&page.text());
+    assert!(!figures.is_empty(), "{who}: no figures");
+    assert!(figures.iter().all(|f| f.2 != "党员"), "{who}: {figures:?}");
 }
 
 async fn figures(store: Store) {
@@ -87,6 +125,11 @@ async fn figures(store: Store) {
         17
     );
     check_figures(&app, "village_committee", w.village).await;
+    // 张三 in 乾西村, 李四 in 乾东村, 王五 in 白蕉镇.
+    assert_eq!(members(&app, &w).await, [3, 2, 1, 1]);
+    for who in ["grid_worker", "member", "service_staff"] {
+        no_member_figure(&app, who).await;
+    }
     // 乾务镇 in the API: the village count equals the length of the village list.
     let tok = token(&app, "district_org").await;
     let url = format!("/api/v1/places?under={}&kind=village_level", w.town);
@@ -127,6 +170,28 @@ async fn figures(store: Store) {
             "/api/v1/places".to_string(),
             json!({"parent_id": w.village, "name": "新增网格"}),
         ),
+        // Members: a new one in 乾西村, 王五 leaves the Party, 张三 transfers to 白蕉镇.
+        (
+            "POST",
+            "/api/v1/members".to_string(),
+            crate::member_tests::body(
+                w.member_org,
+                "周八",
+                &citizen_id("44040320000101009"),
+                "",
+                "",
+            ),
+        ),
+        ("PUT", format!("/api/v1/members/{}", w.other_member), {
+            let mut b = crate::member_tests::body(w.other_member_org, "王五", "", "", "");
+            b["status"] = json!("left");
+            b
+        }),
+        (
+            "PUT",
+            format!("/api/v1/members/{}", w.member),
+            crate::member_tests::body(w.other_member_org, "张三", "", "", ""),
+        ),
     ] {
         app.send(api(m, p, b)).await.expect(200);
     }
@@ -155,6 +220,8 @@ async fn figures(store: Store) {
         villages(&check_figures(&app, "district_org", w.other_town).await),
         30
     );
+    // 李四 moved with 乾东村, 张三 transferred, 周八 joined, 王五 left (no longer counted).
+    assert_eq!(members(&app, &w).await, [3, 1, 1, 2]);
 }
 jiceng_store::both_backends!(figures_match_the_lists_behind_them, figures);
 

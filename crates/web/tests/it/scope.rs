@@ -14,6 +14,7 @@
 
 use crate::harness::{App, Call, Resp, XLSX, next_link, table_rows, unescape, xlsx_cells};
 use crate::session::Caller;
+use jiceng_store::members::{Member, MemberFilter};
 use jiceng_store::orgs::{Org, OrgFilter};
 use jiceng_store::places::{Place, PlaceFilter};
 use jiceng_store::sql::Page;
@@ -141,6 +142,7 @@ pub struct Everything {
     pub orgs: Vec<Org>,
     pub units: Vec<Unit>,
     pub users: Vec<User>,
+    pub members: Vec<Member>,
 }
 
 pub async fn everything(store: &Store) -> Everything {
@@ -189,15 +191,29 @@ pub async fn everything(store: &Store) -> Everything {
             break;
         }
     }
+    let mut members = vec![];
+    let mf = MemberFilter {
+        include_former: true,
+        ..Default::default()
+    };
+    for n in 1.. {
+        let (batch, total) = store.members(&Scope::All, &mf, page(n)).await.unwrap();
+        members.extend(batch);
+        if members.len() as i64 >= total {
+            break;
+        }
+    }
     Everything {
         places,
         orgs,
         units,
         users,
+        members,
     }
 }
 
-/// The state a refused write must not touch: every record and the length of the audit log.
+/// The state a refused write must not touch: every record (members with their masked values) and
+/// the length of the audit log.
 pub async fn fingerprint(store: &Store) -> String {
     let e = everything(store).await;
     let audit = store
@@ -205,11 +221,12 @@ pub async fn fingerprint(store: &Store) -> String {
         .await
         .unwrap()
         .1;
-    serde_json::json!([e.places, e.orgs, e.units, e.users, audit]).to_string()
+    serde_json::json!([e.places, e.orgs, e.units, e.users, e.members, audit]).to_string()
 }
 
 /// What a caller confined to one subtree must never be shown: the codes, names and ids of every
-/// record outside it (values that also occur inside are left out, they prove nothing).
+/// record outside it, members' names and masked ID and phone numbers included (values that also
+/// occur inside are left out, they prove nothing).
 #[derive(Debug, Default)]
 pub struct Foreign {
     pub prefix: String,
@@ -254,6 +271,11 @@ impl Foreign {
         for u in &e.users {
             let v = vec![u.username.clone(), u.display_name.clone()];
             add(&u.place_code, "users", u.id, v);
+        }
+        for m in &e.members {
+            let mut v = vec![m.name.clone(), m.id_masked.clone()];
+            v.extend(m.phone_masked.clone());
+            add(&m.place_code, "members", m.id, v);
         }
         out.values.retain(|v| !inside.contains(v));
         assert!(
@@ -330,7 +352,7 @@ pub async fn assert_list_excludes(app: &App, who: &Caller, path: &str, foreign: 
     let what = |p: &str| format!("GET {p} as {}", who.username);
     let sep = if path.contains('?') { '&' } else { '?' };
     if is_api(path) {
-        let kind = ["places", "orgs", "units", "users"]
+        let kind = ["places", "orgs", "units", "users", "members"]
             .into_iter()
             .find(|k| path.contains(&format!("/api/v1/{k}")));
         let mut seen = 0;

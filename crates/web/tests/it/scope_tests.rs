@@ -1,4 +1,5 @@
-//! Every read and write endpoint that exists, checked for data scope with the helpers of scope.rs.
+//! Every read and write endpoint that exists, checked for data scope with the helpers of scope.rs
+//! (the member register's writes and searches are in member_tests.rs).
 
 use crate::fixture::{self, OTHER_VILLAGE, SIBLING, TOWN, VILLAGE, World};
 use crate::harness::App;
@@ -17,12 +18,13 @@ struct Ids {
     org: i64,
     unit: i64,
     user: i64,
+    member: i64,
 }
 
 /// Every read endpoint: own records answer, the other ones are 404 (pages and API).
 async fn reads_by_id(app: &App, who: &Caller, own: Ids, other: Ids) {
     type Pick = fn(Ids) -> i64;
-    let table: [(&str, Pick); 20] = [
+    let table: [(&str, Pick); 25] = [
         ("/places/{id}", |i| i.place),
         ("/places?under={id}", |i| i.place),
         ("/places/export.xlsx?under={id}", |i| i.place),
@@ -35,6 +37,9 @@ async fn reads_by_id(app: &App, who: &Caller, own: Ids, other: Ids) {
         ("/users/{id}", |i| i.user),
         ("/users?under={id}", |i| i.place),
         ("/users/export.xlsx?under={id}", |i| i.place),
+        ("/members/{id}", |i| i.member),
+        ("/members?under={id}", |i| i.place),
+        ("/members/export.xlsx?under={id}", |i| i.place),
         ("/api/v1/places/{id}", |i| i.place),
         ("/api/v1/places?under={id}", |i| i.place),
         ("/api/v1/orgs/{id}", |i| i.org),
@@ -43,6 +48,8 @@ async fn reads_by_id(app: &App, who: &Caller, own: Ids, other: Ids) {
         ("/api/v1/units?under={id}", |i| i.place),
         ("/api/v1/users/{id}", |i| i.user),
         ("/api/v1/users?under={id}", |i| i.place),
+        ("/api/v1/members/{id}", |i| i.member),
+        ("/api/v1/members?under={id}", |i| i.place),
     ];
     for (template, pick) in table {
         assert_scoped(app, who, "GET", template, pick(own), pick(other)).await;
@@ -66,6 +73,9 @@ async fn lists(app: &App, who: &Caller, outside: &Foreign) {
         "/orgs/export.xlsx",
         "/units/export.xlsx",
         "/users/export.xlsx",
+        "/members",
+        "/members?closed=on",
+        "/members/export.xlsx",
         "/api/v1/places",
         "/api/v1/places?include_closed=true",
         "/api/v1/places?kind=grid",
@@ -73,6 +83,8 @@ async fn lists(app: &App, who: &Caller, outside: &Foreign) {
         "/api/v1/orgs?include_closed=true",
         "/api/v1/units",
         "/api/v1/users",
+        "/api/v1/members",
+        "/api/v1/members?include_former=true",
     ] {
         assert_list_confined(app, who, path, outside).await;
     }
@@ -83,6 +95,8 @@ async fn lists(app: &App, who: &Caller, outside: &Foreign) {
         "/orgs?q=%E7%99%BD%E8%95%89",
         "/api/v1/units?q=%E7%99%BD%E8%95%89",
         "/api/v1/users?q=baijiao",
+        "/members?q=%E7%8E%8B%E4%BA%94", // 王五
+        "/api/v1/members?q=ww",
     ] {
         assert_eq!(
             assert_list_excludes(app, who, path, outside).await,
@@ -111,12 +125,14 @@ async fn reads(store: Store) {
         org: w.org,
         unit: w.unit,
         user: w.user,
+        member: w.member,
     };
     let theirs = Ids {
         place: w.other_village,
         org: w.other_org,
         unit: w.other_unit,
         user: w.other_user,
+        member: w.other_member,
     };
     reads_by_id(&app, &town, mine, theirs).await;
     let town_only = Ids {
@@ -143,12 +159,14 @@ async fn reads(store: Store) {
         org: w.org,
         unit: w.unit,
         user: grid_worker,
+        member: w.member,
     };
     let sibling = Ids {
         place: w.sibling,
         org: w.sibling_org,
         unit: w.sibling_unit,
         user: w.sibling_user,
+        member: w.sibling_member,
     };
     reads_by_id(&app, &village, mine, sibling).await;
     reads_by_id(
