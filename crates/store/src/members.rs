@@ -6,7 +6,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::places::check_name;
 use crate::rollups;
 use crate::scope::Scope;
-use crate::sql::{Page, Sql, like_contains};
+use crate::sql::{Page, Sql, like_contains, like_prefix};
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::idcard::CitizenId;
@@ -22,7 +22,9 @@ pub struct Member {
     pub org_id: i64,
     pub name: String,
     pub gender: String,
-    pub birth_date: String,
+    /// 出生年月 (`YYYY-MM`): the day is withheld, because the masked ID number plus a full birth date
+    /// and the county would give the whole number back.
+    pub birth_month: String,
     pub ethnicity: String,
     pub education: String,
     pub occupation: String,
@@ -53,7 +55,7 @@ impl Member {
     }
 }
 
-const COLS: &str = "m.id, m.org_id, m.name, m.gender, m.birth_date, m.ethnicity, m.education, m.occupation, m.status, \
+const COLS: &str = "m.id, m.org_id, m.name, m.gender, substr(m.birth_date, 1, 7) AS birth_month, m.ethnicity, m.education, m.occupation, m.status, \
     m.join_date, m.full_date, m.workplace, m.id_masked, m.phone_masked, m.address_masked, m.created_at, m.updated_at, \
     o.name AS org_name, p.id AS place_id, p.code AS place_code";
 const FROM: &str =
@@ -308,7 +310,7 @@ impl Store {
             w.push(" AND (m.name LIKE ")
                 .bind(like_contains(q))
                 .push(" ESCAPE '\\' OR m.name_initials LIKE ");
-            w.bind(format!("{}%", q.to_lowercase()));
+            w.bind(like_prefix(&q.to_lowercase())).push(" ESCAPE '\\'");
             if let Some(b) = id_blind {
                 w.push(" OR m.id_index = ").bind(b);
             }

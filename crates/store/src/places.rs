@@ -4,7 +4,7 @@ use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::rollups;
 use crate::scope::Scope;
-use crate::sql::{Page, Sql, like_contains};
+use crate::sql::{Page, Sql, like_contains, like_prefix};
 use crate::{Actor, Store};
 use jiceng_domain::{DivisionCode, DomainError, PlaceKind};
 use serde::Serialize;
@@ -186,7 +186,7 @@ impl Store {
             sql.push(" AND (p.name LIKE ")
                 .bind(like_contains(q))
                 .push(" ESCAPE '\\' OR p.code LIKE ");
-            sql.bind(format!("{q}%")).push(")");
+            sql.bind(like_prefix(q)).push(" ESCAPE '\\')");
         }
         sql
     }

@@ -122,15 +122,24 @@ impl Page {
     }
 }
 
-/// Escapes `%` and `_` for a LIKE pattern (with `ESCAPE '\'`).
-pub fn like_contains(q: &str) -> String {
-    let mut s = String::from("%");
+/// Escapes `%`, `_` and `\` so user input matches literally in a LIKE pattern (`ESCAPE '\'`).
+fn like_escape(q: &str) -> String {
+    let mut s = String::new();
     for c in q.chars() {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }
         s.push(c);
     }
-    s.push('%');
     s
+}
+
+/// `%q%`: contains `q` literally.
+pub fn like_contains(q: &str) -> String {
+    format!("%{}%", like_escape(q))
+}
+
+/// `q%`: starts with `q` literally.
+pub fn like_prefix(q: &str) -> String {
+    format!("{}%", like_escape(q))
 }

@@ -193,7 +193,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("member.gender", "性别", "Gender"),
     ("member.male", "男", "Male"),
     ("member.female", "女", "Female"),
-    ("member.birth", "出生日期", "Birth date"),
+    ("member.birth", "出生年月", "Born"),
     ("member.ethnicity", "民族", "Ethnicity"),
     ("member.education", "学历", "Education"),
     ("member.occupation", "职业类别", "Occupation"),

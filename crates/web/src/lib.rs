@@ -82,7 +82,14 @@ pub fn router(state: AppState) -> Router {
     ops::layers(
         Router::new()
             .merge(pages)
-            .nest("/api/v1", api)
+            // API answers may carry personal data (a reveal): never kept by a cache.
+            .nest(
+                "/api/v1",
+                api.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                    axum::http::header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static("no-store"),
+                )),
+            )
             .route("/api/openapi.json", axum::routing::get(api::openapi_json))
             .merge(ops::router())
             .merge(assets::router()),

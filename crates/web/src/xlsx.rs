@@ -18,17 +18,6 @@ pub fn batch(number: i64) -> Page {
     Page::new(Some(number), Some(BATCH))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_batch_is_a_whole_page() {
-        // If Page capped below BATCH, `more` would stop after the first batch and cut exports short.
-        assert_eq!(super::batch(3).size, super::BATCH);
-        assert!(super::more(1, super::BATCH as usize));
-        assert!(!super::more(1, 10));
-    }
-}
-
 /// Whether another batch should be fetched after batch `number` returned `got` rows.
 pub fn more(number: i64, got: usize) -> bool {
     got as i64 == BATCH && number * BATCH < MAX_ROWS
@@ -81,4 +70,15 @@ pub fn download(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_is_a_whole_page() {
+        // If Page capped below BATCH, `more` would stop after the first batch and cut exports short.
+        assert_eq!(super::batch(3).size, super::BATCH);
+        assert!(super::more(1, super::BATCH as usize));
+        assert!(!super::more(1, 10));
+    }
 }

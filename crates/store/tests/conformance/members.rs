@@ -55,8 +55,8 @@ async fn register(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        (m.birth_date.as_str(), m.gender.as_str()),
-        ("1949-12-31", "female")
+        (m.birth_month.as_str(), m.gender.as_str()),
+        ("1949-12", "female")
     );
     assert_eq!(m.id_masked, "1101**********002X");
     assert_eq!(m.phone_masked.as_deref(), Some("138****5678"));

@@ -59,7 +59,7 @@ fn row(t: T, m: &Member) -> Vec<String> {
     vec![
         m.name.clone(),
         gender(t, &m.gender).into(),
-        m.birth_date.clone(),
+        m.birth_month.clone(),
         label(t, &STATUSES, &m.status),
         m.org_name.clone(),
         m.id_masked.clone(),
@@ -307,7 +307,7 @@ async fn member_page(
         notice
     };
     let shown = |field: Sealed, masked: Option<String>| match &revealed {
-        Some((f, clear)) if *f == field => clear.clone().unwrap_or_default(),
+        Some((f, clear)) if *f == field => clear.clone().unwrap_or_else(|| "—".into()),
         _ => masked.unwrap_or_else(|| "—".into()),
     };
     let facts = vec![
@@ -315,7 +315,7 @@ async fn member_page(
             t.t("member.gender").to_string(),
             gender(t, &m.gender).to_string(),
         ),
-        (t.t("member.birth").into(), m.birth_date.clone()),
+        (t.t("member.birth").into(), m.birth_month.clone()),
         (t.t("member.ethnicity").into(), m.ethnicity.clone()),
         (
             t.t("member.education").into(),
@@ -356,14 +356,14 @@ async fn member_page(
         ),
     ];
     let mut forms: Vec<Form> = [
-        (Sealed::IdNumber, "member.id_number"),
-        (Sealed::Phone, "member.phone"),
-        (Sealed::Address, "member.address"),
+        (Sealed::IdNumber, "member.id_number", "reveal-id_number"),
+        (Sealed::Phone, "member.phone", "reveal-phone"),
+        (Sealed::Address, "member.address", "reveal-address"),
     ]
     .into_iter()
-    .map(|(f, key)| {
+    .map(|(f, key, form_id)| {
         Form::new(
-            "reveal",
+            form_id,
             format!("/members/{id}/reveal"),
             format!("{} · {}", t.t("member.reveal"), t.t(key)),
             t.t("member.reveal"),
@@ -413,9 +413,10 @@ pub async fn show(
     Q(q): Q<ListQuery>,
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
-    let notice = q
-        .notice
-        .map(|_| ctx.lang.pick("已保存", "Saved").to_string());
+    let notice = q.notice.map(|n| match n.as_str() {
+        "created" => ctx.lang.pick("已新增", "Added").to_string(),
+        _ => ctx.lang.pick("已保存", "Saved").to_string(),
+    });
     member_page(&state, &ctx, id, None, None, notice).await
 }
 
