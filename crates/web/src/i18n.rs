@@ -59,6 +59,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Five failed logins: the account is locked for 15 minutes",
     ),
     (
+        "login.expired",
+        "长时间未操作，会话已过期，请重新登录",
+        "Your session expired after a while without activity; please log in again",
+    ),
+    (
         "login.disabled",
         "账号已停用，请联系安全管理员",
         "The account is disabled; ask the security administrator",
@@ -253,6 +258,38 @@ pub fn has(key: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Every `t("…")` / `t.t("…")` in the sources and templates names a text that exists.
+    #[test]
+    fn every_key_used_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![root.join("src"), root.join("templates")];
+        let mut missing = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("t(\"").skip(1) {
+                    let key = part.split('"').next().unwrap_or("");
+                    let looks_like_key = key.contains('.')
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                    if looks_like_key && !super::has(key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "texts missing from i18n.rs: {missing:#?}"
+        );
+    }
+
     #[test]
     fn keys_are_unique() {
         let mut seen = std::collections::HashSet::new();

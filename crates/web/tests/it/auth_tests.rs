@@ -86,6 +86,9 @@ async fn idle_timeout(store: Store) {
         "{}",
         r.location()
     );
+    // The login page says why.
+    let login = app.send(Call::get(r.location()).cookies(&s.jar)).await;
+    login.expect_page(200, &["会话已过期"]);
     let api = app.send(Call::get("/api/v1/me").cookies(&s.jar)).await;
     api.expect_api_error(401, "unauthorized");
     // Gone for good, not just for one request.
