@@ -3,6 +3,7 @@
 //! through the store's roster import (one transaction and one audit entry per organisation).
 
 use jiceng_store::members::MemberInput;
+use jiceng_store::roster::ImportOptions;
 use jiceng_store::{Actor, Scope, Store, StoreError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -83,7 +84,11 @@ pub async fn generate_members(
                 &actor,
                 &Scope::All,
                 &rows,
-                &format!("demo:{org_id}"),
+                &ImportOptions {
+                    label: &format!("demo:{org_id}"),
+                    row_base: 1,
+                    preview: false,
+                },
                 now_ms,
             )
             .await?

@@ -19,6 +19,19 @@ use std::collections::HashMap;
 pub struct Imported {
     pub inserted: Vec<i64>,
     pub existing: Vec<usize>,
+    /// Rows that are (or, in a preview, would be) new members.
+    pub new_rows: usize,
+}
+
+/// How to run an import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions<'a> {
+    /// Where the rows come from (a file name), for the audit entry.
+    pub label: &'a str,
+    /// Added to a row's 0-based index to give the number people see (2 below a header row).
+    pub row_base: usize,
+    /// Check everything and report, but write nothing.
+    pub preview: bool,
 }
 
 /// A row that failed validation: its position (0-based in the input) and the rule it broke.
@@ -38,9 +51,10 @@ impl Store {
         actor: &Actor,
         scope: &Scope,
         rows: &[MemberInput],
-        label: &str,
+        opts: &ImportOptions<'_>,
         now: i64,
     ) -> StoreResult<Result<Imported, Vec<RowError>>> {
+        let label = opts.label;
         let mut prepared = Vec::with_capacity(rows.len());
         let mut errors = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -51,8 +65,8 @@ impl Store {
                     if let Some(first) = seen.insert(index, i) {
                         let e = DomainError::new(
                             "member.id_number_repeated",
-                            format!("身份证号与第{}行重复", first + 1),
-                            format!("the ID number repeats row {}", first + 1),
+                            format!("身份证号与第{}行重复", first + opts.row_base),
+                            format!("the ID number repeats row {}", first + opts.row_base),
                         )
                         .on("id_number");
                         errors.push(RowError { row: i, error: e });
@@ -69,8 +83,9 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         // The place of every organisation named, read once each, within scope.
         let mut place_of: HashMap<i64, String> = HashMap::new();
+        let mut unknown = std::collections::HashSet::new();
         for org in rows.iter().map(|r| r.org_id) {
-            if place_of.contains_key(&org) {
+            if place_of.contains_key(&org) || unknown.contains(&org) {
                 continue;
             }
             let mut sql = Sql::new(
@@ -83,23 +98,27 @@ impl Store {
                     place_of.insert(org, code);
                 }
                 None => {
-                    let e = DomainError::new(
-                        "member.org_unknown",
-                        "找不到该党组织（或已撤销、不在管辖范围内）",
-                        "no such open organisation in your scope",
-                    )
-                    .on("org_id");
-                    let bad = rows
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.org_id == org)
-                        .map(|(i, _)| RowError {
-                            row: i,
-                            error: e.clone(),
-                        });
-                    return Ok(Err(bad.collect()));
+                    unknown.insert(org);
                 }
             }
+        }
+        if !unknown.is_empty() {
+            let e = DomainError::new(
+                "member.org_unknown",
+                "找不到该党组织（或已撤销、不在管辖范围内）",
+                "no such open organisation in your scope",
+            )
+            .on("org_id");
+            let bad = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| unknown.contains(&r.org_id));
+            return Ok(Err(bad
+                .map(|(i, _)| RowError {
+                    row: i,
+                    error: e.clone(),
+                })
+                .collect()));
         }
         // Which ID numbers the register already holds, found by their blind index, in chunks.
         let mut known = std::collections::HashSet::new();
@@ -115,6 +134,16 @@ impl Store {
             known.extend(sql.scalar::<String>().fetch_all(&mut *tx).await?);
         }
         let mut out = Imported::default();
+        if opts.preview {
+            out.existing = prepared
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.id.as_ref().is_some_and(|x| known.contains(&x.index)))
+                .map(|(i, _)| i)
+                .collect();
+            out.new_rows = rows.len() - out.existing.len();
+            return Ok(Ok(out));
+        }
         let mut counts: HashMap<&str, i64> = HashMap::new();
         for (i, (r, p)) in rows.iter().zip(&prepared).enumerate() {
             if p.id.as_ref().is_some_and(|x| known.contains(&x.index)) {
@@ -131,6 +160,7 @@ impl Store {
         for (code, n) in counts {
             rollups::bump(&mut tx, code, rollups::MEMBERS, n).await?;
         }
+        out.new_rows = out.inserted.len();
         if out.inserted.is_empty() {
             // Nothing new: no write, no audit entry (the same file imported again changes nothing).
             return Ok(Ok(out));

@@ -2,6 +2,7 @@ use crate::{T0, actor, tree};
 use jiceng_store::audit::AuditFilter;
 use jiceng_store::members::{MemberFilter, MemberInput, Sealed};
 use jiceng_store::orgs::NewOrg;
+use jiceng_store::roster::ImportOptions;
 use jiceng_store::sql::Page;
 use jiceng_store::{Scope, Store, StoreError, both_backends};
 
@@ -229,6 +230,14 @@ pub fn id_number(birth: &str, seq: u32) -> String {
     format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
+fn opts() -> ImportOptions<'static> {
+    ImportOptions {
+        label: "roster.xlsx",
+        row_base: 2,
+        preview: false,
+    }
+}
+
 async fn roster(store: Store) {
     let t = tree(&store).await;
     let a = actor();
@@ -255,7 +264,7 @@ async fn roster(store: Store) {
     bad[7].id_number = "440403197001010071".into();
     bad[9].id_number = bad[3].id_number.clone();
     let errors = store
-        .import_members(&a, &s, &bad, "roster.xlsx", T0)
+        .import_members(&a, &s, &bad, &opts(), T0)
         .await
         .unwrap()
         .unwrap_err();
@@ -273,9 +282,31 @@ async fn roster(store: Store) {
         0
     );
 
+    // A preview checks everything and writes nothing.
+    let preview = ImportOptions {
+        preview: true,
+        ..opts()
+    };
+    let seen = store
+        .import_members(&a, &s, &rows, &preview, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (seen.new_rows, seen.existing.len(), seen.inserted.len()),
+        (50, 0, 0)
+    );
+    assert_eq!(
+        store
+            .members(&s, &MemberFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1,
+        0
+    );
     // The good file: all rows in, one audit entry, figures up to date.
     let done = store
-        .import_members(&a, &s, &rows, "roster.xlsx", T0)
+        .import_members(&a, &s, &rows, &opts(), T0)
         .await
         .unwrap()
         .unwrap();
@@ -299,7 +330,7 @@ async fn roster(store: Store) {
     );
     // The same file again changes nothing: every row is reported as already registered.
     let again = store
-        .import_members(&a, &s, &rows, "roster.xlsx", T0)
+        .import_members(&a, &s, &rows, &opts(), T0)
         .await
         .unwrap()
         .unwrap();
@@ -316,7 +347,7 @@ async fn roster(store: Store) {
     let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
     let one = vec![input(org.id, "外镇", &id_number("19800101", 1))];
     let e = store
-        .import_members(&a, &baijiao, &one, "x", T0)
+        .import_members(&a, &baijiao, &one, &opts(), T0)
         .await
         .unwrap()
         .unwrap_err();
