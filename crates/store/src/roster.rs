@@ -77,9 +77,6 @@ impl Store {
                 Err(other) => return Err(other),
             }
         }
-        if !errors.is_empty() {
-            return Ok(Err(errors));
-        }
         let mut tx = self.writer.begin().await?;
         // The place of every organisation named, read once each, within scope.
         let mut place_of: HashMap<i64, String> = HashMap::new();
@@ -113,12 +110,15 @@ impl Store {
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| unknown.contains(&r.org_id));
-            return Ok(Err(bad
-                .map(|(i, _)| RowError {
-                    row: i,
-                    error: e.clone(),
-                })
-                .collect()));
+            errors.extend(bad.map(|(i, _)| RowError {
+                row: i,
+                error: e.clone(),
+            }));
+        }
+        // Every problem at once, in row order, so one round of fixes is enough.
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Ok(Err(errors));
         }
         // Which ID numbers the register already holds, found by their blind index, in chunks.
         let mut known = std::collections::HashSet::new();
@@ -175,5 +175,65 @@ impl Store {
         )
         .await?;
         Ok(Ok(out))
+    }
+}
+
+/// A file kept between its preview and the user's acceptance.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Upload {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Keeps an uploaded file for `user_id`; files older than a day are swept first.
+    pub async fn save_upload(
+        &self,
+        user_id: i64,
+        kind: &str,
+        name: &str,
+        bytes: &[u8],
+        now: i64,
+    ) -> StoreResult<i64> {
+        sqlx::query("DELETE FROM uploads WHERE created_at < $1")
+            .bind(now - 86_400_000)
+            .execute(&self.writer)
+            .await?;
+        Ok(sqlx::query_scalar("INSERT INTO uploads (user_id, kind, name, bytes, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
+            .bind(user_id)
+            .bind(kind)
+            .bind(name)
+            .bind(bytes.to_vec())
+            .bind(now)
+            .fetch_one(&self.writer)
+            .await?)
+    }
+
+    /// The caller's own upload (another user's is not found).
+    pub async fn upload(&self, user_id: i64, id: i64) -> StoreResult<Upload> {
+        sqlx::query_as("SELECT id, user_id, kind, name, bytes, created_at FROM uploads WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn drop_upload(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM uploads WHERE id = $1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Records an event that changed nothing but must be on file (e.g. a refused import).
+    pub async fn record(&self, actor: &Actor, change: Change<'_>, now: i64) -> StoreResult<()> {
+        let tx = self.writer.begin().await?;
+        audit::commit(tx, actor, change, now).await
     }
 }

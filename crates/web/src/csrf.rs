@@ -1,7 +1,7 @@
 //! CSRF protection for every state-changing request made with a cookie:
 //! 1. `Sec-Fetch-Site: cross-site` or an `Origin` of another host is refused outright;
-//! 2. the request must carry the session's token, in the form field `_csrf` or the header
-//!    `X-CSRF-Token` (before login: the value of the `jiceng_csrf` cookie, double-submit).
+//! 2. the request must carry the session's token, in the form field `_csrf` (for a file upload, in
+//!    the query string) or the header `X-CSRF-Token` (before login: the `jiceng_csrf` cookie's value).
 //!
 //! Requests authenticated by a bearer token carry no ambient credential and are exempt.
 
@@ -85,6 +85,21 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         .and_then(|v| v.to_str().ok())
     {
         return if h == expected {
+            next.run(req).await
+        } else {
+            reject(api)
+        };
+    }
+    // A file upload cannot be re-read here (it may be megabytes): its form carries the token in the
+    // query string instead, which the request log never records (paths only).
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let token = req.uri().query().and_then(|q| form_token(q.as_bytes()));
+        return if token.as_deref() == Some(expected.as_str()) {
             next.run(req).await
         } else {
             reject(api)

@@ -113,6 +113,8 @@ pub enum FieldKind {
     Password,
     Number,
     Date,
+    /// A file to upload (the form becomes multipart).
+    File,
     Checkbox,
     Hidden,
     Select(Vec<(String, String)>),
@@ -170,6 +172,7 @@ impl Field {
             FieldKind::Password => "password",
             FieldKind::Number => "number",
             FieldKind::Date => "date",
+            FieldKind::File => "file",
             FieldKind::Hidden => "hidden",
             FieldKind::Checkbox => "checkbox",
             _ => "text",
@@ -236,6 +239,10 @@ impl Form {
         self.danger = true;
         self
     }
+    pub fn has_file(&self) -> bool {
+        self.fields.iter().any(|f| f.kind == FieldKind::File)
+    }
+
     pub fn note(mut self, n: impl Into<String>) -> Self {
         self.note = Some(n.into());
         self

@@ -144,6 +144,7 @@ pub async fn list(
         table,
         pager: Pager::new(&format!("/audit?{qs}"), page.number, page.size, total),
         export: Some(format!("/audit/export.xlsx?{qs}")),
+        links: vec![],
         forms: vec![],
     })
 }

@@ -93,6 +93,7 @@ pub struct Listing<'a> {
     pub table: Table,
     pub total: i64,
     pub forms: Vec<Form>,
+    pub links: Vec<(String, String)>,
 }
 
 impl Listing<'_> {
@@ -107,6 +108,14 @@ impl Listing<'_> {
         let qs = q.qs();
         let path = self.path;
         let mut c = Chrome::new(ctx, ctx.t().t(self.nav), self.nav, &format!("{path}?{qs}"));
+        c.notice = q.notice.as_deref().map(|n| {
+            let l = ctx.lang;
+            match n {
+                "imported" => l.pick("导入完成", "Imported"),
+                _ => l.pick("已保存", "Saved"),
+            }
+            .to_string()
+        });
         if let Some(u) = self.under {
             c.crumbs = crumbs(state, ctx, u).await?;
         }
@@ -122,6 +131,7 @@ impl Listing<'_> {
             table: self.table,
             pager: Pager::new(&format!("{path}?{qs}"), page.number, page.size, self.total),
             export: Some(format!("{path}/export.xlsx?{qs}")),
+            links: self.links,
             forms,
         };
         render(status, &page)

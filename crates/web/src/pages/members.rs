@@ -238,6 +238,10 @@ async fn list_page(
         table: listing::table(t, headers(t), rows),
         total,
         forms,
+        links: vec![(
+            t.lang().pick("导入名册", "Import a roster").into(),
+            "/members/import".into(),
+        )],
     }
     .render(state, ctx, q, fb, status)
     .await

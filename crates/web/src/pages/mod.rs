@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod listing;
 mod login;
+mod member_import;
 mod members;
 mod orgs;
 mod places;
@@ -59,6 +60,21 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/password", post(users::reset_password))
         .route("/members", get(members::list).post(members::create))
         .route("/members/export.xlsx", get(members::export))
+        .route(
+            "/members/import",
+            get(member_import::show).post(member_import::upload).layer(
+                axum::extract::DefaultBodyLimit::max(member_import::MAX_BYTES + 64 * 1024),
+            ),
+        )
+        .route(
+            "/members/import/template.xlsx",
+            get(member_import::template),
+        )
+        .route(
+            "/members/import/{id}/problems.xlsx",
+            get(member_import::problems),
+        )
+        .route("/members/import/{id}/accept", post(member_import::accept))
         .route("/members/{id}", get(members::show))
         .route("/members/{id}/edit", post(members::edit))
         .route("/members/{id}/reveal", post(members::reveal))
@@ -79,6 +95,8 @@ pub struct ListPage {
     pub table: Table,
     pub pager: Pager,
     pub export: Option<String>,
+    /// Further actions shown beside the export (e.g. an import).
+    pub links: Vec<(String, String)>,
     pub forms: Vec<Form>,
 }
 

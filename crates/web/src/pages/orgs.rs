@@ -163,6 +163,7 @@ async fn list_page(
         table: listing::table(t, headers(t), rows),
         total,
         forms,
+        links: vec![],
     }
     .render(state, ctx, q, fb, status)
     .await

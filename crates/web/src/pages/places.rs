@@ -444,6 +444,7 @@ pub async fn list(
         table: listing::table(t, headers(t), rows),
         total,
         forms: vec![],
+        links: vec![],
     }
     .render(&state, &ctx, &q, None, StatusCode::OK)
     .await

@@ -11,6 +11,7 @@
 mod auth_tests;
 mod fixture;
 mod harness;
+mod import_tests;
 mod input_tests;
 mod member_privacy_tests;
 mod member_tests;
