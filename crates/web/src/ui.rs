@@ -75,6 +75,9 @@ impl Chrome {
             add("nav.orgs", "/orgs".into());
             add("nav.units", "/units".into());
         }
+        if ctx.role.manages_members() {
+            add("nav.members", "/members".into());
+        }
         if ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security()
         {
             add("nav.users", "/users".into());

@@ -1,5 +1,5 @@
 //! One browser session in Debian's headless Chromium through chromedriver: a town user logs in,
-//! opens a village, adds a grid, sees it in the list, logs out. A screenshot is kept in
+//! opens a village, adds a grid, sees it in the list, imports a roster, reveals one ID number, logs out. A screenshot is kept in
 //! `artifacts/`, and the database stays in `target/tmp/browser/` for `jiceng audit verify` in CI.
 
 use fantoccini::{ClientBuilder, Locator};
@@ -27,6 +27,78 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A one-row roster in the template's columns.
+fn write_roster(path: &std::path::Path, org: i64) {
+    let headers = [
+        "党组织编号",
+        "姓名",
+        "身份证号",
+        "民族",
+        "学历",
+        "职业类别",
+        "党员状态",
+        "入党日期",
+        "转正日期",
+        "工作单位",
+        "联系电话",
+        "家庭住址",
+    ];
+    let row = [
+        org.to_string(),
+        "浏览器导入甲".into(),
+        "11010519491231002X".into(),
+        "汉族".into(),
+        "大专".into(),
+        "农民".into(),
+        "正式党员".into(),
+        "1975-07-01".into(),
+        "1976-07-01".into(),
+        "乾西村".into(),
+        "13800135678".into(),
+        "广东省珠海市斗门区乾务镇乾西村8号".into(),
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (i, h) in headers.iter().enumerate() {
+        ws.write_string(0, i as u16, *h).unwrap();
+        ws.write_string(1, i as u16, &row[i]).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+/// Waits (up to 10 s) until the browser is at `path` (ignoring the query).
+async fn wait_path(c: &fantoccini::Client, path: &str) {
+    let mut at = String::new();
+    for _ in 0..100 {
+        at = c
+            .current_url()
+            .await
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        if at == path {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser stayed at {at}, expected {path}");
+}
+
+/// Waits (up to 10 s) until the page shows `needle`; returns the page.
+async fn wait_text(c: &fantoccini::Client, needle: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = c.source().await.unwrap_or_default();
+        if page.contains(needle) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the page never showed {needle:?}: {}",
+        page.chars().take(3000).collect::<String>()
+    );
 }
 
 fn chromedriver() -> Option<&'static str> {
@@ -140,11 +212,8 @@ async fn town_user_adds_a_grid_in_the_browser() {
         .place_by_code(&Scope::All, "440403105000")
         .await
         .unwrap();
-    assert_eq!(
-        c.current_url().await.unwrap().path(),
-        format!("/places/{}", town.id)
-    );
-    assert!(c.source().await.unwrap().contains("乾务镇"));
+    wait_path(&c, &format!("/places/{}", town.id)).await;
+    wait_text(&c, "乾务镇").await;
 
     c.find(Locator::LinkText("乾西村"))
         .await
@@ -156,10 +225,7 @@ async fn town_user_adds_a_grid_in_the_browser() {
         .place_by_code(&Scope::All, "440403105201")
         .await
         .unwrap();
-    assert_eq!(
-        c.current_url().await.unwrap().path(),
-        format!("/places/{}", village.id)
-    );
+    wait_path(&c, &format!("/places/{}", village.id)).await;
     c.find(Locator::Css("#create input[name=name]"))
         .await
         .unwrap()
@@ -172,17 +238,72 @@ async fn town_user_adds_a_grid_in_the_browser() {
         .click()
         .await
         .unwrap();
-    let table = c
-        .find(Locator::Css("table"))
-        .await
-        .unwrap()
-        .text()
+    // A click that submits a form returns before the next page is in: wait for what it shows.
+    wait_text(&c, "浏览器测试网格").await;
+
+    // Import a roster: upload, preview, accept; then reveal one member's ID number.
+    let org: i64 = sqlx::query_scalar("SELECT o.id FROM orgs o JOIN places p ON p.id = o.place_id WHERE p.code = '440403105201' ORDER BY o.id LIMIT 1")
+        .fetch_one(&store.reader)
         .await
         .unwrap();
-    assert!(
-        table.contains("浏览器测试网格"),
-        "the new grid is in the list: {table}"
-    );
+    let roster = dir.join("roster.xlsx");
+    write_roster(&roster, org);
+    // The register is one click away in the navigation; the import one more.
+    c.find(Locator::LinkText("党员"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, "/members").await;
+    c.find(Locator::LinkText("导入名册"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, "/members/import").await;
+    c.find(Locator::Css("#upload input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&roster.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("#upload button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let preview = wait_text(&c, "确认导入").await;
+    assert!(preview.contains("导入 1"), "one new member in the preview");
+    c.find(Locator::Css("#accept button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, "/members").await;
+    c.goto(&format!(
+        "{base}/members?q=%E6%B5%8F%E8%A7%88%E5%99%A8%E5%AF%BC%E5%85%A5%E7%94%B2"
+    ))
+    .await
+    .unwrap();
+    c.find(Locator::LinkText("浏览器导入甲"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let masked = wait_text(&c, "1101**********002X").await;
+    assert!(masked.contains("1101**********002X") && !masked.contains("11010519491231002X"));
+    c.find(Locator::Css("#reveal-id_number button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "11010519491231002X").await;
 
     let shot = c.screenshot().await.unwrap();
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
@@ -195,7 +316,7 @@ async fn town_user_adds_a_grid_in_the_browser() {
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+    wait_path(&c, "/login").await;
     c.goto(&format!("{base}/places/{}", village.id))
         .await
         .unwrap();
