@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod dues;
 pub mod error;
 pub mod members;
 pub mod orgs;
@@ -164,7 +165,9 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> StoreResult<Vec<String>> {
-        schema::migrate(&self.writer, self.backend).await
+        let applied = schema::migrate(&self.writer, self.backend).await?;
+        self.seed_dues_rules().await?;
+        Ok(applied)
     }
 
     /// For /healthz: a round trip to the database.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod dues;
 mod members;
 mod rollups;
 mod structure;

@@ -230,7 +230,7 @@ pub fn id_number(birth: &str, seq: u32) -> String {
     format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
-fn opts() -> ImportOptions<'static> {
+pub fn opts() -> ImportOptions<'static> {
     ImportOptions {
         label: "roster.xlsx",
         row_base: 2,

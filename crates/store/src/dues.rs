@@ -1,0 +1,266 @@
+//! Party dues in the store: the rules (data with a date), members' income bases, payments and
+//! arrears. A month is paid once; a payment is never edited.
+
+use crate::audit::{self, Change};
+use crate::error::{StoreError, StoreResult};
+use crate::scope::Scope;
+use crate::{Actor, Store};
+use jiceng_domain::DomainError;
+use jiceng_domain::dues::{DuesRule, rule_on};
+
+/// A member's dues at a glance, for the months from their first income base to `through`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DuesStatus {
+    /// The income base in force at `through`: (from month, income in fen).
+    pub base: Option<(String, i64)>,
+    /// What `through` costs (fen), if a base exists.
+    pub monthly: Option<i64>,
+    /// (month, amount, paid on), newest first.
+    pub payments: Vec<(String, i64, String)>,
+    /// Months due and not paid, oldest first.
+    pub unpaid: Vec<String>,
+}
+
+fn month_ok(m: &str, field: &'static str) -> StoreResult<String> {
+    let ok = m.len() == 7
+        && m.as_bytes()[4] == b'-'
+        && m[..4]
+            .parse::<u32>()
+            .is_ok_and(|y| (1950..=2100).contains(&y))
+        && m[5..].parse::<u32>().is_ok_and(|mo| (1..=12).contains(&mo));
+    if ok {
+        Ok(m.to_string())
+    } else {
+        Err(DomainError::new(
+            "dues.month_invalid",
+            "月份格式应为 2026-11",
+            "a month looks like 2026-11",
+        )
+        .on(field)
+        .into())
+    }
+}
+
+/// `2026-11` → `2026-12`.
+pub fn next_month(m: &str) -> String {
+    let (y, mo) = (
+        m[..4].parse::<u32>().unwrap_or(2000),
+        m[5..].parse::<u32>().unwrap_or(1),
+    );
+    if mo == 12 {
+        format!("{:04}-01", y + 1)
+    } else {
+        format!("{y:04}-{:02}", mo + 1)
+    }
+}
+
+impl Store {
+    /// Puts the 2008 rule in place on a new database (the rule itself lives in the domain crate).
+    pub(crate) async fn seed_dues_rules(&self) -> StoreResult<()> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dues_rules")
+            .fetch_one(&self.writer)
+            .await?;
+        if n == 0 {
+            let r = DuesRule::cpc_2008();
+            let json =
+                serde_json::to_string(&r).map_err(|e| StoreError::Internal(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO dues_rules (effective_from, rule_json, created_at) VALUES ($1, $2, 0)",
+            )
+            .bind(&r.effective_from)
+            .bind(json)
+            .execute(&self.writer)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn dues_rules(&self) -> StoreResult<Vec<DuesRule>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT rule_json FROM dues_rules ORDER BY effective_from")
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter()
+            .map(|j| {
+                serde_json::from_str(j).map_err(|e| StoreError::Internal(format!("dues rule: {e}")))
+            })
+            .collect()
+    }
+
+    /// The dues of one month for a member, by the rule in force that month and the base in force.
+    async fn due_for(
+        &self,
+        occupation: &str,
+        bases: &[(String, i64)],
+        rules: &[DuesRule],
+        month: &str,
+    ) -> StoreResult<Option<i64>> {
+        let Some((_, income)) = bases.iter().rev().find(|(from, _)| from.as_str() <= month) else {
+            return Ok(None);
+        };
+        let Some(rule) = rule_on(rules, &format!("{month}-01")) else {
+            return Ok(None);
+        };
+        Ok(Some(rule.monthly(occupation, *income)?))
+    }
+
+    async fn bases(&self, member_id: i64) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT from_month, income FROM dues_bases WHERE member_id = $1 ORDER BY from_month",
+        )
+        .bind(member_id)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Sets the income base from a month on (history is kept; a later base wins from its month).
+    pub async fn set_dues_base(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        member_id: i64,
+        from_month: &str,
+        income: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let from = month_ok(from_month.trim(), "from_month")?;
+        if income < 0 {
+            return Err(DomainError::new(
+                "dues.income_invalid",
+                "月收入不能为负数",
+                "income cannot be negative",
+            )
+            .on("income")
+            .into());
+        }
+        let m = self.member(scope, member_id).await?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO dues_bases (member_id, from_month, income, created_at) VALUES ($1,$2,$3,$4) \
+             ON CONFLICT (member_id, from_month) DO UPDATE SET income = excluded.income, created_at = excluded.created_at",
+        )
+        .bind(m.id)
+        .bind(&from)
+        .bind(income)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // The amount is personal financial data: the audit entry says that it changed, not what it is.
+        let after = serde_json::json!({"from_month": from});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("dues_base", "member", m.id, None, Some(after)),
+            now,
+        )
+        .await
+    }
+
+    /// Records the payment of `month`; the amount is what the rules say unless given.
+    pub async fn record_dues(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        member_id: i64,
+        month: &str,
+        paid_on: &str,
+        current_month: &str,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let month = month_ok(month.trim(), "month")?;
+        let paid_on = jiceng_domain::member::parse_date(paid_on, "paid_on")?;
+        if month.as_str() > current_month {
+            return Err(DomainError::new(
+                "dues.month_future",
+                format!("不能登记{current_month}之后月份的党费"),
+                format!("months after {current_month} cannot be paid yet"),
+            )
+            .on("month")
+            .into());
+        }
+        let m = self.member(scope, member_id).await?;
+        let rules = self.dues_rules().await?;
+        let bases = self.bases(m.id).await?;
+        let Some(amount) = self.due_for(&m.occupation, &bases, &rules, &month).await? else {
+            return Err(DomainError::new(
+                "dues.no_base",
+                "该月之前尚未登记月收入（交纳基数）",
+                "no income base is recorded for that month",
+            )
+            .on("month")
+            .into());
+        };
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO dues_payments (member_id, month, amount, paid_on, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
+            .bind(m.id)
+            .bind(&month)
+            .bind(amount)
+            .bind(&paid_on)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| StoreError::from(e).unique("dues.month_paid", "month", &format!("{month}的党费已交"), &format!("dues for {month} are already paid")))?;
+        let after = serde_json::json!({"payment": id, "month": month, "amount": amount, "paid_on": paid_on});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("dues_paid", "member", m.id, None, Some(after)),
+            now,
+        )
+        .await?;
+        Ok(amount)
+    }
+
+    pub async fn dues_status(
+        &self,
+        scope: &Scope,
+        member_id: i64,
+        through: &str,
+    ) -> StoreResult<DuesStatus> {
+        let m = self.member(scope, member_id).await?;
+        let rules = self.dues_rules().await?;
+        let bases = self.bases(m.id).await?;
+        let payments: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT month, amount, paid_on FROM dues_payments WHERE member_id = $1 ORDER BY month DESC")
+                .bind(m.id)
+                .fetch_all(&self.reader)
+                .await?;
+        let base = bases
+            .iter()
+            .rev()
+            .find(|(from, _)| from.as_str() <= through)
+            .cloned();
+        let monthly = self.due_for(&m.occupation, &bases, &rules, through).await?;
+        let mut unpaid = Vec::new();
+        if let Some((first, _)) = bases.first() {
+            let mut month = first.clone();
+            // Bounded: at most a century of months, whatever the data says.
+            for _ in 0..1200 {
+                if month.as_str() > through {
+                    break;
+                }
+                if !payments.iter().any(|(p, _, _)| *p == month) {
+                    unpaid.push(month.clone());
+                }
+                month = next_month(&month);
+            }
+        }
+        Ok(DuesStatus {
+            base,
+            monthly,
+            payments,
+            unpaid,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn months() {
+        assert_eq!(super::next_month("2026-12"), "2027-01");
+        assert_eq!(super::next_month("2026-01"), "2026-02");
+        assert!(super::month_ok("2026-13", "m").is_err());
+        assert!(super::month_ok("2026-1", "m").is_err());
+    }
+}
