@@ -8,6 +8,15 @@ use crate::{Actor, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::dues::{DuesRule, rule_on};
 
+/// A payment to record: the month it is for, the day it was paid, and the month it is now (months
+/// after it cannot be paid yet).
+#[derive(Debug, Clone, Copy)]
+pub struct Payment<'a> {
+    pub month: &'a str,
+    pub paid_on: &'a str,
+    pub current_month: &'a str,
+}
+
 /// A member's dues at a glance, for the months from their first income base to `through`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DuesStatus {
@@ -162,13 +171,12 @@ impl Store {
         actor: &Actor,
         scope: &Scope,
         member_id: i64,
-        month: &str,
-        paid_on: &str,
-        current_month: &str,
+        pay: &Payment<'_>,
         now: i64,
     ) -> StoreResult<i64> {
-        let month = month_ok(month.trim(), "month")?;
-        let paid_on = jiceng_domain::member::parse_date(paid_on, "paid_on")?;
+        let current_month = pay.current_month;
+        let month = month_ok(pay.month.trim(), "month")?;
+        let paid_on = jiceng_domain::member::parse_date(pay.paid_on, "paid_on")?;
         if month.as_str() > current_month {
             return Err(DomainError::new(
                 "dues.month_future",

@@ -2,6 +2,7 @@
 use crate::members::id_number;
 use crate::{T0, actor, tree};
 use jiceng_store::audit::AuditFilter;
+use jiceng_store::dues::Payment;
 use jiceng_store::members::MemberInput;
 use jiceng_store::orgs::NewOrg;
 use jiceng_store::sql::Page;
@@ -40,7 +41,17 @@ async fn dues(store: Store) {
     assert_eq!(
         code(
             store
-                .record_dues(&a, &s, m.id, "2026-01", "2026-01-10", "2026-11", T0)
+                .record_dues(
+                    &a,
+                    &s,
+                    m.id,
+                    &Payment {
+                        month: "2026-01",
+                        paid_on: "2026-01-10",
+                        current_month: "2026-11"
+                    },
+                    T0
+                )
                 .await
                 .unwrap_err()
         ),
@@ -53,7 +64,17 @@ async fn dues(store: Store) {
         .unwrap();
     assert_eq!(
         store
-            .record_dues(&a, &s, m.id, "2026-01", "2026-01-10", "2026-11", T0)
+            .record_dues(
+                &a,
+                &s,
+                m.id,
+                &Payment {
+                    month: "2026-01",
+                    paid_on: "2026-01-10",
+                    current_month: "2026-11"
+                },
+                T0
+            )
             .await
             .unwrap(),
         1_500
@@ -61,7 +82,17 @@ async fn dues(store: Store) {
     assert_eq!(
         code(
             store
-                .record_dues(&a, &s, m.id, "2026-01", "2026-01-11", "2026-11", T0)
+                .record_dues(
+                    &a,
+                    &s,
+                    m.id,
+                    &Payment {
+                        month: "2026-01",
+                        paid_on: "2026-01-11",
+                        current_month: "2026-11"
+                    },
+                    T0
+                )
                 .await
                 .unwrap_err()
         ),
@@ -70,7 +101,17 @@ async fn dues(store: Store) {
     assert_eq!(
         code(
             store
-                .record_dues(&a, &s, m.id, "2026-12", "2026-12-01", "2026-11", T0)
+                .record_dues(
+                    &a,
+                    &s,
+                    m.id,
+                    &Payment {
+                        month: "2026-12",
+                        paid_on: "2026-12-01",
+                        current_month: "2026-11"
+                    },
+                    T0
+                )
                 .await
                 .unwrap_err()
         ),
@@ -79,7 +120,17 @@ async fn dues(store: Store) {
     assert_eq!(
         code(
             store
-                .record_dues(&a, &s, m.id, "2025-12", "2026-01-10", "2026-11", T0)
+                .record_dues(
+                    &a,
+                    &s,
+                    m.id,
+                    &Payment {
+                        month: "2025-12",
+                        paid_on: "2026-01-10",
+                        current_month: "2026-11"
+                    },
+                    T0
+                )
                 .await
                 .unwrap_err()
         ),
@@ -88,7 +139,17 @@ async fn dues(store: Store) {
     assert_eq!(
         code(
             store
-                .record_dues(&a, &s, m.id, "2026-13", "2026-01-10", "2026-11", T0)
+                .record_dues(
+                    &a,
+                    &s,
+                    m.id,
+                    &Payment {
+                        month: "2026-13",
+                        paid_on: "2026-01-10",
+                        current_month: "2026-11"
+                    },
+                    T0
+                )
                 .await
                 .unwrap_err()
         ),
@@ -102,14 +163,34 @@ async fn dues(store: Store) {
         .unwrap();
     assert_eq!(
         store
-            .record_dues(&a, &s, m.id, "2026-03", "2026-03-10", "2026-11", T0)
+            .record_dues(
+                &a,
+                &s,
+                m.id,
+                &Payment {
+                    month: "2026-03",
+                    paid_on: "2026-03-10",
+                    current_month: "2026-11"
+                },
+                T0
+            )
             .await
             .unwrap(),
         7_500
     );
     assert_eq!(
         store
-            .record_dues(&a, &s, m.id, "2026-02", "2026-03-10", "2026-11", T0)
+            .record_dues(
+                &a,
+                &s,
+                m.id,
+                &Payment {
+                    month: "2026-02",
+                    paid_on: "2026-03-10",
+                    current_month: "2026-11"
+                },
+                T0
+            )
             .await
             .unwrap(),
         1_500
@@ -128,7 +209,17 @@ async fn dues(store: Store) {
     ));
     assert!(matches!(
         store
-            .record_dues(&a, &baijiao, m.id, "2026-04", "2026-04-10", "2026-11", T0)
+            .record_dues(
+                &a,
+                &baijiao,
+                m.id,
+                &Payment {
+                    month: "2026-04",
+                    paid_on: "2026-04-10",
+                    current_month: "2026-11"
+                },
+                T0
+            )
             .await,
         Err(StoreError::NotFound)
     ));
