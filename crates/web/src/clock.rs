@@ -43,6 +43,16 @@ pub fn format_ms(ms: i64) -> String {
     t.format(&f).unwrap_or_default()
 }
 
+/// The Beijing-time day of `ms`: `2026-11-23`.
+pub fn day_of(ms: i64) -> String {
+    format_ms(ms).chars().take(10).collect()
+}
+
+/// The Beijing-time month of `ms`: `2026-11`.
+pub fn month_of(ms: i64) -> String {
+    format_ms(ms).chars().take(7).collect()
+}
+
 /// Parses `YYYY-MM-DD` as midnight Beijing time, in ms.
 pub fn parse_date_ms(s: &str) -> Option<i64> {
     let f = time::macros::format_description!("[year]-[month]-[day]");

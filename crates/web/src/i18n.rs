@@ -229,6 +229,38 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Shown in full (this view is recorded in the audit log)",
     ),
     ("member.roster", "党员名册", "Member register"),
+    ("dues.title", "党费", "Dues"),
+    (
+        "dues.monthly",
+        "本月应交党费（元）",
+        "Dues this month (yuan)",
+    ),
+    ("dues.unpaid", "欠交月数", "Months unpaid"),
+    ("dues.base", "月收入（交纳基数）", "Income base"),
+    (
+        "dues.set_base",
+        "登记月收入（交纳基数）",
+        "Record the income base",
+    ),
+    (
+        "dues.income",
+        "税后月收入（元）",
+        "Monthly income after tax (yuan)",
+    ),
+    (
+        "dues.from_month",
+        "自哪个月起（如 2026-11）",
+        "From month (e.g. 2026-11)",
+    ),
+    ("dues.pay", "登记交纳党费", "Record a payment"),
+    (
+        "dues.month",
+        "所属月份（如 2026-11）",
+        "Month (e.g. 2026-11)",
+    ),
+    ("dues.paid_on", "交纳日期", "Paid on"),
+    ("dues.amount", "金额（元）", "Amount (yuan)"),
+    ("dues.none", "未登记", "not recorded"),
 ];
 
 static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =

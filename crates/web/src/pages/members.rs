@@ -287,7 +287,7 @@ pub async fn create(
 }
 
 /// The detail page; `revealed` carries a clear value just read through `reveal`.
-async fn member_page(
+pub(super) async fn member_page(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
@@ -383,6 +383,10 @@ async fn member_page(
         Some(&m),
         "",
     ));
+    let (dues_facts, dues_table, dues_forms) = super::member_dues::section(state, ctx, &m).await?;
+    let mut facts = facts;
+    facts.extend(dues_facts);
+    forms.extend(dues_forms);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -403,7 +407,7 @@ async fn member_page(
             c,
             facts,
             stats: vec![],
-            tables: vec![],
+            tables: vec![dues_table],
             links,
             forms,
         },

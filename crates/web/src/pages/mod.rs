@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod listing;
 mod login;
+mod member_dues;
 mod member_import;
 mod members;
 mod orgs;
@@ -78,6 +79,8 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}", get(members::show))
         .route("/members/{id}/edit", post(members::edit))
         .route("/members/{id}/reveal", post(members::reveal))
+        .route("/members/{id}/dues/base", post(member_dues::set_base))
+        .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))
