@@ -272,3 +272,150 @@ mod tests {
         assert!(super::month_ok("2026-1", "m").is_err());
     }
 }
+
+/// 《党章》 Art. 9: six consecutive months without paying dues (without good reason) → 自行脱党; warn at three.
+pub const LAPSE_WARN_MONTHS: i64 = 3;
+pub const LAPSE_FLAG_MONTHS: i64 = 6;
+
+/// A member behind with dues.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Lapse {
+    pub member_id: i64,
+    pub name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    /// The first month not paid.
+    pub since: String,
+    /// Consecutive months unpaid, up to the month before the current one.
+    pub months: i64,
+}
+
+impl Lapse {
+    /// 自行脱党 candidate for the branch to decide (six months and more).
+    pub fn flagged(&self) -> bool {
+        self.months >= LAPSE_FLAG_MONTHS
+    }
+}
+
+/// Months from `a` to `b` inclusive (0 when `b` is before `a`).
+pub fn months_between(a: &str, b: &str) -> i64 {
+    let n = |m: &str| m[..4].parse::<i64>().unwrap_or(0) * 12 + m[5..].parse::<i64>().unwrap_or(1);
+    (n(b) - n(a) + 1).max(0)
+}
+
+/// The month before `m`.
+pub fn prev_month(m: &str) -> String {
+    let (y, mo) = (
+        m[..4].parse::<u32>().unwrap_or(2000),
+        m[5..].parse::<u32>().unwrap_or(1),
+    );
+    if mo == 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", mo - 1)
+    }
+}
+
+impl Store {
+    /// Current members with at least three consecutive unpaid months before `current_month`,
+    /// longest first. Members without an income base owe nothing yet and are not listed.
+    pub async fn lapse_watch(
+        &self,
+        scope: &Scope,
+        under_prefix: Option<&str>,
+        current_month: &str,
+    ) -> StoreResult<Vec<Lapse>> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT m.id, m.name, o.id, o.name, (SELECT MIN(b.from_month) FROM dues_bases b WHERE b.member_id = m.id), \
+             (SELECT MAX(d.month) FROM dues_payments d WHERE d.member_id = m.id) \
+             FROM members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
+             WHERE m.status NOT IN ('left', 'deceased') AND EXISTS (SELECT 1 FROM dues_bases b WHERE b.member_id = m.id) AND ",
+        );
+        scope.predicate(&mut sql, "p.code");
+        if let Some(pre) = under_prefix {
+            sql.push(" AND ");
+            Scope::prefix(pre).predicate(&mut sql, "p.code");
+        }
+        type Row = (i64, String, i64, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = sql.query_as().fetch_all(&self.reader).await?;
+        let through = prev_month(current_month);
+        let mut out: Vec<Lapse> = rows
+            .into_iter()
+            .filter_map(|(member_id, name, org_id, org_name, first, last_paid)| {
+                let first = first?;
+                let since = match last_paid {
+                    Some(p) if p >= first => next_month(&p),
+                    _ => first,
+                };
+                let months = months_between(&since, &through);
+                (months >= LAPSE_WARN_MONTHS).then_some(Lapse {
+                    member_id,
+                    name,
+                    org_id,
+                    org_name,
+                    since,
+                    months,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.months.cmp(&a.months).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// Writes a dues history in one transaction with one audit entry (the demo's years of dues,
+    /// later a dues import): bases (member, from month, income) and payments (member, month, amount, paid on).
+    pub async fn import_dues_history(
+        &self,
+        actor: &Actor,
+        bases: &[(i64, String, i64)],
+        payments: &[(i64, String, i64, String)],
+        label: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        // Many rows per statement: a district's years of dues are hundreds of thousands of rows.
+        for chunk in bases.chunks(200) {
+            let mut sql = crate::sql::Sql::new(
+                "INSERT INTO dues_bases (member_id, from_month, income, created_at) VALUES ",
+            );
+            for (i, (member, from, income)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(*member)
+                    .push(", ")
+                    .bind(from.clone())
+                    .push(", ")
+                    .bind(*income)
+                    .push(", ")
+                    .bind(now)
+                    .push(")");
+            }
+            sql.query().execute(&mut *tx).await?;
+        }
+        for chunk in payments.chunks(200) {
+            let mut sql = crate::sql::Sql::new(
+                "INSERT INTO dues_payments (member_id, month, amount, paid_on, created_at) VALUES ",
+            );
+            for (i, (member, month, amount, on)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(*member)
+                    .push(", ")
+                    .bind(month.clone())
+                    .push(", ")
+                    .bind(*amount)
+                    .push(", ")
+                    .bind(on.clone());
+                sql.push(", ").bind(now).push(")");
+            }
+            sql.query().execute(&mut *tx).await?;
+        }
+        let after =
+            serde_json::json!({"bases": bases.len(), "payments": payments.len(), "source": label});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("dues_import", "member", label, None, Some(after)),
+            now,
+        )
+        .await
+    }
+}

@@ -242,6 +242,72 @@ async fn dues(store: Store) {
     for e in entries.iter().filter(|e| e.action == "dues_base") {
         assert!(!e.after_json.as_deref().unwrap_or("").contains("500001"));
     }
+    // Lapse watch (《党章》 Art. 9): three months unpaid warn, six flag a 自行脱党 candidate.
+    let newer = |n: u32, name: &str| MemberInput {
+        org_id: org.id,
+        name: name.into(),
+        id_number: id_number("19900101", n),
+        education: "college".into(),
+        occupation: "retiree".into(),
+        status: "full".into(),
+        ..Default::default()
+    };
+    let three = store
+        .create_member(&a, &s, newer(21, "三个月"), T0)
+        .await
+        .unwrap();
+    let two = store
+        .create_member(&a, &s, newer(22, "两个月"), T0)
+        .await
+        .unwrap();
+    store
+        .import_dues_history(
+            &a,
+            &[
+                (three.id, "2026-08".into(), 200_000),
+                (two.id, "2026-09".into(), 200_000),
+            ],
+            &[],
+            "test",
+            T0,
+        )
+        .await
+        .unwrap();
+    let watch = store.lapse_watch(&s, None, "2026-11").await.unwrap();
+    let seen: Vec<(&str, i64, bool)> = watch
+        .iter()
+        .map(|l| (l.name.as_str(), l.months, l.flagged()))
+        .collect();
+    assert_eq!(seen, [("在职党员", 7, true), ("三个月", 3, false)]);
+    assert_eq!(watch[0].since, "2026-04");
+    assert!(
+        store
+            .lapse_watch(&baijiao, None, "2026-11")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Paying the oldest month moves the start; the member still lapses until caught up.
+    store
+        .record_dues(
+            &a,
+            &s,
+            three.id,
+            &Payment {
+                month: "2026-08",
+                paid_on: "2026-11-02",
+                current_month: "2026-11",
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let watch = store.lapse_watch(&s, None, "2026-11").await.unwrap();
+    assert_eq!(
+        watch.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["在职党员"]
+    );
+
     // The rules are data: the 2008 rule is there with its basis.
     let rules = store.dues_rules().await.unwrap();
     assert_eq!(rules.len(), 1);
