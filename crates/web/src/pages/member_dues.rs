@@ -157,3 +157,89 @@ pub async fn pay(
         .map_err(AppError::from);
     after(&state, &ctx, id, "dues-pay", data, r).await
 }
+
+/// Members behind with dues in the caller's subtree: 3+ months warned, 6+ flagged for the branch.
+pub async fn lapse(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    super::Q(q): super::Q<super::ListQuery>,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role.manages_members())?;
+    let t = ctx.t();
+    let under = q.under_place(&state, &ctx).await?;
+    let rows = state
+        .store
+        .lapse_watch(
+            &ctx.scope,
+            under.as_ref().map(|p| p.prefix()).as_deref(),
+            &month_of(state.now()),
+        )
+        .await?;
+    let flagged = rows.iter().filter(|l| l.flagged()).count();
+    let l = |zh: &'static str, en: &'static str| t.lang().pick(zh, en).to_string();
+    let mut c = crate::ui::Chrome::new(
+        &ctx,
+        l("党费欠交提醒", "Dues in arrears"),
+        "nav.members",
+        "/members/lapse",
+    );
+    if let Some(p) = &under {
+        c.crumbs = super::places::crumbs(&state, &ctx, p).await?;
+    }
+    let facts = vec![
+        (
+            l("连续3个月未交（提醒）", "3+ months unpaid (warned)"),
+            (rows.len() - flagged).to_string(),
+        ),
+        (
+            l(
+                "连续6个月未交（自行脱党候选，由支部研究决定）",
+                "6+ months unpaid (自行脱党 candidates for the branch)",
+            ),
+            flagged.to_string(),
+        ),
+        (
+            l("依据", "Basis"),
+            l("《党章》第九条", "CPC Constitution, Art. 9"),
+        ),
+    ];
+    let table = Table {
+        caption: String::new(),
+        headers: vec![
+            t.t("common.name").into(),
+            t.t("nav.orgs").into(),
+            l("未交起始月", "Unpaid since"),
+            l("连续月数", "Months"),
+            t.t("common.status").into(),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                let level = if r.flagged() {
+                    l("自行脱党候选", "自行脱党 candidate")
+                } else {
+                    l("提醒", "Warned")
+                };
+                vec![
+                    Cell::link(&r.name, format!("/members/{}", r.member_id)),
+                    Cell::link(&r.org_name, format!("/orgs/{}", r.org_id)),
+                    Cell::text(&r.since),
+                    Cell::text(r.months.to_string()),
+                    Cell::text(level),
+                ]
+            })
+            .collect(),
+        empty: l("没有欠交3个月以上的党员", "Nobody is three months behind"),
+    };
+    super::render(
+        axum::http::StatusCode::OK,
+        &super::RecordPage {
+            c,
+            facts,
+            stats: vec![],
+            tables: vec![table],
+            links: vec![],
+            forms: vec![],
+        },
+    )
+}

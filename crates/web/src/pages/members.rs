@@ -238,10 +238,16 @@ async fn list_page(
         table: listing::table(t, headers(t), rows),
         total,
         forms,
-        links: vec![(
-            t.lang().pick("导入名册", "Import a roster").into(),
-            "/members/import".into(),
-        )],
+        links: vec![
+            (
+                t.lang().pick("导入名册", "Import a roster").into(),
+                "/members/import".into(),
+            ),
+            (
+                t.lang().pick("党费欠交提醒", "Dues in arrears").into(),
+                "/members/lapse".into(),
+            ),
+        ],
     }
     .render(state, ctx, q, fb, status)
     .await

@@ -81,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/reveal", post(members::reveal))
         .route("/members/{id}/dues/base", post(member_dues::set_base))
         .route("/members/{id}/dues/pay", post(member_dues::pay))
+        .route("/members/lapse", get(member_dues::lapse))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -75,6 +75,30 @@ async fn dues(store: Store) {
     assert_eq!(status.payments.len(), 1);
     assert_eq!(status.unpaid, ["2025-11"]);
 
+    // Four months later, November to February are unpaid: a warning, not yet a 自行脱党 candidate.
+    app.clock.advance(100 * 86_400_000);
+    let s = login(&app, "village_committee").await;
+    let watch = app.send(s.get("/members/lapse")).await;
+    watch.expect_page(200, &["在职党员", "2025-11", "提醒", "《党章》第九条"]);
+    assert!(!watch.text().contains("<td>自行脱党候选</td>"));
+    // Seven months on it is one; another town's committee does not see it.
+    app.clock.advance(92 * 86_400_000);
+    let s = login(&app, "village_committee").await;
+    app.send(s.get("/members/lapse"))
+        .await
+        .expect_page(200, &["在职党员", "自行脱党候选"]);
+    crate::fixture::user(
+        &app.store,
+        "baijiao_town",
+        "白蕉镇党委",
+        "town_committee",
+        w.other_town,
+    )
+    .await;
+    let other = login(&app, "baijiao_town").await;
+    let theirs = app.send(other.get("/members/lapse")).await;
+    assert!(!theirs.text().contains("在职党员"));
+
     // Another town's member: both forms are 404 and change nothing.
     let who = caller(&app, "town_committee").await;
     // The base first: a payment needs one.
