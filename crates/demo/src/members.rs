@@ -2,6 +2,7 @@
 //! with plausible ages, genders, occupations and statuses, generated from a fixed seed and written
 //! through the store's roster import (one transaction and one audit entry per organisation).
 
+use jiceng_domain::dues::DuesRule;
 use jiceng_store::members::MemberInput;
 use jiceng_store::roster::ImportOptions;
 use jiceng_store::{Actor, Scope, Store, StoreError};
@@ -93,7 +94,19 @@ pub async fn generate_members(
             )
             .await?
         {
-            Ok(done) => written += done.inserted.len() as u64,
+            Ok(done) => {
+                written += done.inserted.len() as u64;
+                let (bases, payments) = dues_history(&mut rng, &rows, &done.inserted, now_ms);
+                store
+                    .import_dues_history(
+                        &actor,
+                        &bases,
+                        &payments,
+                        &format!("demo:{org_id}"),
+                        now_ms,
+                    )
+                    .await?;
+            }
             Err(errors) => {
                 let first = errors
                     .first()
@@ -201,5 +214,70 @@ fn member(
             "广东省珠海市斗门区{place}{}号",
             rng.gen_range(1..300)
         )),
+    }
+}
+
+/// `YYYY-MM` of a time in ms (UTC+8), by the civil-from-days algorithm (no clock is read).
+fn month_of(ms: i64) -> (i64, i64) {
+    let days = (ms + 8 * 3_600_000).div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month)
+}
+
+/// Income bases from January of last year and monthly payments up to last month; a few members
+/// fall behind (so the arrears page has something to show), some by six months or more.
+type History = (Vec<(i64, String, i64)>, Vec<(i64, String, i64, String)>);
+
+fn dues_history(rng: &mut ChaCha8Rng, rows: &[MemberInput], ids: &[i64], now_ms: i64) -> History {
+    let rule = DuesRule::cpc_2008();
+    let (year, month) = month_of(now_ms);
+    let start = (year - 1) * 12; // January of last year, as a month number (year * 12 + month - 1)
+    let last = year * 12 + month - 2; // the month before this one
+    let fmt = |n: i64| format!("{:04}-{:02}", n / 12, n % 12 + 1);
+    let mut bases = Vec::new();
+    let mut payments = Vec::new();
+    for (r, id) in rows.iter().zip(ids) {
+        if r.status == "applicant" || r.status == "activist" || r.status == "prospect" {
+            continue;
+        }
+        let income: i64 = match r.occupation.as_str() {
+            "employee" => rng.gen_range(250_000..1_200_000),
+            "worker" => rng.gen_range(200_000..600_000),
+            "retiree" => rng.gen_range(180_000..700_000),
+            _ => 0,
+        };
+        let Ok(amount) = rule.monthly(&r.occupation, income) else {
+            continue;
+        };
+        bases.push((*id, fmt(start), income));
+        // 90% keep up; the rest stopped paying some months ago.
+        let stop = match rng.gen_range(0..100) {
+            0..=89 => last,
+            90..=95 => last - rng.gen_range(3..6),
+            _ => last - rng.gen_range(6..10),
+        };
+        for m in start..=stop {
+            let day = rng.gen_range(1..=25);
+            payments.push((*id, fmt(m), amount, format!("{}-{day:02}", fmt(m))));
+        }
+    }
+    (bases, payments)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn months_in_beijing_time() {
+        assert_eq!(super::month_of(1_767_225_600_000), (2026, 1)); // 2026-01-01 00:00 UTC
+        assert_eq!(super::month_of(1_767_196_800_000), (2026, 1)); // 2025-12-31 16:00 UTC = 00:00 +8
+        assert_eq!(super::month_of(1_767_196_799_000), (2025, 12));
+        assert_eq!(super::month_of(0), (1970, 1));
     }
 }

@@ -423,6 +423,22 @@ async fn register(store: Store) {
     let statuses = count(&store, "SELECT COUNT(DISTINCT status) FROM members").await;
     assert_eq!(statuses, 5);
     check_audit_and_rollups(&store).await;
+    // A dues history: most pay every month; some are behind, a few by six months or more.
+    let watch = store
+        .lapse_watch(&jiceng_store::Scope::All, None, "2026-01")
+        .await
+        .unwrap();
+    let flagged = watch.iter().filter(|l| l.flagged()).count();
+    assert!(
+        !watch.is_empty() && flagged > 0 && watch.len() < (n as usize) / 5,
+        "{} behind, {flagged} flagged",
+        watch.len()
+    );
+    let payments = count(&store, "SELECT COUNT(*) FROM dues_payments").await;
+    assert!(
+        payments > n as i64 * 5,
+        "{payments} payments for {n} members"
+    );
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})
@@ -431,7 +447,9 @@ async fn register(store: Store) {
     jiceng_demo::generate_members(&again, NOW, &mut |_| {})
         .await
         .unwrap();
-    let q = "SELECT name || id_masked || status || birth_date FROM members ORDER BY id";
+    let q = "SELECT m.name || m.id_masked || m.status || m.birth_date || \
+             COALESCE((SELECT CAST(SUM(amount) AS TEXT) FROM dues_payments d WHERE d.member_id = m.id), '-') \
+             FROM members m ORDER BY m.id";
     let a: Vec<String> = sqlx::query_scalar(q)
         .fetch_all(&store.reader)
         .await
