@@ -19,6 +19,7 @@ pub mod sql;
 #[allow(clippy::panic)]
 pub mod testing;
 pub mod totp;
+pub mod transfers;
 pub mod units;
 pub mod users;
 

@@ -371,6 +371,24 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let before = Self::member_in(&mut tx, scope, id).await?;
         let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
+        if input.org_id != before.org_id {
+            // While a transfer is in transit the member belongs to the sender until it is received.
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM transfers WHERE member_id = $1 AND status = 'in_transit'",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if open > 0 {
+                return Err(DomainError::new(
+                    "transfer.in_transit",
+                    "该党员的组织关系正在转接中，接收或撤回之前不能改变所在党组织",
+                    "a transfer is in transit: the organisation cannot change until it is received or withdrawn",
+                )
+                .on("org_id")
+                .into());
+            }
+        }
         sqlx::query(
             "UPDATE members SET org_id=$1, name=$2, name_initials=$3, gender=COALESCE($4, gender), \
              birth_date=COALESCE($5, birth_date), ethnicity=$6, education=$7, occupation=$8, status=$9, join_date=$10, \

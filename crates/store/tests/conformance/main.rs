@@ -7,6 +7,7 @@ mod dues;
 mod members;
 mod rollups;
 mod structure;
+mod transfers;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};

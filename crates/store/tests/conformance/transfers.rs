@@ -1,0 +1,244 @@
+//! Transfers between organisations: letter, in transit, received or withdrawn; never two at once.
+use crate::members::id_number;
+use crate::{T0, actor, tree};
+use jiceng_store::members::{MemberFilter, MemberInput};
+use jiceng_store::orgs::NewOrg;
+use jiceng_store::sql::Page;
+use jiceng_store::transfers::{Letter, Side};
+use jiceng_store::{Scope, Store, StoreError, both_backends};
+
+fn code(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Rule(d) => d.code,
+        other => panic!("expected a rule error, got {other:?}"),
+    }
+}
+
+async fn transfers(store: Store) {
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    let branch = |place_id, name: &str| NewOrg {
+        parent_id: None,
+        place_id,
+        name: name.into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+    };
+    let from = store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
+    let to = store
+        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), T0)
+        .await
+        .unwrap();
+    let input = MemberInput {
+        org_id: from.id,
+        name: "转出党员".into(),
+        id_number: id_number("19750505", 31),
+        education: "college".into(),
+        occupation: "worker".into(),
+        status: "full".into(),
+        ..Default::default()
+    };
+    let m = store
+        .create_member(&a, &s, input.clone(), T0)
+        .await
+        .unwrap();
+    let qianwu = store.place(&s, t.qianwu).await.unwrap().scope();
+    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
+    let members_at = |id| {
+        let store = store.clone();
+        async move {
+            store
+                .rollup_values(id)
+                .await
+                .unwrap()
+                .get("members")
+                .copied()
+                .unwrap_or(0)
+        }
+    };
+
+    // The sender (乾务镇) issues the letter to another town's branch: in transit, still theirs.
+    let letter = Letter {
+        to_org_id: to.id,
+        letter_no: "斗组转〔2026〕12号",
+        sent_on: "2026-11-01",
+    };
+    let tr = store
+        .send_transfer(&a, &qianwu, m.id, &letter, T0)
+        .await
+        .unwrap();
+    assert_eq!(tr.status, "in_transit");
+    assert_eq!(store.member(&s, m.id).await.unwrap().org_id, from.id);
+    // A second transfer while one is in transit is refused; so is moving the member by an edit.
+    assert_eq!(
+        code(
+            store
+                .send_transfer(&a, &qianwu, m.id, &letter, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.in_transit"
+    );
+    let mut moved = input.clone();
+    moved.org_id = to.id;
+    moved.id_number = String::new();
+    assert_eq!(
+        code(
+            store
+                .update_member(&a, &s, m.id, moved, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.in_transit"
+    );
+    // The receiver sees it among its incoming transfers; the sender cannot receive it.
+    assert_eq!(
+        store
+            .transfers(&baijiao, Side::Incoming, true)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .transfers(&baijiao, Side::Outgoing, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .close_transfer(&a, &qianwu, tr.id, true, "2026-11-05", T0)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        (
+            members_at(t.qianxi).await,
+            members_at(t.other_village).await
+        ),
+        (1, 0)
+    );
+
+    // Received: the member moves, with the figures, in one step.
+    let done = store
+        .close_transfer(&a, &baijiao, tr.id, true, "2026-11-05", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.closed_on.as_deref()),
+        ("confirmed", Some("2026-11-05"))
+    );
+    assert_eq!(store.member(&s, m.id).await.unwrap().org_id, to.id);
+    assert_eq!(
+        (
+            members_at(t.qianxi).await,
+            members_at(t.other_village).await
+        ),
+        (0, 1)
+    );
+    assert!(
+        matches!(store.member(&qianwu, m.id).await, Err(StoreError::NotFound)),
+        "no longer the sender's"
+    );
+    assert_eq!(
+        code(
+            store
+                .close_transfer(&a, &baijiao, tr.id, true, "2026-11-06", T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.closed"
+    );
+
+    // Back again, then withdrawn by the sender: nothing moves.
+    let back = Letter {
+        to_org_id: from.id,
+        letter_no: "白组转1号",
+        sent_on: "2026-11-10",
+    };
+    let tr2 = store
+        .send_transfer(&a, &baijiao, m.id, &back, T0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .close_transfer(&a, &qianwu, tr2.id, false, "2026-11-11", T0)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .close_transfer(&a, &baijiao, tr2.id, false, "2026-11-11", T0)
+        .await
+        .unwrap();
+    assert_eq!(store.member(&s, m.id).await.unwrap().org_id, to.id);
+    assert_eq!(store.member_transfers(&s, m.id).await.unwrap().len(), 2);
+    // Bad input: no letter number, the member's own organisation, a Party group.
+    let none = Letter {
+        to_org_id: from.id,
+        letter_no: " ",
+        sent_on: "2026-11-10",
+    };
+    assert_eq!(
+        code(
+            store
+                .send_transfer(&a, &s, m.id, &none, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.letter_required"
+    );
+    let same = Letter {
+        to_org_id: to.id,
+        letter_no: "x",
+        sent_on: "2026-11-10",
+    };
+    assert_eq!(
+        code(
+            store
+                .send_transfer(&a, &s, m.id, &same, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.same_org"
+    );
+    let group = NewOrg {
+        parent_id: Some(from.id),
+        place_id: t.qianxi,
+        name: "小组".into(),
+        kind: "group".into(),
+        unit_ids: vec![],
+    };
+    let group = store.create_org(&a, &s, group, T0).await.unwrap();
+    let to_group = Letter {
+        to_org_id: group.id,
+        letter_no: "x",
+        sent_on: "2026-11-10",
+    };
+    assert_eq!(
+        code(
+            store
+                .send_transfer(&a, &s, m.id, &to_group, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.to_group"
+    );
+    // The register counts the member once, wherever they are.
+    assert_eq!(
+        store
+            .members(&s, &MemberFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+    let incremental = store.rollup_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+}
+both_backends!(transfers_move_members_once_received, transfers);
