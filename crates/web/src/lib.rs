@@ -75,6 +75,11 @@ impl AppState {
     }
 }
 
+/// Whether a member status counts as a current member (applicant to full member).
+pub fn member_is_current(status: &str) -> bool {
+    jiceng_domain::member::CURRENT.contains(&status)
+}
+
 /// The whole application: pages, API, assets, health and metrics, with every layer applied.
 pub fn router(state: AppState) -> Router {
     let (api, _) = api::router().split_for_parts();

@@ -206,7 +206,7 @@ impl Field {
 
 #[derive(Debug, Clone)]
 pub struct Form {
-    pub id: &'static str,
+    pub id: String,
     pub action: String,
     pub title: String,
     pub fields: Vec<Field>,
@@ -218,13 +218,13 @@ pub struct Form {
 
 impl Form {
     pub fn new(
-        id: &'static str,
+        id: impl Into<String>,
         action: impl Into<String>,
         title: impl Into<String>,
         submit: impl Into<String>,
     ) -> Self {
         Self {
-            id,
+            id: id.into(),
             action: action.into(),
             title: title.into(),
             fields: vec![],

@@ -247,6 +247,10 @@ async fn list_page(
                 t.lang().pick("党费欠交提醒", "Dues in arrears").into(),
                 "/members/lapse".into(),
             ),
+            (
+                t.lang().pick("组织关系转接", "Transfers").into(),
+                "/transfers".into(),
+            ),
         ],
     }
     .render(state, ctx, q, fb, status)
@@ -390,9 +394,11 @@ pub(super) async fn member_page(
         "",
     ));
     let (dues_facts, dues_table, dues_forms) = super::member_dues::section(state, ctx, &m).await?;
+    let (transfer_table, transfer_forms) = super::member_transfers::section(state, ctx, &m).await?;
     let mut facts = facts;
     facts.extend(dues_facts);
     forms.extend(dues_forms);
+    forms.extend(transfer_forms);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -413,7 +419,7 @@ pub(super) async fn member_page(
             c,
             facts,
             stats: vec![],
-            tables: vec![dues_table],
+            tables: vec![dues_table, transfer_table],
             links,
             forms,
         },

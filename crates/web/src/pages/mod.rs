@@ -7,6 +7,7 @@ mod listing;
 mod login;
 mod member_dues;
 mod member_import;
+mod member_transfers;
 mod members;
 mod orgs;
 mod places;
@@ -82,6 +83,10 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/dues/base", post(member_dues::set_base))
         .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/members/lapse", get(member_dues::lapse))
+        .route("/members/{id}/transfer", post(member_transfers::send))
+        .route("/transfers", get(member_transfers::list))
+        .route("/transfers/{id}/receive", post(member_transfers::receive))
+        .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -1,0 +1,75 @@
+//! Transfers through the pages: the sender issues the letter from the member's page, the member is
+//! in transit and stays theirs, the receiving town confirms on its transfers page, then the member
+//! is the receiver's. A second letter while one is in transit is refused next to its field.
+
+use crate::fixture::{World, user};
+use crate::harness::App;
+use crate::session::login;
+use jiceng_store::Store;
+
+async fn transfer(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    user(
+        &app.store,
+        "baijiao_town",
+        "白蕉镇党委",
+        "town_committee",
+        w.other_town,
+    )
+    .await;
+    let sender = login(&app, "village_committee").await;
+    let page = format!("/members/{}", w.member);
+    app.send(sender.get(&page))
+        .await
+        .expect_page(200, &["转出组织关系", "开具介绍信"]);
+    let to = w.other_member_org.to_string();
+    let form = [
+        ("to_org_id", to.as_str()),
+        ("letter_no", "斗组转〔2026〕1号"),
+        ("sent_on", "2025-11-20"),
+    ];
+    app.send(sender.post(format!("{page}/transfer"), &form))
+        .await
+        .expect_redirect(&page);
+    let r = app.send(sender.get(&page)).await;
+    r.expect_page(200, &["转接中", "斗组转〔2026〕1号", "撤回转出"]);
+    assert!(
+        !r.text().contains("开具介绍信"),
+        "no second letter while one is in transit"
+    );
+
+    // The receiving town sees it and confirms; then the member is theirs, not the sender's.
+    let receiver = login(&app, "baijiao_town").await;
+    let list = app.send(receiver.get("/transfers")).await;
+    list.expect_page(200, &["待接收", "斗组转〔2026〕1号", "确认接收"]);
+    let sent = app.send(sender.get("/transfers")).await;
+    sent.expect_page(200, &["转出记录", "斗组转〔2026〕1号"]);
+    let id: i64 = app
+        .store
+        .member_transfers(&jiceng_store::Scope::All, w.member)
+        .await
+        .unwrap()[0]
+        .id;
+    // The sender cannot receive its own letter.
+    app.send(sender.post(format!("/transfers/{id}/receive"), &[]))
+        .await
+        .expect(404);
+    app.send(receiver.post(format!("/transfers/{id}/receive"), &[]))
+        .await
+        .expect_redirect("/transfers");
+    app.send(receiver.get(&page))
+        .await
+        .expect_page(200, &["已接收"]);
+    app.send(sender.get(&page)).await.expect(404);
+    // A bad organisation number is refused next to its field.
+    let back = [
+        ("to_org_id", "abc"),
+        ("letter_no", "x"),
+        ("sent_on", "2025-11-20"),
+    ];
+    app.send(receiver.post(format!("{page}/transfer"), &back))
+        .await
+        .expect_page(422, &["id=\"transfer-send-to_org_id-error\""]);
+}
+jiceng_store::both_backends!(transfers_through_the_pages, transfer);
