@@ -11,5 +11,5 @@ pub mod role;
 
 pub use codes::{DivisionCode, PlaceKind};
 pub use error::{DomainError, Rule};
-pub use org::OrgKind;
+pub use org::{FormationRule, OrgKind};
 pub use role::Role;

@@ -242,3 +242,58 @@ async fn transfers(store: Store) {
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
 }
 both_backends!(transfers_move_members_once_received, transfers);
+
+async fn formation(store: Store) {
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    let committee = NewOrg {
+        parent_id: None,
+        place_id: t.qianwu,
+        name: "镇党委".into(),
+        kind: "committee".into(),
+        unit_ids: vec![],
+    };
+    let committee = store.create_org(&a, &s, committee, T0).await.unwrap();
+    let branch = NewOrg {
+        parent_id: Some(committee.id),
+        place_id: t.qianxi,
+        name: "小支部".into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+    };
+    let branch = store.create_org(&a, &s, branch, T0).await.unwrap();
+    for (i, status) in ["full", "full", "probationary", "left"].iter().enumerate() {
+        let input = MemberInput {
+            org_id: branch.id,
+            name: format!("党员{i}"),
+            id_number: id_number("19800808", 40 + i as u32),
+            education: "college".into(),
+            occupation: "farmer".into(),
+            status: (*status).into(),
+            ..Default::default()
+        };
+        store.create_member(&a, &s, input, T0).await.unwrap();
+    }
+    let sizes = store.org_sizes(&s).await.unwrap();
+    let of = |id| sizes.iter().find(|o| o.id == id).cloned().unwrap();
+    // The branch: 3 current members (the one who left does not count), 2 of them full.
+    assert_eq!((of(branch.id).members, of(branch.id).full), (3, 2));
+    // The committee counts everything registered below it.
+    assert_eq!((of(committee.id).members, of(committee.id).full), (3, 0));
+    let rule = jiceng_domain::FormationRule::default();
+    let warn = |o: &jiceng_store::formation::OrgSize| {
+        jiceng_domain::org::formation_warning(
+            &rule,
+            jiceng_domain::OrgKind::parse(&o.kind).unwrap(),
+            o.members,
+            o.full,
+        )
+        .map(|w| w.0)
+    };
+    assert_eq!(warn(&of(branch.id)), Some("org.too_few_full_members"));
+    assert_eq!(warn(&of(committee.id)), Some("org.committee_too_small"));
+    // Scope: another town sees none of them.
+    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
+    assert!(store.org_sizes(&baijiao).await.unwrap().is_empty());
+}
+both_backends!(organisation_sizes_for_the_formation_check, formation);

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod formation;
 mod listing;
 mod login;
 mod member_dues;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/places/{id}/close", post(places::close))
         .route("/orgs", get(orgs::list).post(orgs::create))
         .route("/orgs/export.xlsx", get(orgs::export))
+        .route("/orgs/formation", get(formation::list))
         .route("/orgs/{id}", get(orgs::show))
         .route("/orgs/{id}/rename", post(orgs::rename))
         .route("/orgs/{id}/move", post(orgs::move_to))

@@ -163,7 +163,10 @@ async fn list_page(
         table: listing::table(t, headers(t), rows),
         total,
         forms,
-        links: vec![],
+        links: vec![(
+            t.lang().pick("党组织设置提醒", "Formation warnings").into(),
+            "/orgs/formation".into(),
+        )],
     }
     .render(state, ctx, q, fb, status)
     .await

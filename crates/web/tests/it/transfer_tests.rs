@@ -73,3 +73,35 @@ async fn transfer(store: Store) {
         .expect_page(422, &["id=\"transfer-send-to_org_id-error\""]);
 }
 jiceng_store::both_backends!(transfers_through_the_pages, transfer);
+
+async fn formation(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let s = login(&app, "town_committee").await;
+    let orgs = app.send(s.get("/orgs")).await;
+    orgs.expect_page(200, &["/orgs/formation"]);
+    let page = app.send(s.get("/orgs/formation")).await;
+    // The fixture's branches have one member each: fewer than three full members.
+    page.expect_page(
+        200,
+        &[
+            "党组织设置提醒",
+            "不足3人",
+            &format!("/orgs/{}", w.member_org),
+        ],
+    );
+    assert!(
+        !page
+            .text()
+            .contains(&format!("/orgs/{}\"", w.other_member_org)),
+        "another town's branch is listed"
+    );
+    let member = login(&app, "grid_worker").await;
+    let r = app.send(member.get("/orgs/formation")).await;
+    r.expect(200);
+    assert!(
+        !r.text()
+            .contains(&format!("/orgs/{}\"", w.other_member_org))
+    );
+}
+jiceng_store::both_backends!(formation_warnings_in_scope, formation);
