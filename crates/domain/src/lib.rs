@@ -7,6 +7,7 @@ pub mod idcard;
 pub mod member;
 pub mod org;
 pub mod password;
+pub mod recruitment;
 pub mod role;
 
 pub use codes::{DivisionCode, PlaceKind};

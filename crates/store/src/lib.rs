@@ -10,6 +10,7 @@ pub mod formation;
 pub mod members;
 pub mod orgs;
 pub mod places;
+pub mod recruitment;
 pub mod rollups;
 pub mod roster;
 pub mod schema;

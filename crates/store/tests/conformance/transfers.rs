@@ -297,3 +297,137 @@ async fn formation(store: Store) {
     assert!(store.org_sizes(&baijiao).await.unwrap().is_empty());
 }
 both_backends!(organisation_sizes_for_the_formation_check, formation);
+
+async fn recruitment(store: Store) {
+    use jiceng_store::recruitment::NewStep;
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    let branch = NewOrg {
+        parent_id: None,
+        place_id: t.qianxi,
+        name: "乾西村党支部".into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+    };
+    let branch = store.create_org(&a, &s, branch, T0).await.unwrap();
+    let input = MemberInput {
+        org_id: branch.id,
+        name: "申请人".into(),
+        id_number: id_number("20080601", 51),
+        education: "secondary".into(),
+        occupation: "student".into(),
+        status: "applicant".into(),
+        ..Default::default()
+    };
+    let m = store.create_member(&a, &s, input, T0).await.unwrap();
+    let step = |n: u8, date: &'static str| NewStep {
+        step: n,
+        date,
+        value: if n == 11 { Some(24) } else { None },
+        note: "",
+    };
+    // Seventeen on the day: refused with the date it becomes possible.
+    let e = store
+        .record_step(&a, &s, m.id, &step(1, "2026-05-31"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "recruitment.applicant_minor");
+    assert_eq!(
+        code(
+            store
+                .record_step(&a, &s, m.id, &step(2, "2026-06-02"), T0)
+                .await
+                .unwrap_err()
+        ),
+        "recruitment.out_of_order"
+    );
+    let dates = [
+        "2026-06-01",
+        "2026-06-20",
+        "2026-09-01",
+        "2026-09-02",
+        "2026-09-03",
+        "2027-03-01",
+        "2027-09-01",
+        "2027-09-02",
+        "2027-09-03",
+        "2027-09-04",
+        "2027-09-10",
+        "2027-09-20",
+        "2027-09-21",
+        "2027-09-22",
+        "2027-10-01",
+        "2027-10-02",
+        "2027-10-03",
+        "2027-10-04",
+        "2027-10-05",
+        "2027-10-06",
+        "2028-06-01",
+        "2028-09-01",
+    ];
+    for (i, d) in dates.iter().enumerate() {
+        store
+            .record_step(&a, &s, m.id, &step(i as u8 + 1, d), T0)
+            .await
+            .unwrap_or_else(|e| panic!("step {}: {e:?}", i + 1));
+    }
+    // Statuses follow: probationary since the admission vote (step 15), with the join date.
+    let now = store.member(&s, m.id).await.unwrap();
+    assert_eq!(
+        (now.status.as_str(), now.join_date.as_deref()),
+        ("probationary", Some("2027-10-01"))
+    );
+    // Probation is a year: the full-membership vote is refused a day early, with the date.
+    let e = store
+        .record_step(&a, &s, m.id, &step(23, "2028-09-30"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "recruitment.probation_not_complete");
+    // Extended once by six months, then the vote is possible from 2029-04-01.
+    store
+        .extend_probation(&a, &s, m.id, 6, "2028-09-15", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            store
+                .extend_probation(&a, &s, m.id, 6, "2028-09-16", T0)
+                .await
+                .unwrap_err()
+        ),
+        "recruitment.extended_once"
+    );
+    assert_eq!(
+        code(
+            store
+                .record_step(&a, &s, m.id, &step(23, "2029-03-31"), T0)
+                .await
+                .unwrap_err()
+        ),
+        "recruitment.probation_not_complete"
+    );
+    store
+        .record_step(&a, &s, m.id, &step(23, "2029-04-01"), T0)
+        .await
+        .unwrap();
+    let full = store.member(&s, m.id).await.unwrap();
+    assert_eq!(
+        (full.status.as_str(), full.full_date.as_deref()),
+        ("full", Some("2029-04-01"))
+    );
+    let (file, rows) = store.recruitment_file(&s, m.id).await.unwrap();
+    assert_eq!((file.next_step(), rows.len()), (Some(24), 24));
+    // Scope: another town cannot read or write the file.
+    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
+    assert!(matches!(
+        store.recruitment_file(&baijiao, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .record_step(&a, &baijiao, m.id, &step(24, "2029-04-02"), T0)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+both_backends!(recruitment_steps_in_order_with_their_periods, recruitment);
