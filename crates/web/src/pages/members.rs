@@ -395,10 +395,12 @@ pub(super) async fn member_page(
     ));
     let (dues_facts, dues_table, dues_forms) = super::member_dues::section(state, ctx, &m).await?;
     let (transfer_table, transfer_forms) = super::member_transfers::section(state, ctx, &m).await?;
+    let (recruit_table, recruit_forms) = super::member_recruitment::section(state, ctx, &m).await?;
     let mut facts = facts;
     facts.extend(dues_facts);
     forms.extend(dues_forms);
     forms.extend(transfer_forms);
+    forms.extend(recruit_forms);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -419,7 +421,7 @@ pub(super) async fn member_page(
             c,
             facts,
             stats: vec![],
-            tables: vec![dues_table, transfer_table],
+            tables: vec![recruit_table, dues_table, transfer_table],
             links,
             forms,
         },

@@ -8,6 +8,7 @@ mod listing;
 mod login;
 mod member_dues;
 mod member_import;
+mod member_recruitment;
 mod member_transfers;
 mod members;
 mod orgs;
@@ -86,6 +87,11 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/members/lapse", get(member_dues::lapse))
         .route("/members/{id}/transfer", post(member_transfers::send))
+        .route(
+            "/members/{id}/recruitment",
+            post(member_recruitment::record),
+        )
+        .route("/members/{id}/probation", post(member_recruitment::extend))
         .route("/transfers", get(member_transfers::list))
         .route("/transfers/{id}/receive", post(member_transfers::receive))
         .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))

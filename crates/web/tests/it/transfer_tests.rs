@@ -105,3 +105,106 @@ async fn formation(store: Store) {
     );
 }
 jiceng_store::both_backends!(formation_warnings_in_scope, formation);
+
+async fn recruitment(store: Store) {
+    use jiceng_store::members::MemberInput;
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let input = MemberInput {
+        org_id: w.member_org,
+        name: "入党申请人".into(),
+        id_number: crate::fixture::citizen_id("44040319900101061"),
+        education: "college".into(),
+        occupation: "worker".into(),
+        status: "applicant".into(),
+        ..Default::default()
+    };
+    let m = app
+        .store
+        .create_member(
+            &jiceng_store::Actor::cli("test"),
+            &jiceng_store::Scope::All,
+            input,
+            crate::T0,
+        )
+        .await
+        .unwrap();
+    let s = login(&app, "village_committee").await;
+    let page = format!("/members/{}", m.id);
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &["下一步：1. 递交入党申请书", "尚未登记发展程序"]);
+    let post = format!("{page}/recruitment");
+    app.send(s.post(
+        &post,
+        &[("step", "1"), ("date", "2025-01-10"), ("note", "")],
+    ))
+    .await
+    .expect_redirect(&page);
+    app.send(s.get(&page)).await.expect_page(
+        200,
+        &[
+            "1. 递交入党申请书",
+            "2025-01-10",
+            "下一步：2. 党组织派人谈话",
+        ],
+    );
+    // Too late for the talk: refused next to the date, naming the rule and the deadline.
+    let late = app
+        .send(s.post(
+            &post,
+            &[("step", "2"), ("date", "2025-03-01"), ("note", "")],
+        ))
+        .await;
+    late.expect_page(
+        422,
+        &["id=\"recruitment-date-error\"", "一个月内", "2025-02-10"],
+    );
+    // Out of order: refused.
+    let skip = app
+        .send(s.post(
+            &post,
+            &[("step", "5"), ("date", "2025-02-01"), ("note", "")],
+        ))
+        .await;
+    skip.expect_page(422, &["依次进行"]);
+    app.send(s.post(
+        &post,
+        &[
+            ("step", "2"),
+            ("date", "2025-02-10"),
+            ("note", "谈话人：张书记"),
+        ],
+    ))
+    .await
+    .expect_redirect(&page);
+    let (file, _) = app
+        .store
+        .recruitment_file(&jiceng_store::Scope::All, m.id)
+        .await
+        .unwrap();
+    assert_eq!(file.next_step(), Some(3));
+    // Another town's committee: 404, nothing recorded.
+    user(
+        &app.store,
+        "baijiao_town",
+        "白蕉镇党委",
+        "town_committee",
+        w.other_town,
+    )
+    .await;
+    let other = login(&app, "baijiao_town").await;
+    app.send(other.post(
+        &post,
+        &[("step", "3"), ("date", "2025-03-01"), ("note", "")],
+    ))
+    .await
+    .expect(404);
+    let (file, _) = app
+        .store
+        .recruitment_file(&jiceng_store::Scope::All, m.id)
+        .await
+        .unwrap();
+    assert_eq!(file.next_step(), Some(3));
+}
+jiceng_store::both_backends!(recruitment_on_the_member_page, recruitment);
