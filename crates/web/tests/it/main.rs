@@ -14,6 +14,7 @@ mod fixture;
 mod harness;
 mod import_tests;
 mod input_tests;
+mod member_flow_tests;
 mod member_privacy_tests;
 mod member_tests;
 mod openapi_tests;
@@ -22,7 +23,6 @@ mod roles;
 mod scope;
 mod scope_tests;
 mod session;
-mod transfer_tests;
 
 /// 2025-11-24 16:00 UTC: where every test's clock starts.
 pub const T0: i64 = 1_764_000_000_000;

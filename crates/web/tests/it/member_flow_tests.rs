@@ -1,6 +1,6 @@
-//! Transfers through the pages: the sender issues the letter from the member's page, the member is
-//! in transit and stays theirs, the receiving town confirms on its transfers page, then the member
-//! is the receiver's. A second letter while one is in transit is refused next to its field.
+//! The member register's procedures through the pages: a transfer (letter, in transit with the
+//! sender, received by the other town), the formation warnings, and a recruitment file whose steps
+//! go in order with their periods.
 
 use crate::fixture::{World, user};
 use crate::harness::App;
