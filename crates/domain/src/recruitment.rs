@@ -252,6 +252,25 @@ impl RecruitmentFile {
         Ok(())
     }
 
+    /// The next step's date that the rules fix: (step, date, true when it is a deadline rather than
+    /// the first possible day). Steps without a period give None.
+    pub fn next_date(&self, rule: &RecruitmentRule) -> Option<(u8, String, bool)> {
+        let next = self.next_step()?;
+        match next {
+            2 => Some((2, add_months(self.date(1)?, rule.talk_within_months), true)),
+            7 => Some((7, add_months(self.date(3)?, rule.activist_months), false)),
+            23 => Some((
+                23,
+                add_months(
+                    self.date(15)?,
+                    rule.probation_months + self.extension.unwrap_or(0),
+                ),
+                false,
+            )),
+            _ => None,
+        }
+    }
+
     /// Checks an extension of probation: once, 6–12 months, while on probation (after step 15, before 23).
     pub fn check_extension(&self, rule: &RecruitmentRule, months: u32) -> Rule<()> {
         if self.date(15).is_none() || self.date(23).is_some() {
@@ -295,6 +314,31 @@ mod tests {
             dates: d,
             extension: None,
         }
+    }
+
+    #[test]
+    fn next_dates() {
+        let r = RecruitmentRule::default();
+        assert_eq!(
+            file("1990-01-01", &["2025-01-10"]).next_date(&r),
+            Some((2, "2025-02-10".into(), true))
+        );
+        assert_eq!(
+            file("1990-01-01", &["2025-01-10", "2025-01-20", "2025-03-01"]).next_date(&r),
+            None
+        );
+        let six = [
+            "2025-01-10",
+            "2025-01-20",
+            "2025-03-01",
+            "2025-03-05",
+            "2025-03-05",
+            "2025-06-01",
+        ];
+        assert_eq!(
+            file("1990-01-01", &six).next_date(&r),
+            Some((7, "2026-03-01".into(), false))
+        );
     }
 
     #[test]

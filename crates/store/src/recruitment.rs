@@ -148,3 +148,71 @@ impl Store {
         .await
     }
 }
+
+/// A recruitment step whose date the rules fix, for the "due" list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Due {
+    pub member_id: i64,
+    pub name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub step: u8,
+    pub date: String,
+    /// A deadline (e.g. the talk) rather than the first possible day.
+    pub deadline: bool,
+}
+
+impl Store {
+    /// Members in scope whose next step falls due on or before `until` (YYYY-MM-DD), soonest first.
+    pub async fn recruitment_due(&self, scope: &Scope, until: &str) -> StoreResult<Vec<Due>> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT m.id, m.name, o.id, o.name, m.birth_date, r.step, r.date, r.value FROM recruitment_steps r \
+             JOIN members m ON m.id = r.member_id JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
+             WHERE m.status NOT IN ('left', 'deceased') AND ",
+        );
+        scope.predicate(&mut sql, "p.code");
+        sql.push(" ORDER BY m.id, r.step");
+        type Row = (i64, String, i64, String, String, i64, String, Option<i64>);
+        let rows: Vec<Row> = sql.query_as().fetch_all(&self.reader).await?;
+        let rule = RecruitmentRule::default();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let (id, name, org_id, org_name, birth) = (
+                rows[i].0,
+                rows[i].1.clone(),
+                rows[i].2,
+                rows[i].3.clone(),
+                rows[i].4.clone(),
+            );
+            let mut file = RecruitmentFile {
+                birth_date: birth,
+                dates: vec![None; 25],
+                extension: None,
+            };
+            while i < rows.len() && rows[i].0 == id {
+                match rows[i].5 {
+                    0 => file.extension = rows[i].7.and_then(|v| u32::try_from(v).ok()),
+                    s @ 1..=25 => file.dates[(s - 1) as usize] = Some(rows[i].6.clone()),
+                    _ => {}
+                }
+                i += 1;
+            }
+            if let Some((step, date, deadline)) = file.next_date(&rule)
+                && date.as_str() <= until
+            {
+                out.push(Due {
+                    member_id: id,
+                    name,
+                    org_id,
+                    org_name,
+                    step,
+                    date,
+                    deadline,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.date.cmp(&b.date).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+}

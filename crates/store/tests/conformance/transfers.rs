@@ -417,6 +417,42 @@ async fn recruitment(store: Store) {
     );
     let (file, rows) = store.recruitment_file(&s, m.id).await.unwrap();
     assert_eq!((file.next_step(), rows.len()), (Some(24), 24));
+    // Due lists: the talk is due a month after the application; after step 24 nothing is fixed.
+    assert!(
+        store
+            .recruitment_due(&s, "2030-01-01")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let input2 = MemberInput {
+        org_id: branch.id,
+        name: "新申请人".into(),
+        id_number: id_number("19950101", 52),
+        education: "college".into(),
+        occupation: "worker".into(),
+        status: "applicant".into(),
+        ..Default::default()
+    };
+    let m2 = store.create_member(&a, &s, input2, T0).await.unwrap();
+    store
+        .record_step(&a, &s, m2.id, &step(1, "2026-11-10"), T0)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .recruitment_due(&s, "2026-12-09")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store.recruitment_due(&s, "2026-12-31").await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|d| (d.name.as_str(), d.step, d.date.as_str(), d.deadline))
+            .collect::<Vec<_>>(),
+        [("新申请人", 2, "2026-12-10", true)]
+    );
     // Scope: another town cannot read or write the file.
     let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
     assert!(matches!(

@@ -177,3 +177,72 @@ pub async fn extend(
     .await;
     after(&state, &ctx, id, "probation", data, r).await
 }
+
+/// Who is due for what by the end of next month (or overdue), in the caller's subtree.
+pub async fn due(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role.manages_members())?;
+    let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
+    let now = state.now();
+    let this_month = crate::clock::month_of(now);
+    let next = jiceng_domain::recruitment::add_months(&format!("{this_month}-01"), 1);
+    // "YYYY-MM-31" bounds every date of that month when compared as text.
+    let until = format!("{}-31", &next[..7]);
+    let rows = state.store.recruitment_due(&ctx.scope, &until).await?;
+    let today = day_of(now);
+    let table = Table {
+        caption: String::new(),
+        headers: vec![
+            l("党员", "Member"),
+            l("党组织", "Organisation"),
+            l("下一步", "Next step"),
+            l("日期", "Date"),
+            l("说明", "Note"),
+        ],
+        rows: rows
+            .iter()
+            .map(|d| {
+                let step = STEPS[usize::from(d.step) - 1];
+                let note = match (d.deadline, d.date < today) {
+                    (true, true) => l("已逾期", "Overdue"),
+                    (true, false) => l("截止日期", "Deadline"),
+                    (false, _) => l("此日起可办理", "Possible from this day"),
+                };
+                vec![
+                    Cell::link(&d.name, format!("/members/{}", d.member_id)),
+                    Cell::link(&d.org_name, format!("/orgs/{}", d.org_id)),
+                    Cell::text(format!("{}. {}", step.0, ctx.lang.pick(step.2, step.3))),
+                    Cell::text(&d.date),
+                    Cell::text(note),
+                ]
+            })
+            .collect(),
+        empty: l(
+            "下月底前没有到期的发展步骤",
+            "Nothing falls due by the end of next month",
+        ),
+    };
+    let c = crate::ui::Chrome::new(
+        &ctx,
+        l("发展党员到期提醒", "Recruitment steps due"),
+        "nav.members",
+        "/members/due",
+    );
+    let facts = vec![
+        (l("截至", "Until"), until.clone()),
+        (l("到期事项", "Steps due"), rows.len().to_string()),
+    ];
+    super::render(
+        axum::http::StatusCode::OK,
+        &super::RecordPage {
+            c,
+            facts,
+            stats: vec![],
+            tables: vec![table],
+            links: vec![],
+            forms: vec![],
+        },
+    )
+}

@@ -251,6 +251,10 @@ async fn list_page(
                 t.lang().pick("组织关系转接", "Transfers").into(),
                 "/transfers".into(),
             ),
+            (
+                t.lang().pick("发展党员到期提醒", "Recruitment due").into(),
+                "/members/due".into(),
+            ),
         ],
     }
     .render(state, ctx, q, fb, status)

@@ -86,6 +86,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/dues/base", post(member_dues::set_base))
         .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/members/lapse", get(member_dues::lapse))
+        .route("/members/due", get(member_recruitment::due))
         .route("/members/{id}/transfer", post(member_transfers::send))
         .route(
             "/members/{id}/recruitment",

@@ -106,6 +106,16 @@ async fn formation(store: Store) {
 }
 jiceng_store::both_backends!(formation_warnings_in_scope, formation);
 
+fn input_template(org_id: i64) -> jiceng_store::members::MemberInput {
+    jiceng_store::members::MemberInput {
+        org_id,
+        education: "college".into(),
+        occupation: "worker".into(),
+        status: "applicant".into(),
+        ..Default::default()
+    }
+}
+
 async fn recruitment(store: Store) {
     use jiceng_store::members::MemberInput;
     let app = App::new(store);
@@ -184,6 +194,33 @@ async fn recruitment(store: Store) {
         .await
         .unwrap();
     assert_eq!(file.next_step(), Some(3));
+    // A new applicant's talk is due within a month: on the due list as a deadline.
+    let p2 = MemberInput {
+        name: "新申请人".into(),
+        id_number: crate::fixture::citizen_id("44040319920101062"),
+        ..input_template(w.member_org)
+    };
+    let m2 = app
+        .store
+        .create_member(
+            &jiceng_store::Actor::cli("test"),
+            &jiceng_store::Scope::All,
+            p2,
+            crate::T0,
+        )
+        .await
+        .unwrap();
+    let post2 = format!("/members/{}/recruitment", m2.id);
+    app.send(s.post(
+        &post2,
+        &[("step", "1"), ("date", "2025-11-20"), ("note", "")],
+    ))
+    .await
+    .expect_redirect("/members/");
+    app.send(s.get("/members/due")).await.expect_page(
+        200,
+        &["新申请人", "2. 党组织派人谈话", "2025-12-20", "截止日期"],
+    );
     // Another town's committee: 404, nothing recorded.
     user(
         &app.store,
