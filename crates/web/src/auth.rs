@@ -161,9 +161,15 @@ pub enum Resolved {
     Anonymous,
 }
 
+/// A session already read and checked earlier in this request (by the CSRF layer).
+#[derive(Debug, Clone)]
+pub struct VerifiedSession(pub jiceng_store::users::Session, pub User);
+
 /// What every handler may want to know about the request, without its body.
 #[derive(Debug, Clone)]
 pub struct Meta {
+    /// The session the CSRF check already read for this request, if it did.
+    pub verified: Option<VerifiedSession>,
     pub headers: HeaderMap,
     pub ip: String,
     pub rid: String,
@@ -178,6 +184,7 @@ impl FromRequestParts<AppState> for Meta {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(Meta {
+            verified: parts.extensions.get::<VerifiedSession>().cloned(),
             headers: parts.headers.clone(),
             ip: client_ip(parts, state.config.trust_proxy),
             rid: request_id(&parts.headers),
@@ -216,7 +223,11 @@ pub async fn resolve(meta: &Meta, state: &AppState) -> Result<Resolved, AppError
         return Ok(Resolved::Anonymous);
     };
     let idle = state.config.idle_timeout_minutes * 60_000;
-    let Some((session, user)) = state.store.session(token, now, idle).await? else {
+    let found = match &meta.verified {
+        Some(VerifiedSession(s, u)) => Some((s.clone(), u.clone())),
+        None => state.store.session(token, now, idle).await?,
+    };
+    let Some((session, user)) = found else {
         return Ok(Resolved::Anonymous);
     };
     let admin = user.role().is_some_and(Role::is_admin);

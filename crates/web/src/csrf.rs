@@ -6,7 +6,7 @@
 //! Requests authenticated by a bearer token carry no ambient credential and are exempt.
 
 use crate::AppState;
-use crate::auth::{PRE_CSRF_COOKIE, SESSION_COOKIE, bearer, cookie, lang_of};
+use crate::auth::{PRE_CSRF_COOKIE, SESSION_COOKIE, VerifiedSession, bearer, cookie};
 use crate::error::{ApiError, AppError, PageError};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -48,14 +48,13 @@ fn form_token(body: &[u8]) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || bearer(req.headers()).is_some()
     {
         return next.run(req).await;
     }
     let api = req.uri().path().starts_with("/api/");
-    let _ = lang_of(req.headers());
     if !same_origin(&req) {
         return reject(api);
     }
@@ -69,7 +68,12 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
             )
             .await
         {
-            Ok(Some((s, _))) => Some(s.csrf),
+            Ok(Some((s, user))) => {
+                // The handler's extractor reuses this instead of reading the session again.
+                let csrf = s.csrf.clone();
+                req.extensions_mut().insert(VerifiedSession(s, user));
+                Some(csrf)
+            }
             Ok(None) => None,
             Err(e) => return PageError(AppError::from(e)).into_response(),
         },

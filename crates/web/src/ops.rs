@@ -110,6 +110,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         return r;
     }
     let meta = Meta {
+        verified: None,
         headers,
         ip: String::new(),
         rid: String::new(),
