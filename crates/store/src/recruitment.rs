@@ -5,7 +5,20 @@ use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 use crate::{Actor, Store};
+use jiceng_domain::DomainError;
 use jiceng_domain::recruitment::{RecruitmentFile, RecruitmentRule, status_after};
+
+/// Order of the statuses recruitment moves through; former members rank above all (no steps).
+fn status_rank(s: &str) -> u8 {
+    match s {
+        "applicant" => 0,
+        "activist" => 1,
+        "prospect" => 2,
+        "probationary" => 3,
+        "full" => 4,
+        _ => 5,
+    }
+}
 
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
@@ -69,6 +82,22 @@ impl Store {
         let date = jiceng_domain::member::parse_date(new.date, "date")?;
         let (file, _) = self.recruitment_file(scope, member_id).await?;
         file.check(&RecruitmentRule::default(), new.step, &date, new.value)?;
+        // A step never takes a member backwards (an imported full member is not an applicant again).
+        let current = self.member(scope, member_id).await?.status;
+        if let Some(next) = status_after(new.step)
+            && status_rank(next) < status_rank(&current)
+        {
+            return Err(DomainError::new(
+                "recruitment.status_behind",
+                format!(
+                    "该党员当前状态为“{}”，不能再登记此前的发展步骤",
+                    jiceng_domain::member::label(&jiceng_domain::member::STATUSES, &current, false)
+                ),
+                "this step would take the member back to an earlier status",
+            )
+            .on("date")
+            .into());
+        }
         let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT INTO recruitment_steps (member_id, step, date, value, note, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
             .bind(member_id)

@@ -417,6 +417,28 @@ async fn recruitment(store: Store) {
     );
     let (file, rows) = store.recruitment_file(&s, m.id).await.unwrap();
     assert_eq!((file.next_step(), rows.len()), (Some(24), 24));
+    // A full member (the one just admitted) cannot be taken back to applicant by an out-of-place step,
+    // nor can an imported full member start a file at step 1.
+    let imported = MemberInput {
+        org_id: branch.id,
+        name: "老党员".into(),
+        id_number: id_number("19600101", 53),
+        education: "college".into(),
+        occupation: "retiree".into(),
+        status: "full".into(),
+        ..Default::default()
+    };
+    let old = store.create_member(&a, &s, imported, T0).await.unwrap();
+    assert_eq!(
+        code(
+            store
+                .record_step(&a, &s, old.id, &step(1, "2026-01-01"), T0)
+                .await
+                .unwrap_err()
+        ),
+        "recruitment.status_behind"
+    );
+    assert_eq!(store.member(&s, old.id).await.unwrap().status, "full");
     // Due lists: the talk is due a month after the application; after step 24 nothing is fixed.
     assert!(
         store

@@ -49,7 +49,12 @@ pub async fn section(
         empty: l("尚未登记发展程序", "No steps recorded"),
     };
     let mut forms = Vec::new();
-    if let Some(next) = file.next_step() {
+    // Only someone on the way in has a next step: full and former members have none to record.
+    let on_the_way = matches!(
+        m.status.as_str(),
+        "applicant" | "activist" | "prospect" | "probationary"
+    );
+    if let Some(next) = file.next_step().filter(|_| on_the_way) {
         let (n, stage, zh, en) = STEPS[usize::from(next) - 1];
         let stage_name = ctx.lang.pick(
             STAGES[usize::from(stage) - 1].0,
