@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod dues;
 pub mod error;
+pub mod flow;
 pub mod idcard;
 pub mod member;
 pub mod org;

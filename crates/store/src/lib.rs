@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bulk;
 pub mod dues;
 pub mod error;
+pub mod flows;
 pub mod formation;
 pub mod members;
 pub mod orgs;

@@ -239,7 +239,11 @@ impl Store {
         })
     }
 
-    async fn member_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Member> {
+    pub(crate) async fn member_in(
+        conn: &mut AnyConnection,
+        scope: &Scope,
+        id: i64,
+    ) -> StoreResult<Member> {
         let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE m.id = "));
         sql.bind(id).push(" AND ");
         scope.predicate(&mut sql, "p.code");

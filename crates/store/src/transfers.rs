@@ -251,6 +251,17 @@ impl Store {
                 .bind(before.member_id)
                 .execute(&mut *tx)
                 .await?;
+            // Moving the relation to the organisation that hosts a flowing member ends the flow.
+            sqlx::query(
+                "UPDATE member_flows SET ended_on = $1, updated_at = $2 WHERE member_id = $3 AND host_org_id = $4 \
+                 AND ended_on IS NULL",
+            )
+            .bind(&on)
+            .bind(now)
+            .bind(before.member_id)
+            .bind(before.to_org_id)
+            .execute(&mut *tx)
+            .await?;
             if CURRENT.contains(&codes.2.as_str()) {
                 rollups::bump(&mut tx, &codes.0, rollups::MEMBERS, -1).await?;
                 rollups::bump(&mut tx, &codes.1, rollups::MEMBERS, 1).await?;

@@ -190,6 +190,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("audit.intact", "审计链完整", "The audit chain is intact"),
     ("error.title", "出错了", "Something went wrong"),
     ("nav.members", "党员", "Members"),
+    ("nav.flows", "流动党员", "Flowing members"),
     ("member.new", "登记党员", "Register a member"),
     ("member.edit", "修改党员信息", "Edit member"),
     ("member.org_id", "所在党组织编号", "Organisation number"),

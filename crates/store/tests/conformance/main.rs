@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod dues;
+mod flows;
 mod members;
 mod rollups;
 mod structure;

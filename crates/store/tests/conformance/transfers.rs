@@ -7,7 +7,7 @@ use jiceng_store::sql::Page;
 use jiceng_store::transfers::{Letter, Side};
 use jiceng_store::{Scope, Store, StoreError, both_backends};
 
-fn code(e: StoreError) -> &'static str {
+pub fn code(e: StoreError) -> &'static str {
     match e {
         StoreError::Rule(d) => d.code,
         other => panic!("expected a rule error, got {other:?}"),

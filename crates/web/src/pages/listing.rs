@@ -42,12 +42,15 @@ impl ListQuery {
             o(&self.closed),
             o(&self.role),
         );
+        let (org, status) = (o(&self.org), o(&self.status));
         query(&[
             ("under", &u),
             ("kind", &k),
             ("q", &q),
             ("closed", &c),
             ("role", &r),
+            ("org", &org),
+            ("status", &status),
         ])
     }
 

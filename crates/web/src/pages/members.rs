@@ -255,6 +255,7 @@ async fn list_page(
                 t.lang().pick("发展党员到期提醒", "Recruitment due").into(),
                 "/members/due".into(),
             ),
+            (t.t("nav.flows").into(), "/members/flowing".into()),
         ],
     }
     .render(state, ctx, q, fb, status)
@@ -400,11 +401,14 @@ pub(super) async fn member_page(
     let (dues_facts, dues_table, dues_forms) = super::member_dues::section(state, ctx, &m).await?;
     let (transfer_table, transfer_forms) = super::member_transfers::section(state, ctx, &m).await?;
     let (recruit_table, recruit_forms) = super::member_recruitment::section(state, ctx, &m).await?;
+    let (flow_fact, flow_table, flow_forms) = super::member_flows::section(state, ctx, &m).await?;
     let mut facts = facts;
+    facts.extend(flow_fact);
     facts.extend(dues_facts);
     forms.extend(dues_forms);
     forms.extend(transfer_forms);
     forms.extend(recruit_forms);
+    forms.extend(flow_forms);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -425,7 +429,7 @@ pub(super) async fn member_page(
             c,
             facts,
             stats: vec![],
-            tables: vec![recruit_table, dues_table, transfer_table],
+            tables: vec![recruit_table, dues_table, transfer_table, flow_table],
             links,
             forms,
         },

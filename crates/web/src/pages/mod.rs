@@ -7,6 +7,7 @@ mod formation;
 mod listing;
 mod login;
 mod member_dues;
+mod member_flows;
 mod member_import;
 mod member_recruitment;
 mod member_transfers;
@@ -86,6 +87,10 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/dues/base", post(member_dues::set_base))
         .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/members/lapse", get(member_dues::lapse))
+        .route("/members/flowing", get(member_flows::list))
+        .route("/members/flowing/export.xlsx", get(member_flows::export))
+        .route("/members/{id}/flow", post(member_flows::start))
+        .route("/flows/{id}/end", post(member_flows::end))
         .route("/members/due", get(member_recruitment::due))
         .route("/members/{id}/transfer", post(member_transfers::send))
         .route(

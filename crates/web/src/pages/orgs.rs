@@ -260,6 +260,21 @@ async fn org_page(
         (t.t("common.parent").into(), parent),
         (t.t("common.status").into(), status_label(t, org.closed_at)),
     ];
+    let mut facts = facts;
+    let n = state.store.org_flow_counts(&ctx.scope, id).await?;
+    let l = |zh: &'static str, en: &'static str| t.lang().pick(zh, en).to_string();
+    facts.extend([
+        (
+            l("党员（含流入）", "Members (incl. hosted)"),
+            n.total().to_string(),
+        ),
+        (l("在册党员", "Registered here"), n.registered.to_string()),
+        (l("其中外出流动", "of whom away"), n.away.to_string()),
+        (
+            l("流入流动党员", "Flowing members hosted"),
+            n.hosted.to_string(),
+        ),
+    ]);
     let f = OrgFilter {
         parent_id: Some(id),
         include_closed: true,
@@ -361,6 +376,14 @@ async fn org_page(
                 format!("/members?org={id}"),
             ),
         );
+        if n.hosted > 0 {
+            links.push((
+                t.lang()
+                    .pick("流入流动党员名单", "Hosted flowing members")
+                    .into(),
+                format!("/members/flowing?kind=in&org={id}"),
+            ));
+        }
     }
     render(
         status,
