@@ -140,6 +140,7 @@ impl Ctx<'_> {
                     name,
                     kind: kind.as_str().to_string(),
                     unit_ids,
+                    founded_on: None,
                 },
                 self.now,
             )
@@ -369,6 +370,7 @@ async fn town_units(
                     credit_code,
                     above_size,
                     staff,
+                    founded_on: None,
                 },
                 cx.now,
             )

@@ -1,6 +1,7 @@
 //! Pure rules of jiceng: no IO, no clock. Values that exist are valid (they are built by parsing).
 
 pub mod codes;
+pub mod coverage;
 pub mod dues;
 pub mod error;
 pub mod flow;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod coverage;
 pub mod dues;
 pub mod error;
 pub mod flows;
@@ -171,6 +172,7 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<Vec<String>> {
         let applied = schema::migrate(&self.writer, self.backend).await?;
         self.seed_dues_rules().await?;
+        self.seed_coverage_rules().await?;
         Ok(applied)
     }
 

@@ -23,6 +23,7 @@ pub struct Org {
     pub name: String,
     pub kind: String,
     pub path: String,
+    pub founded_on: Option<String>,
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -37,11 +38,11 @@ impl Org {
 
     fn json(&self) -> serde_json::Value {
         serde_json::json!({"name": self.name, "kind": self.kind, "parent_id": self.parent_id, "place_id": self.place_id,
-            "path": self.path, "closed_at": self.closed_at})
+            "path": self.path, "founded_on": self.founded_on, "closed_at": self.closed_at})
     }
 }
 
-const COLS: &str = "o.id, o.parent_id, o.place_id, o.name, o.kind, o.path, o.closed_at, o.created_at, o.updated_at, \
+const COLS: &str = "o.id, o.parent_id, o.place_id, o.name, o.kind, o.path, o.founded_on, o.closed_at, o.created_at, o.updated_at, \
                     p.code AS place_code, p.name AS place_name";
 
 async fn org_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Org> {
@@ -63,6 +64,8 @@ pub struct NewOrg {
     pub name: String,
     pub kind: String,
     pub unit_ids: Vec<i64>,
+    /// 成立日期 (`YYYY-MM-DD`); coverage history counts the organisation from then. `None`: today.
+    pub founded_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -194,17 +197,20 @@ impl Store {
             .into());
         }
         kind.check_parent(parent.as_ref().and_then(Org::kind))?;
+        let founded = crate::coverage::founding_date(new.founded_on.as_deref(), now)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO orgs (parent_id, place_id, name, kind, path, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,'',$5,$5) RETURNING id",
+            "INSERT INTO orgs (parent_id, place_id, name, kind, path, founded_on, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,'',$5,$6,$6) RETURNING id",
         )
         .bind(new.parent_id)
         .bind(place.id)
         .bind(&name)
         .bind(kind.as_str())
+        .bind(founded)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        let covered_before = crate::coverage::track(&mut tx, &new.unit_ids).await?;
         let path = format!("{}{id}/", parent.as_ref().map_or("/", |p| p.path.as_str()));
         sqlx::query("UPDATE orgs SET path = $1 WHERE id = $2")
             .bind(&path)
@@ -235,6 +241,8 @@ impl Store {
                 })?;
         }
         rollups::bump(&mut tx, &place.code, rollups::ORGS, 1).await?;
+        // The units were counted uncovered until now (unless another organisation covers them).
+        crate::coverage::shift(&mut tx, &new.unit_ids, covered_before).await?;
         let org = org_in(&mut tx, &Scope::All, id).await?;
         let mut after = org.json();
         after["unit_ids"] = serde_json::json!(new.unit_ids);
@@ -398,12 +406,15 @@ impl Store {
             )
             .into());
         }
+        let units = crate::coverage::units_of(&mut tx, id).await?;
+        let covered_before = crate::coverage::track(&mut tx, &units).await?;
         sqlx::query("UPDATE orgs SET closed_at = $1, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
         rollups::bump(&mut tx, &before.place_code, rollups::ORGS, -1).await?;
+        crate::coverage::shift(&mut tx, &units, covered_before).await?;
         let after = org_in(&mut tx, &Scope::All, id).await?;
         audit::commit(
             tx,

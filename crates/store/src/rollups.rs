@@ -107,6 +107,7 @@ pub async fn subtree_counts(
     scope.predicate(&mut sql, "t.code");
     let n: i64 = sql.scalar().fetch_one(&mut *tx).await?;
     out.push((MEMBERS.to_string(), n));
+    out.extend(crate::coverage::subtree_current(tx, prefix).await?);
     Ok(out)
 }
 
@@ -205,7 +206,7 @@ impl Store {
         }
         del.push(")");
         del.query().execute(&mut *tx).await?;
-        let mut written = 0;
+        let mut written = crate::coverage::rebuild_current(&mut tx).await?;
         for ((place_id, metric), value) in acc.into_iter().filter(|(_, v)| *v != 0) {
             sqlx::query(
                 "INSERT INTO rollups (place_id, metric, period, value) VALUES ($1, $2, $3, $4)",

@@ -28,6 +28,7 @@ pub struct Unit {
     pub credit_code: Option<String>,
     pub above_size: i64,
     pub staff: i64,
+    pub founded_on: Option<String>,
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -38,11 +39,11 @@ pub struct Unit {
 impl Unit {
     fn json(&self) -> serde_json::Value {
         serde_json::json!({"name": self.name, "kind": self.kind, "place_id": self.place_id, "credit_code": self.credit_code,
-            "above_size": self.above_size, "staff": self.staff, "closed_at": self.closed_at})
+            "above_size": self.above_size, "staff": self.staff, "founded_on": self.founded_on, "closed_at": self.closed_at})
     }
 }
 
-const COLS: &str = "u.id, u.place_id, u.name, u.kind, u.credit_code, u.above_size, u.staff, u.closed_at, u.created_at, \
+const COLS: &str = "u.id, u.place_id, u.name, u.kind, u.credit_code, u.above_size, u.staff, u.founded_on, u.closed_at, u.created_at, \
                     u.updated_at, p.code AS place_code, p.name AS place_name";
 
 async fn unit_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Unit> {
@@ -65,6 +66,8 @@ pub struct UnitInput {
     pub credit_code: Option<String>,
     pub above_size: bool,
     pub staff: i64,
+    /// 成立日期 (`YYYY-MM-DD`); coverage history counts the unit from then. `None`: when recorded.
+    pub founded_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -192,9 +195,10 @@ impl Store {
             .on("place_id")
             .into());
         }
+        let founded = crate::coverage::founding_date(input.founded_on.as_deref(), now)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO units (place_id, name, kind, credit_code, above_size, staff, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id",
+            "INSERT INTO units (place_id, name, kind, credit_code, above_size, staff, founded_on, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
         )
         .bind(place.id)
         .bind(&name)
@@ -202,10 +206,12 @@ impl Store {
         .bind(&credit)
         .bind(i64::from(input.above_size))
         .bind(input.staff)
+        .bind(founded)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
         rollups::bump(&mut tx, &place.code, rollups::UNITS, 1).await?;
+        crate::coverage::shift(&mut tx, &[id], Vec::new()).await?;
         let unit = unit_in(&mut tx, &Scope::All, id).await?;
         audit::commit(
             tx,
@@ -239,17 +245,25 @@ impl Store {
             .on("place_id")
             .into());
         }
-        sqlx::query("UPDATE units SET place_id=$1, name=$2, kind=$3, credit_code=$4, above_size=$5, staff=$6, updated_at=$7 WHERE id=$8")
+        // A blank founding date keeps the one on record.
+        let founded = match input.founded_on.as_deref().filter(|d| !d.trim().is_empty()) {
+            Some(d) => crate::coverage::founding_date(Some(d), now)?,
+            None => before.founded_on.clone(),
+        };
+        let counted = crate::coverage::track(&mut tx, &[id]).await?;
+        sqlx::query("UPDATE units SET place_id=$1, name=$2, kind=$3, credit_code=$4, above_size=$5, staff=$6, founded_on=$7, updated_at=$8 WHERE id=$9")
             .bind(place.id)
             .bind(&name)
             .bind(&input.kind)
             .bind(&credit)
             .bind(i64::from(input.above_size))
             .bind(input.staff)
+            .bind(founded)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        crate::coverage::shift(&mut tx, &[id], counted).await?;
         if place.id != before.place_id && before.closed_at.is_none() {
             rollups::bump(&mut tx, &before.place_code, rollups::UNITS, -1).await?;
             rollups::bump(&mut tx, &place.code, rollups::UNITS, 1).await?;
@@ -283,12 +297,14 @@ impl Store {
         if before.closed_at.is_some() {
             return Ok(before);
         }
+        let counted = crate::coverage::track(&mut tx, &[id]).await?;
         sqlx::query("UPDATE units SET closed_at = $1, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
         rollups::bump(&mut tx, &before.place_code, rollups::UNITS, -1).await?;
+        crate::coverage::shift(&mut tx, &[id], counted).await?;
         let after = unit_in(&mut tx, &Scope::All, id).await?;
         audit::commit(
             tx,

@@ -191,6 +191,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("error.title", "出错了", "Something went wrong"),
     ("nav.members", "党员", "Members"),
     ("nav.flows", "流动党员", "Flowing members"),
+    ("nav.coverage", "两新覆盖", "Two-new coverage"),
+    ("common.founded_on", "成立日期", "Founded on"),
     ("member.new", "登记党员", "Register a member"),
     ("member.edit", "修改党员信息", "Edit member"),
     ("member.org_id", "所在党组织编号", "Organisation number"),

@@ -24,6 +24,7 @@ async fn dues(store: Store) {
         name: "乾西村党支部".into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let org = store.create_org(&a, &s, org, T0).await.unwrap();
     let input = MemberInput {

@@ -18,6 +18,7 @@ async fn flows(store: Store) {
         name: name.into(),
         kind: kind.into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let home = store
         .create_org(&a, &s, branch(t.qianxi, "乾西村党支部", "branch"), T0)

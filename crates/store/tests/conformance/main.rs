@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod coverage;
 mod dues;
 mod flows;
 mod members;

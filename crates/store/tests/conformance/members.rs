@@ -40,6 +40,7 @@ async fn register(store: Store) {
         name: name.into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let qianxi = store
         .create_org(&a, &s, org(t.qianxi, "乾西村党支部"), T0)
@@ -248,6 +249,7 @@ async fn roster(store: Store) {
         name: "乾西村党支部".into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let org = store.create_org(&a, &s, branch, T0).await.unwrap();
     let rows: Vec<MemberInput> = (0..50)

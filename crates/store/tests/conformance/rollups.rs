@@ -119,6 +119,7 @@ async fn run(store: &Store, ops: &[Op]) {
                         name: format!("支部{i}"),
                         kind: "branch".into(),
                         unit_ids: vec![],
+                        founded_on: None,
                     };
                     let _ = store.create_org(&a, &Scope::All, new, T0).await;
                 }
@@ -132,6 +133,7 @@ async fn run(store: &Store, ops: &[Op]) {
                         credit_code: None,
                         above_size: false,
                         staff: 3,
+                        founded_on: None,
                     };
                     let _ = store.create_unit(&a, &Scope::All, u, T0).await;
                 }

@@ -280,6 +280,7 @@ async fn orgs_and_units(store: Store) {
             name: name.into(),
             kind: kind.into(),
             unit_ids,
+            founded_on: None,
         };
     let town_committee = store
         .create_org(
@@ -340,6 +341,7 @@ async fn orgs_and_units(store: Store) {
             credit_code: None,
             above_size: i % 2 == 0,
             staff: 10,
+            founded_on: None,
         };
         units.push(store.create_unit(&a, &s, u, T0).await.unwrap().id);
     }
@@ -385,6 +387,7 @@ async fn orgs_and_units(store: Store) {
         credit_code: Some("123".into()),
         above_size: false,
         staff: 1,
+        founded_on: None,
     };
     assert_eq!(
         rule(store.create_unit(&a, &s, bad_credit, T0).await.unwrap_err()),

@@ -23,6 +23,7 @@ async fn transfers(store: Store) {
         name: name.into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let from = store
         .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
@@ -212,6 +213,7 @@ async fn transfers(store: Store) {
         name: "小组".into(),
         kind: "group".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let group = store.create_org(&a, &s, group, T0).await.unwrap();
     let to_group = Letter {
@@ -252,6 +254,7 @@ async fn formation(store: Store) {
         name: "镇党委".into(),
         kind: "committee".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let committee = store.create_org(&a, &s, committee, T0).await.unwrap();
     let branch = NewOrg {
@@ -260,6 +263,7 @@ async fn formation(store: Store) {
         name: "小支部".into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let branch = store.create_org(&a, &s, branch, T0).await.unwrap();
     for (i, status) in ["full", "full", "probationary", "left"].iter().enumerate() {
@@ -308,6 +312,7 @@ async fn recruitment(store: Store) {
         name: "乾西村党支部".into(),
         kind: "branch".into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     let branch = store.create_org(&a, &s, branch, T0).await.unwrap();
     let input = MemberInput {

@@ -28,6 +28,8 @@ pub struct CreateOrg {
     pub kind: String,
     #[serde(default)]
     pub unit_ids: Vec<i64>,
+    /// 成立日期, `YYYY-MM-DD` (default: today)
+    pub founded_on: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,6 +106,7 @@ async fn create(
         name: b.name,
         kind: b.kind,
         unit_ids: b.unit_ids,
+        founded_on: b.founded_on,
     };
     Ok(Json(
         state

@@ -28,6 +28,8 @@ pub struct UnitBody {
     pub above_size: bool,
     #[serde(default)]
     pub staff: i64,
+    /// 成立日期, `YYYY-MM-DD`
+    pub founded_on: Option<String>,
 }
 
 impl From<UnitBody> for UnitInput {
@@ -39,6 +41,7 @@ impl From<UnitBody> for UnitInput {
             credit_code: b.credit_code,
             above_size: b.above_size,
             staff: b.staff,
+            founded_on: b.founded_on,
         }
     }
 }

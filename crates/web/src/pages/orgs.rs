@@ -99,6 +99,11 @@ fn create_form(t: T, place_code: &str) -> Form {
             FieldKind::Text,
         ))
         .field(Field::new("unit_ids", t.t("org.unit_ids"), FieldKind::Text))
+        .field(Field::new(
+            "founded_on",
+            t.t("common.founded_on"),
+            FieldKind::Date,
+        ))
 }
 
 async fn filter(
@@ -199,6 +204,7 @@ pub async fn create(
             name: data.get("name").into(),
             kind: data.get("kind").into(),
             unit_ids: ids(data.get("unit_ids"), "unit_ids")?,
+            founded_on: data.opt("founded_on"),
         };
         Ok::<_, AppError>(
             state

@@ -71,6 +71,10 @@ fn unit_form(
                 .value(u.map_or("0".to_string(), |u| u.staff.to_string())),
         )
         .field(
+            Field::new("founded_on", t.t("common.founded_on"), FieldKind::Date)
+                .value(u.and_then(|u| u.founded_on.clone()).unwrap_or_default()),
+        )
+        .field(
             Field::new("above_size", t.t("unit.above_size"), FieldKind::Checkbox).value(
                 if u.is_some_and(|u| u.above_size != 0) {
                     "on"
@@ -93,6 +97,7 @@ async fn input(state: &AppState, ctx: &Ctx, data: &FormData) -> Result<UnitInput
         } else {
             data.int("staff", "从业人数", "Staff")?
         },
+        founded_on: data.opt("founded_on"),
     })
 }
 

@@ -177,6 +177,7 @@ pub async fn org(store: &Store, parent: Option<i64>, place_id: i64, name: &str, 
         name: name.into(),
         kind: kind.into(),
         unit_ids: vec![],
+        founded_on: None,
     };
     store
         .create_org(&actor(), &Scope::All, new, crate::T0)
@@ -193,6 +194,7 @@ pub async fn unit(store: &Store, place_id: i64, name: &str) -> i64 {
         credit_code: None,
         above_size: false,
         staff: 12,
+        founded_on: None,
     };
     store
         .create_unit(&actor(), &Scope::All, input, crate::T0)
