@@ -161,6 +161,17 @@ pub async fn run(cli: Cli) -> CliResult {
             let store = ops::open(&settings).await?;
             let n = store.rollup_rebuild().await?;
             println!("已重算统计 / roll-ups rebuilt: {n} rows");
+            let months = store
+                .coverage_catch_up(
+                    &jiceng_store::Actor::cli("insight-rebuild"),
+                    jiceng_web::clock::Clock::System.now_ms(),
+                    true,
+                )
+                .await?;
+            println!(
+                "已重算月度覆盖率 / monthly coverage recomputed: {} months",
+                months.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Keygen | Command::Demo { .. } => Ok(ExitCode::SUCCESS),

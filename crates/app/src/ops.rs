@@ -32,7 +32,25 @@ pub async fn open(s: &Settings) -> Result<Store, Box<dyn std::error::Error>> {
     Ok(Store::connect(&opts, sealer).await?)
 }
 
+/// Computes each month's coverage figures once the month is over: at start, then hourly.
+fn spawn_monthly_figures(store: Store) {
+    tokio::spawn(async move {
+        let actor = Actor::cli("monthly-figures");
+        loop {
+            match store.coverage_catch_up(&actor, now(), false).await {
+                Ok(months) if !months.is_empty() => {
+                    tracing::info!(months = months.len(), "coverage figures computed");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "coverage figures not computed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+}
+
 async fn serve_store(store: Store, web: WebConfig, listen: &str) -> CliResult {
+    spawn_monthly_figures(store.clone());
     let state = AppState::new(store.clone(), web, Clock::System);
     let app = jiceng_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -116,6 +134,15 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
         if matches!(scale, Scale::District) {
             let members = jiceng_demo::generate_members(&store, now(), &mut progress).await?;
             println!("党员名册 / member register: {members} members");
+            let flows = jiceng_demo::generate_flows(&store, now()).await?;
+            println!("流动党员 / flowing members: {flows}");
+            let months = store
+                .coverage_catch_up(&cli_actor("demo"), now(), false)
+                .await?;
+            println!(
+                "两新覆盖月度统计 / monthly coverage: {} months",
+                months.len()
+            );
         }
     }
     if no_serve {

@@ -20,6 +20,41 @@ const SEED: u64 = 0x4a49_4345_4e47_0403;
 /// Units per town: 6 × 25 = 150 两新 organisations.
 const UNITS_PER_TOWN: u32 = 25;
 
+/// Enterprises above designated size per town (50 in all).
+const ABOVE_SIZE: [u32; 6] = [9, 8, 8, 8, 8, 9];
+
+/// When an above-size enterprise got its Party organisation (seed, Doumen: coverage rose from 68%
+/// to 94%): 34 of the 50 before the record starts (2016), 13 between 2017 and mid-2021, 3 never.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Covered {
+    Since(String),
+    Never,
+}
+
+fn above_size_history(rng: &mut ChaCha8Rng) -> Vec<Covered> {
+    use rand::seq::SliceRandom;
+    let mut v: Vec<Covered> = Vec::with_capacity(50);
+    for _ in 0..34 {
+        v.push(Covered::Since(date_between(rng, 2005, 2015)));
+    }
+    for _ in 0..13 {
+        v.push(Covered::Since(date_between(rng, 2017, 2020)));
+    }
+    v.extend([Covered::Never, Covered::Never, Covered::Never]);
+    v.shuffle(rng);
+    v
+}
+
+/// A day between the start of `from` and the end of `to` (days 1–28, so every month has it).
+fn date_between(rng: &mut ChaCha8Rng, from: i32, to: i32) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        rng.gen_range(from..=to),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28)
+    )
+}
+
 struct TownSpec {
     /// The 9-digit town code (real codes, DOMAIN.md).
     code: &'static str,
@@ -78,6 +113,7 @@ struct Village {
 }
 
 struct Town {
+    index: usize,
     id: i64,
     name: String,
     street: bool,
@@ -90,6 +126,8 @@ struct Ctx<'a> {
     actor: Actor,
     now: i64,
     sum: Summary,
+    above_history: Vec<Covered>,
+    above_seen: usize,
 }
 
 impl Ctx<'_> {
@@ -129,6 +167,19 @@ impl Ctx<'_> {
         kind: OrgKind,
         unit_ids: Vec<i64>,
     ) -> Result<i64, StoreError> {
+        self.org_founded(parent, place_id, name, kind, unit_ids, None)
+            .await
+    }
+
+    async fn org_founded(
+        &mut self,
+        parent: Option<i64>,
+        place_id: i64,
+        name: String,
+        kind: OrgKind,
+        unit_ids: Vec<i64>,
+        founded_on: Option<String>,
+    ) -> Result<i64, StoreError> {
         let o = self
             .store
             .create_org(
@@ -140,7 +191,7 @@ impl Ctx<'_> {
                     name,
                     kind: kind.as_str().to_string(),
                     unit_ids,
-                    founded_on: None,
+                    founded_on,
                 },
                 self.now,
             )
@@ -178,6 +229,8 @@ pub(crate) async fn generate(
         actor: Actor::cli("demo"),
         now,
         sum: Summary::default(),
+        above_history: Vec::new(),
+        above_seen: 0,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     // Codes the demo accounts are bound to.
@@ -187,7 +240,7 @@ pub(crate) async fn generate(
 
     let mut used: HashSet<String> = HashSet::from(["乾西".to_string()]);
     let mut towns = Vec::with_capacity(TOWNS.len());
-    for spec in &TOWNS {
+    for (index, spec) in TOWNS.iter().enumerate() {
         let town_code = format!("{}000", spec.code);
         let town_id = cx.place(Some(county), &town_code, spec.name).await?;
         if town_code == TOWN_CODE {
@@ -232,6 +285,7 @@ pub(crate) async fn generate(
             cx.sum.grids - grids_before
         ));
         towns.push(Town {
+            index,
             id: town_id,
             name: spec.name.to_string(),
             // Town part 001–099 is a 街道.
@@ -248,6 +302,7 @@ pub(crate) async fn generate(
 
     let mut unit_names = HashSet::new();
     let mut stems = HashSet::new();
+    cx.above_history = above_size_history(&mut rng);
     for town in &towns {
         town_units(&mut cx, &mut rng, town, &mut unit_names, &mut stems).await?;
     }
@@ -334,16 +389,19 @@ async fn town_units(
     stems: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
     let mut pool = Vec::new();
-    for _ in 0..UNITS_PER_TOWN {
+    for i in 0..UNITS_PER_TOWN {
         let (place_id, place_name) = if town.villages.is_empty() || rng.gen_bool(0.3) {
             (town.id, town.name.as_str())
         } else {
             let v = &town.villages[rng.gen_range(0..town.villages.len())];
             (v.id, v.name.as_str())
         };
-        let enterprise = rng.gen_bool(0.67);
+        // The first few units of each town are the enterprises above designated size: 50 in the
+        // district, so the seed's shares (68% and 94%) come out exact.
+        let above_here = i < ABOVE_SIZE[town.index];
+        let enterprise = above_here || rng.gen_bool(0.6);
         let (kind, above_size, staff, prefix) = if enterprise {
-            let above = rng.gen_bool(0.3);
+            let above = above_here;
             let staff = if above {
                 rng.gen_range(120..=1500)
             } else {
@@ -370,21 +428,40 @@ async fn town_units(
                     credit_code,
                     above_size,
                     staff,
-                    founded_on: None,
+                    // Founded before any Party organisation of theirs (2005 on, see above).
+                    founded_on: Some(if above_size {
+                        date_between(rng, 2000, 2004)
+                    } else {
+                        date_between(rng, 2000, 2011)
+                    }),
                 },
                 cx.now,
             )
             .await?;
         cx.sum.units += 1;
-        let covered = rng.gen_bool(if above_size { 0.94 } else { 0.55 });
+        let history = if above_size {
+            let h = cx.above_history.get(cx.above_seen).cloned();
+            cx.above_seen += 1;
+            h.unwrap_or(Covered::Never)
+        } else if rng.gen_bool(0.55) {
+            Covered::Since(date_between(rng, 2012, 2024))
+        } else {
+            Covered::Never
+        };
+        let covered = !matches!(history, Covered::Never);
         if covered && staff >= 30 {
             let branch = format!("{name}党支部");
-            cx.org(
+            let founded = match history {
+                Covered::Since(d) => Some(d),
+                Covered::Never => None,
+            };
+            cx.org_founded(
                 Some(town.committee),
                 place_id,
                 branch,
                 OrgKind::Branch,
                 vec![unit.id],
+                founded,
             )
             .await?;
         } else if covered {
@@ -397,12 +474,14 @@ async fn town_units(
         let take = rng.gen_range(2..=5usize).min(pool.len());
         let unit_ids: Vec<i64> = pool.drain(..take).collect();
         let name = format!("{}第{}联合党支部", town.name, zh_num(k));
-        cx.org(
+        let founded = date_between(rng, 2012, 2024);
+        cx.org_founded(
             Some(town.committee),
             town.id,
             name,
             OrgKind::JointBranch,
             unit_ids,
+            Some(founded),
         )
         .await?;
         k += 1;

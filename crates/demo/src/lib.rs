@@ -4,11 +4,13 @@
 
 mod accounts;
 mod district;
+mod flows;
 mod members;
 mod names;
 mod province;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
+pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
 pub use members::{TARGET_MEMBERS, generate_members};
 
 use jiceng_store::{Store, StoreError};

@@ -25,7 +25,7 @@ const GIVEN: &[&str] = &[
 ];
 
 /// Check character of a GB 11643 number's first 17 digits.
-fn check_char(body: &str) -> char {
+pub(crate) fn check_char(body: &str) -> char {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body
         .bytes()

@@ -439,6 +439,60 @@ async fn register(store: Store) {
         payments > n as i64 * 5,
         "{payments} payments for {n} members"
     );
+    // Flowing members: the 小个专 committee reproduces the seed's 126 = 8 in register + 118 hosted.
+    let flows = jiceng_demo::generate_flows(&store, NOW).await.unwrap();
+    assert!(flows > jiceng_demo::XGZ_HOSTED as u64, "{flows} flows");
+    let xgz: i64 = count(
+        &store,
+        "SELECT id FROM orgs WHERE name = '井岸镇“小个专”党委'",
+    )
+    .await;
+    let s = jiceng_store::Scope::All;
+    let c = store.org_flow_counts(&s, xgz).await.unwrap();
+    assert_eq!((c.registered, c.hosted, c.total()), (8, 118, 126));
+    let open = count(
+        &store,
+        "SELECT COUNT(*) FROM member_flows WHERE ended_on IS NULL",
+    )
+    .await;
+    assert_eq!(open as u64, flows);
+    // Coverage history (seed, Doumen): enterprises above designated size 68% when the record
+    // starts, 94% now, never falling; every month computed from founding dates.
+    let months = store.coverage_catch_up(&actor(), NOW, false).await.unwrap();
+    assert_eq!(months.first().map(String::as_str), Some("2016-01"));
+    assert_eq!(months.last().map(String::as_str), Some("2025-12"));
+    let trend = store
+        .coverage_trend(&s, county, "above_size")
+        .await
+        .unwrap();
+    let rate = |p: &jiceng_store::coverage::CoveragePoint| {
+        jiceng_domain::coverage::permille(p.covered, p.qualifying)
+    };
+    assert_eq!(trend.first().and_then(rate), Some(680), "{trend:?}");
+    assert_eq!(trend.last().map(|p| p.period.as_str()), Some("current"));
+    assert_eq!(trend.last().and_then(rate), Some(940), "{trend:?}");
+    assert!(
+        trend.windows(2).all(|w| rate(&w[0]) <= rate(&w[1])),
+        "{trend:?}"
+    );
+    // The figure drills down to its units: 47 covered, 3 not.
+    let (uncovered, n_uncovered) = store
+        .coverage_units(
+            &s,
+            "440403",
+            "above_size",
+            None,
+            Some(false),
+            jiceng_store::sql::Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!((uncovered.len(), n_uncovered), (3, 3));
+    assert!(
+        uncovered
+            .iter()
+            .all(|u| u.org_id.is_none() && u.above_size == 1)
+    );
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})
@@ -447,8 +501,10 @@ async fn register(store: Store) {
     jiceng_demo::generate_members(&again, NOW, &mut |_| {})
         .await
         .unwrap();
+    jiceng_demo::generate_flows(&again, NOW).await.unwrap();
     let q = "SELECT m.name || m.id_masked || m.status || m.birth_date || \
-             COALESCE((SELECT CAST(SUM(amount) AS TEXT) FROM dues_payments d WHERE d.member_id = m.id), '-') \
+             COALESCE((SELECT CAST(SUM(amount) AS TEXT) FROM dues_payments d WHERE d.member_id = m.id), '-') || \
+             COALESCE((SELECT f.away_since || f.destination FROM member_flows f WHERE f.member_id = m.id), '-') \
              FROM members m ORDER BY m.id";
     let a: Vec<String> = sqlx::query_scalar(q)
         .fetch_all(&store.reader)

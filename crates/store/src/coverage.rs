@@ -31,6 +31,26 @@ pub fn day_of(ms: i64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// The first instant (ms) and the date of the month after `YYYY-MM`, Beijing time.
+pub fn month_end(period: &str) -> Option<(i64, String)> {
+    let y: i32 = period.get(..4)?.parse().ok()?;
+    let m: u8 = period.get(5..7)?.parse().ok()?;
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let month = time::Month::try_from(nm).ok()?;
+    let d = time::Date::from_calendar_date(ny, month, 1).ok()?;
+    let ms = d
+        .midnight()
+        .assume_offset(time::macros::offset!(+8))
+        .unix_timestamp()
+        * 1000;
+    Some((ms, format!("{ny:04}-{nm:02}-01")))
+}
+
+/// The month after `YYYY-MM`.
+fn next_month(period: &str) -> Option<String> {
+    month_end(period).map(|(_, d)| d[..7].to_string())
+}
+
 /// A founding date as typed: blank is none; otherwise a real date, not after today.
 pub(crate) fn founding_date(raw: Option<&str>, now: i64) -> StoreResult<Option<String>> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
@@ -382,6 +402,55 @@ impl Store {
         Ok(n)
     }
 
+    /// Computes every closed month not yet stored (all of them with `redo`), from the month of the
+    /// oldest unit (at most ten years back) to the month before `now`'s. Returns the months written.
+    pub async fn coverage_catch_up(
+        &self,
+        actor: &Actor,
+        now: i64,
+        redo: bool,
+    ) -> StoreResult<Vec<String>> {
+        let this_month = day_of(now)[..7].to_string();
+        let oldest: Option<String> =
+            sqlx::query_scalar("SELECT MIN(COALESCE(founded_on, '9999')) FROM units")
+                .fetch_one(&self.reader)
+                .await?;
+        let created: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM units")
+            .fetch_one(&self.reader)
+            .await?;
+        let mut start = match (oldest.filter(|o| o.as_str() < "9999"), created) {
+            (Some(f), Some(c)) => f[..7].to_string().min(day_of(c)[..7].to_string()),
+            (None, Some(c)) => day_of(c)[..7].to_string(),
+            _ => return Ok(Vec::new()),
+        };
+        let limit = format!(
+            "{:04}{}",
+            this_month[..4].parse::<i32>().unwrap_or(2000) - 10,
+            &this_month[4..]
+        );
+        if start < limit {
+            start = limit;
+        }
+        let done = self.coverage_periods().await?;
+        let mut written = Vec::new();
+        let mut period = start;
+        while period < this_month {
+            if redo || !done.contains(&period) {
+                let Some((ms, day)) = month_end(&period) else {
+                    break;
+                };
+                self.coverage_snapshot(actor, &period, ms, &day, now)
+                    .await?;
+                written.push(period.clone());
+            }
+            let Some(next) = next_month(&period) else {
+                break;
+            };
+            period = next;
+        }
+        Ok(written)
+    }
+
     /// The months already computed (what a periodic task need not redo).
     pub async fn coverage_periods(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
@@ -488,5 +557,25 @@ impl Store {
         sql.push(" ORDER BY p.code, u.name, u.id");
         page.limit_offset(&mut sql);
         Ok((sql.query_as().fetch_all(&mut *conn).await?, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn month_ends_in_beijing_time() {
+        // 2026-01-01 00:00 +08:00.
+        assert_eq!(
+            super::month_end("2025-12"),
+            Some((1_767_196_800_000, "2026-01-01".to_string()))
+        );
+        assert_eq!(
+            super::month_end("2024-02").map(|m| m.1),
+            Some("2024-03-01".to_string())
+        );
+        assert_eq!(super::month_end("2024-13"), None);
+        assert_eq!(super::next_month("2019-12").as_deref(), Some("2020-01"));
+        assert_eq!(super::day_of(1_767_196_800_000), "2026-01-01");
+        assert_eq!(super::day_of(1_767_196_799_999), "2025-12-31");
     }
 }
