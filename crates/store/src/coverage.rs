@@ -497,6 +497,28 @@ impl Store {
         Ok(points)
     }
 
+    /// The current figures of each open place directly under `parent_id` (in scope), by code.
+    pub async fn coverage_children(
+        &self,
+        scope: &Scope,
+        parent_id: i64,
+        code: &str,
+    ) -> StoreResult<Vec<(i64, String, i64, i64)>> {
+        let mut sql = Sql::new(
+            "SELECT p.id, p.name, COALESCE(c.value, 0), COALESCE(q.value, 0) FROM places p \
+             LEFT JOIN rollups c ON c.place_id = p.id AND c.period = 'current' AND c.metric = ",
+        );
+        sql.bind(covered_metric(code))
+            .push(" LEFT JOIN rollups q ON q.place_id = p.id AND q.period = 'current' AND q.metric = ")
+            .bind(qualifying_metric(code))
+            .push(" WHERE p.closed_at IS NULL AND p.parent_id = ")
+            .bind(parent_id)
+            .push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        sql.push(" ORDER BY p.code");
+        Ok(sql.query_as().fetch_all(&self.reader).await?)
+    }
+
     /// The units behind a figure: those under `prefix` (in scope) that qualify under the rule, as
     /// they stood at `at` (`None`: now), covered or not; with the total for the pager.
     pub async fn coverage_units(

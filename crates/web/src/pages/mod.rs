@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod coverage;
 mod formation;
 mod listing;
 mod login;
@@ -49,6 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/orgs", get(orgs::list).post(orgs::create))
         .route("/orgs/export.xlsx", get(orgs::export))
         .route("/orgs/formation", get(formation::list))
+        .route("/coverage", get(coverage::show))
+        .route("/coverage/export.xlsx", get(coverage::export))
+        .route("/coverage/units", get(coverage::units))
+        .route("/coverage/units/export.xlsx", get(coverage::units_export))
         .route("/orgs/{id}", get(orgs::show))
         .route("/orgs/{id}/rename", post(orgs::rename))
         .route("/orgs/{id}/move", post(orgs::move_to))

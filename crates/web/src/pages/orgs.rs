@@ -168,10 +168,13 @@ async fn list_page(
         table: listing::table(t, headers(t), rows),
         total,
         forms,
-        links: vec![(
-            t.lang().pick("党组织设置提醒", "Formation warnings").into(),
-            "/orgs/formation".into(),
-        )],
+        links: vec![
+            (
+                t.lang().pick("党组织设置提醒", "Formation warnings").into(),
+                "/orgs/formation".into(),
+            ),
+            (t.t("nav.coverage").into(), "/coverage".into()),
+        ],
     }
     .render(state, ctx, q, fb, status)
     .await

@@ -227,6 +227,10 @@ pub async fn place_page(
         (t.t("nav.orgs").to_string(), format!("/orgs?under={id}")),
         (t.t("nav.units").to_string(), format!("/units?under={id}")),
         (
+            t.t("nav.coverage").to_string(),
+            format!("/coverage?under={id}"),
+        ),
+        (
             format!("{} · {}", t.t("nav.places"), t.t("common.all")),
             format!("/places?under={id}"),
         ),

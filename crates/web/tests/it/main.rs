@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_tests;
+mod coverage_tests;
 mod dues_tests;
 mod fixture;
 mod harness;
