@@ -96,6 +96,39 @@ async fn rule(state: &AppState, code: Option<&str>) -> Result<CoverageRule, AppE
         .ok_or(AppError::NotFound)
 }
 
+/// What every coverage handler reads first: the place (in scope), the rule, the moment.
+async fn context(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &CoverageQuery,
+) -> Result<(Place, CoverageRule, Option<(i64, String)>), AppError> {
+    ctx.require(ctx.role.reads_structure())?;
+    let place = place(state, ctx, q.under.as_deref()).await?;
+    let rule = rule(state, q.kind.as_deref()).await?;
+    Ok((place, rule, at(q.period.as_deref())?))
+}
+
+/// One page of the units behind a figure.
+async fn unit_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &CoverageQuery,
+    (place, rule, at): (&Place, &CoverageRule, &Option<(i64, String)>),
+    page: Page,
+) -> Result<(Vec<CoverageUnit>, i64), AppError> {
+    Ok(state
+        .store
+        .coverage_units(
+            &ctx.scope,
+            &place.prefix(),
+            &rule.code,
+            at.as_ref().map(|(ms, d)| (*ms, d.as_str())),
+            covered(q),
+            page,
+        )
+        .await?)
+}
+
 fn units_href(place: i64, rule: &str, period: &str, status: &str) -> String {
     format!(
         "/coverage/units?{}",
@@ -213,10 +246,8 @@ pub async fn show(
     PageCtx(ctx): PageCtx,
     Q(q): Q<CoverageQuery>,
 ) -> Result<Response, PageError> {
-    ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
-    let place = place(&state, &ctx, q.under.as_deref()).await?;
-    let rule = rule(&state, q.kind.as_deref()).await?;
+    let (place, rule, _) = context(&state, &ctx, &q).await?;
     let points = state
         .store
         .coverage_trend(&ctx.scope, place.id, &rule.code)
@@ -360,10 +391,8 @@ pub async fn export(
     PageCtx(ctx): PageCtx,
     Q(q): Q<CoverageQuery>,
 ) -> Result<Response, PageError> {
-    ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
-    let place = place(&state, &ctx, q.under.as_deref()).await?;
-    let rule = rule(&state, q.kind.as_deref()).await?;
+    let (place, rule, _) = context(&state, &ctx, &q).await?;
     let points = state
         .store
         .coverage_trend(&ctx.scope, place.id, &rule.code)
@@ -442,24 +471,11 @@ pub async fn units(
     PageCtx(ctx): PageCtx,
     Q(q): Q<CoverageQuery>,
 ) -> Result<Response, PageError> {
-    ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
-    let place = place(&state, &ctx, q.under.as_deref()).await?;
-    let rule = rule(&state, q.kind.as_deref()).await?;
-    let at = at(q.period.as_deref())?;
+    let (place, rule, at) = context(&state, &ctx, &q).await?;
     let number = q.page.as_deref().and_then(|p| p.parse().ok());
     let page = Page::new(number, Some(super::listing::PER_PAGE));
-    let (rows, total) = state
-        .store
-        .coverage_units(
-            &ctx.scope,
-            &place.prefix(),
-            &rule.code,
-            at.as_ref().map(|(ms, d)| (*ms, d.as_str())),
-            covered(&q),
-            page,
-        )
-        .await?;
+    let (rows, total) = unit_page(&state, &ctx, &q, (&place, &rule, &at), page).await?;
     let period = q.period.clone().unwrap_or_default();
     let status = q.status.clone().unwrap_or_default();
     let qs = query(&[
@@ -546,24 +562,12 @@ pub async fn units_export(
     PageCtx(ctx): PageCtx,
     Q(q): Q<CoverageQuery>,
 ) -> Result<Response, PageError> {
-    ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
-    let place = place(&state, &ctx, q.under.as_deref()).await?;
-    let rule = rule(&state, q.kind.as_deref()).await?;
-    let at = at(q.period.as_deref())?;
+    let (place, rule, at) = context(&state, &ctx, &q).await?;
     let mut rows = Vec::new();
     for number in 1.. {
-        let (batch, _) = state
-            .store
-            .coverage_units(
-                &ctx.scope,
-                &place.prefix(),
-                &rule.code,
-                at.as_ref().map(|(ms, d)| (*ms, d.as_str())),
-                covered(&q),
-                xlsx::batch(number),
-            )
-            .await?;
+        let (batch, _) =
+            unit_page(&state, &ctx, &q, (&place, &rule, &at), xlsx::batch(number)).await?;
         rows.extend(batch.iter().map(|u| unit_row(t, u)));
         if !xlsx::more(number, batch.len()) {
             break;
