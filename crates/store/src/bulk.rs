@@ -1,20 +1,28 @@
-//! Bulk loading for the demo generator (province scale): many rows per statement inside ONE
-//! transaction, and ONE audit entry for the whole batch. Roll-ups are not maintained row by row: the
-//! caller runs `Store::rollup_rebuild` once after its last batch.
+//! Bulk loading: many rows per statement inside ONE transaction.
 //!
-//! The same rules as the per-record API are checked (codes and their parents, names, organisation
-//! kinds, joint-branch size), so a batch cannot write what a user could not.
+//! For the demo generator (province scale): places, units and organisations, with ONE audit entry
+//! for the whole batch. Roll-ups are not maintained row by row: the caller runs
+//! `Store::rollup_rebuild` once after its last batch. The same rules as the per-record API are
+//! checked (codes and their parents, names, organisation kinds, joint-branch size), so a batch
+//! cannot write what a user could not.
+//!
+//! For the roster import (`roster.rs`): members checked, sealed and inserted a batch at a time.
 
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
+use crate::members::{MemberInput, initials};
 use crate::orgs::JOINT_MAX_UNITS;
 use crate::places::check_name;
+use crate::seal::Sealer;
 use crate::sql::{Sql, Val};
 use crate::units::UNIT_KINDS;
-use crate::{Actor, Store};
+use crate::{Actor, Backend, Store};
+use jiceng_domain::idcard::CitizenId;
+use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS, STATUSES};
 use jiceng_domain::{DivisionCode, DomainError, OrgKind};
 use serde::Serialize;
-use sqlx::{Any, Transaction};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// Rows per INSERT: far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
@@ -474,4 +482,268 @@ impl Bulk {
         self.tx.commit().await?;
         Ok(self.counts)
     }
+}
+
+// ---- members (the roster import) -----------------------------------------------------------
+
+/// A member row that passed every check of the member form; nothing is sealed yet, but the ID
+/// number's blind index is there, since duplicates are found by it.
+///
+/// The checks are those of `Store::prepare` (members.rs), in the same order, so the first broken
+/// rule reported is the same; `roster::tests::import_checks_and_stores_like_the_form` holds
+/// the two together.
+pub(crate) struct CheckedMember {
+    pub(crate) name: String,
+    pub(crate) id: CitizenId,
+    pub(crate) index: String,
+    phone: Option<String>,
+    address: Option<String>,
+    join_date: Option<String>,
+    full_date: Option<String>,
+}
+
+fn trimmed(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn check_member(sealer: &Sealer, i: &MemberInput) -> StoreResult<CheckedMember> {
+    let name = check_name(&i.name, "name")?;
+    let id = CitizenId::parse(i.id_number.trim())?;
+    member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
+    member::check_choice(
+        &OCCUPATIONS,
+        &i.occupation,
+        "occupation",
+        "职业类别",
+        "occupation",
+    )?;
+    member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
+    let join_date = trimmed(&i.join_date)
+        .map(|s| member::parse_date(s, "join_date"))
+        .transpose()?;
+    let full_date = trimmed(&i.full_date)
+        .map(|s| member::parse_date(s, "full_date"))
+        .transpose()?;
+    if let (Some(j), Some(f)) = (&join_date, &full_date)
+        && f < j
+    {
+        return Err(DomainError::new(
+            "member.full_before_join",
+            "转正日期不能早于入党日期",
+            "full membership cannot precede joining",
+        )
+        .on("full_date")
+        .into());
+    }
+    let phone = trimmed(&i.phone).map(member::parse_phone).transpose()?;
+    let address = match trimmed(&i.address) {
+        Some(a) if a.chars().count() > 200 => {
+            return Err(DomainError::new(
+                "member.address_too_long",
+                "地址不超过200字",
+                "an address is at most 200 characters",
+            )
+            .on("address")
+            .into());
+        }
+        a => a.map(str::to_string),
+    };
+    Ok(CheckedMember {
+        index: sealer.blind(id.as_str()),
+        name,
+        id,
+        phone,
+        address,
+        join_date,
+        full_date,
+    })
+}
+
+fn bind<'q, T>(args: &mut AnyArguments, value: T) -> StoreResult<()>
+where
+    T: sqlx::Encode<'q, Any> + sqlx::Type<Any>,
+{
+    args.add(value)
+        .map_err(|e| StoreError::Internal(format!("bind: {e}")))
+}
+
+/// Seals a checked row and appends its values to `args`, in the column order of `MEMBER_COLUMNS`:
+/// what `members::insert` writes for the same input. Returns the row's blind index.
+pub(crate) fn seal_member(
+    s: &Sealer,
+    i: &MemberInput,
+    c: CheckedMember,
+    now: i64,
+    args: &mut AnyArguments,
+) -> StoreResult<String> {
+    let (y, m, d) = c.id.birth_date();
+    let gender = if c.id.is_male() { "male" } else { "female" };
+    let phone = match &c.phone {
+        Some(p) => (
+            Some(s.seal(p.as_bytes())?),
+            Some(s.blind(p)),
+            Some(member::mask_phone(p)),
+        ),
+        None => (None, None, None),
+    };
+    let address = match &c.address {
+        Some(a) => (Some(s.seal(a.as_bytes())?), Some(member::mask_address(a))),
+        None => (None, None),
+    };
+    let id_sealed = s.seal(c.id.as_str().as_bytes())?;
+    bind(args, i.org_id)?;
+    let name_initials = initials(&c.name);
+    bind(args, c.name)?;
+    bind(args, name_initials)?;
+    bind(args, gender)?;
+    bind(args, format!("{y:04}-{m:02}-{d:02}"))?;
+    bind(
+        args,
+        non_empty(&i.ethnicity).unwrap_or_else(|| "汉族".into()),
+    )?;
+    bind(args, i.education.clone())?;
+    bind(args, i.occupation.clone())?;
+    bind(args, i.status.clone())?;
+    bind(args, c.join_date)?;
+    bind(args, c.full_date)?;
+    bind(args, i.workplace.as_deref().and_then(non_empty))?;
+    bind(args, id_sealed)?;
+    bind(args, c.index.clone())?;
+    bind(args, c.id.masked())?;
+    // Typed NULLs: PostgreSQL refuses a text NULL in a bytea column.
+    bind(args, phone.0)?;
+    bind(args, phone.1)?;
+    bind(args, phone.2)?;
+    bind(args, address.0)?;
+    bind(args, address.1)?;
+    bind(args, now)?;
+    bind(args, now)?;
+    Ok(c.index)
+}
+
+const MEMBER_COLUMNS: &str = "org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
+    join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
+    address_sealed, address_masked, created_at, updated_at";
+/// Values bound per member row, the two times included.
+const MEMBER_VALUES: usize = 22;
+
+/// The `VALUES` list of `rows` member rows. PostgreSQL gets `$n`. SQLite gets anonymous `?`, bound
+/// by position: sqlx's SQLite driver looks every `$n` up by name, and SQLite finds a name by a
+/// linear scan of the statement's names, so n numbered placeholders cost O(n²) before the
+/// statement runs (a quarter of a second for 500 rows of 22).
+fn member_values(backend: Backend, rows: usize) -> String {
+    let mut text = String::with_capacity(rows * MEMBER_VALUES * 6);
+    let mut n = 0;
+    for k in 0..rows {
+        text.push_str(if k == 0 { "(" } else { ", (" });
+        for v in 0..MEMBER_VALUES {
+            if v > 0 {
+                text.push_str(", ");
+            }
+            n += 1;
+            placeholder(&mut text, backend, n);
+        }
+        text.push(')');
+    }
+    text
+}
+
+/// `$n` for PostgreSQL, `?` for SQLite (see `member_values`).
+fn placeholder(text: &mut String, backend: Backend, n: usize) {
+    match backend {
+        Backend::Sqlite => text.push('?'),
+        Backend::Postgres => {
+            text.push('$');
+            text.push_str(&n.to_string());
+        }
+    }
+}
+
+/// Which of these blind indexes are registered already (one statement; at most `BATCH_ROWS`).
+pub(crate) async fn registered<'e, E>(
+    ex: E,
+    backend: Backend,
+    indexes: &[&str],
+) -> StoreResult<HashSet<String>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let mut text = String::from("SELECT id_index FROM members WHERE id_index IN (");
+    let mut args = AnyArguments::default();
+    for (k, index) in indexes.iter().enumerate() {
+        if k > 0 {
+            text.push_str(", ");
+        }
+        placeholder(&mut text, backend, k + 1);
+        bind(&mut args, *index)?;
+    }
+    text.push(')');
+    let known: Vec<String> = sqlx::query_scalar_with(AssertSqlSafe(text), args)
+        .fetch_all(ex)
+        .await?;
+    Ok(known.into_iter().collect())
+}
+
+/// Inserts the members sealed into `args` (their blind indexes in `indexes`, at most
+/// `roster::BATCH_ROWS`) in one statement. A row whose ID number is registered already is
+/// skipped. Returns each row's new id, in order; `None` for a skipped row.
+///
+/// PostgreSQL skips by `ON CONFLICT (id_index) DO NOTHING`. SQLite uses `INSERT OR IGNORE` (with
+/// foreign keys deferred to the commit, see `roster.rs`): a multi-row statement that could abort
+/// halfway needs a statement journal, a copy of every page it changes, and NOT NULL and foreign
+/// key checks would make each INSERT such a statement. `OR IGNORE` would also skip a row that
+/// broke some other constraint, so every skipped row is checked to be registered indeed.
+pub(crate) async fn insert_members(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    args: AnyArguments,
+    indexes: &[String],
+) -> StoreResult<Vec<Option<i64>>> {
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values = member_values(backend, indexes.len());
+    let text = match backend {
+        Backend::Sqlite => format!(
+            "INSERT OR IGNORE INTO members ({MEMBER_COLUMNS}) VALUES {values} RETURNING id, id_index"
+        ),
+        Backend::Postgres => format!(
+            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES {values} \
+             ON CONFLICT (id_index) DO NOTHING RETURNING id, id_index"
+        ),
+    };
+    let got: Vec<(i64, String)> = sqlx::query_as_with(AssertSqlSafe(text), args)
+        .fetch_all(&mut *tx)
+        .await?;
+    // RETURNING does not promise input order: rows are matched back by their blind index.
+    let position: HashMap<&str, usize> = indexes
+        .iter()
+        .enumerate()
+        .map(|(k, index)| (index.as_str(), k))
+        .collect();
+    let mut ids = vec![None; indexes.len()];
+    for (id, index) in got {
+        if let Some(&k) = position.get(index.as_str()) {
+            ids[k] = Some(id);
+        }
+    }
+    let skipped: Vec<&str> = indexes
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| id.is_none())
+        .map(|(index, _)| index.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        let known = registered(&mut *tx, backend, &skipped).await?;
+        if skipped.iter().any(|index| !known.contains(*index)) {
+            return Err(StoreError::Internal(
+                "roster: a member row was refused by the database".into(),
+            ));
+        }
+    }
+    Ok(ids)
 }

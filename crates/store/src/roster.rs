@@ -1,17 +1,32 @@
-//! Many members at once (the demo's register; later the Excel roster import): every row is
-//! validated and sealed before anything is written, then all rows go in one transaction with one
-//! audit entry, so a bad row never leaves half a roster behind.
+//! Many members at once: the Excel roster import and the demo's register. Rows come in batches, so a
+//! file of any length is streamed and never held whole. Each row is checked by the rules of the
+//! member form; a preview checks every row and writes nothing; a write puts every row, the roll-up
+//! deltas and one audit entry in ONE transaction, which is committed only when every row passed, so
+//! a bad row never leaves half a roster behind. Rows whose ID number is already registered are
+//! skipped and reported (never merged), so importing the same file twice changes nothing.
+//!
+//! What is kept while rows stream past: the first row of every ID number seen (by a 16-byte
+//! prefix of its blind index, for duplicates within the file), each organisation's place, counts,
+//! and the problems found. Everything else lives for one batch.
 
 use crate::audit::{self, Change};
+use crate::bulk;
 use crate::error::{StoreError, StoreResult};
-use crate::members::{MemberInput, insert};
+use crate::members::MemberInput;
 use crate::rollups;
 use crate::scope::Scope;
 use crate::sql::Sql;
-use crate::{Actor, Store};
+use crate::{Actor, Backend, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::member::CURRENT;
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Transaction};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+/// Rows per batch and per statement (ID lookups, INSERTs): 22 values a row stays far below the
+/// parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+pub const BATCH_ROWS: usize = 500;
 
 /// What an import did: the new members' ids, and the rows skipped because their ID number is
 /// already in the register (reported, never merged).
@@ -28,24 +43,144 @@ pub struct Imported {
 pub struct ImportOptions<'a> {
     /// Where the rows come from (a file name), for the audit entry.
     pub label: &'a str,
-    /// Added to a row's 0-based index to give the number people see (2 below a header row).
+    /// Added to a row's number to give the number people see in messages (2 when rows are counted
+    /// from 0 below a header row; 0 when they already carry their sheet row).
     pub row_base: usize,
     /// Check everything and report, but write nothing.
     pub preview: bool,
 }
 
-/// A row that failed validation: its position (0-based in the input) and the rule it broke.
+/// A row that failed validation: its number (as the caller numbered it) and the rule it broke.
 #[derive(Debug, Clone)]
 pub struct RowError {
     pub row: usize,
     pub error: DomainError,
 }
 
+/// One row to import, numbered by the caller (rows need not be consecutive: blank rows are skipped).
+#[derive(Debug, Clone)]
+pub struct RosterRow {
+    pub row: usize,
+    pub input: MemberInput,
+}
+
+/// What one call of `add` (or `flush`) gave. A write inserts a batch during the next call, so
+/// `inserted` and, in a write, `existing` are about the rows written by this call.
+#[derive(Debug, Clone, Default)]
+pub struct Added {
+    /// Every problem found in the batch, in row order.
+    pub problems: Vec<RowError>,
+    /// The rows written (row, new member id), in row order; empty in a preview.
+    pub inserted: Vec<(usize, i64)>,
+    /// Rows whose ID number is already registered: skipped.
+    pub existing: Vec<usize>,
+}
+
+/// What a whole import gave when nothing refused it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Rows that are (or, in a preview, would be) new members.
+    pub new_rows: usize,
+    /// Rows already registered (skipped).
+    pub existing: usize,
+    /// Members written (0 in a preview).
+    pub inserted: usize,
+    pub first_id: Option<i64>,
+    pub last_id: Option<i64>,
+}
+
+/// An import in progress: feed it batches with `add`, then `finish` it. Dropping it writes nothing.
+pub struct RosterImport {
+    store: Store,
+    actor: Actor,
+    scope: Scope,
+    label: String,
+    row_base: usize,
+    preview: bool,
+    now: i64,
+    /// The write transaction, opened by the first batch of a write, given up at the first problem.
+    tx: Option<Transaction<'static, Any>>,
+    /// Refused: a problem was found (here or by the caller); from then on rows are only checked.
+    refused: bool,
+    /// The first row of each ID number, by the first 16 bytes of its blind index.
+    seen: HashMap<[u8; 16], usize>,
+    /// Each organisation named: its place code when open and within scope.
+    place_of: HashMap<i64, Option<String>>,
+    /// New current members per place code, for the roll-ups.
+    counts: HashMap<String, i64>,
+    totals: Totals,
+    /// The last batch checked and sealed, waiting for its INSERT.
+    pending: Option<Pending>,
+    /// Connection settings to put back when the write ends (SQLite).
+    restore: Vec<(&'static str, i64)>,
+}
+
+impl std::fmt::Debug for RosterImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RosterImport")
+            .field("label", &self.label)
+            .field("preview", &self.preview)
+            .field("refused", &self.refused)
+            .field("totals", &self.totals)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first 16 bytes of a hex blind index: duplicates are told apart with a chance of error of
+/// about n²/2¹²⁹ (nil for any roster), at half the memory of the whole index.
+fn key_of(index: &str) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    // A blind index is 64 hex characters (seal.rs); should one ever not be, the raw bytes still key it.
+    if hex::decode_to_slice(index.get(..32).unwrap_or(index), &mut key).is_err() {
+        for (k, b) in key.iter_mut().zip(index.bytes()) {
+            *k = b;
+        }
+    }
+    key
+}
+
+fn org_unknown() -> DomainError {
+    DomainError::new(
+        "member.org_unknown",
+        "找不到该党组织（或已撤销、不在管辖范围内）",
+        "no such open organisation in your scope",
+    )
+    .on("org_id")
+}
+
 impl Store {
-    /// Imports `rows` in one transaction. Rows whose ID number is already in the register are skipped
-    /// and reported, so importing the same file twice changes nothing. If any row is invalid, repeats
-    /// another row's ID number or names an organisation out of scope, every refusal is returned and
-    /// nothing is written.
+    /// Starts an import. A write opens its transaction with the first batch; a preview reads from
+    /// the reader pool and never writes.
+    pub fn begin_import(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        opts: &ImportOptions<'_>,
+        now: i64,
+    ) -> RosterImport {
+        RosterImport {
+            store: self.clone(),
+            actor: actor.clone(),
+            scope: scope.clone(),
+            label: opts.label.to_string(),
+            row_base: opts.row_base,
+            preview: opts.preview,
+            now,
+            tx: None,
+            refused: false,
+            seen: HashMap::new(),
+            place_of: HashMap::new(),
+            counts: HashMap::new(),
+            totals: Totals::default(),
+            pending: None,
+            restore: Vec::new(),
+        }
+    }
+
+    /// Imports `rows` (numbered from 0) in one transaction. Rows whose ID number is already in the
+    /// register are skipped and reported, so importing the same file twice changes nothing. If any
+    /// row is invalid, repeats another row's ID number or names an organisation out of scope, every
+    /// refusal is returned and nothing is written.
     pub async fn import_members(
         &self,
         actor: &Actor,
@@ -54,128 +189,344 @@ impl Store {
         opts: &ImportOptions<'_>,
         now: i64,
     ) -> StoreResult<Result<Imported, Vec<RowError>>> {
-        let label = opts.label;
-        let mut prepared = Vec::with_capacity(rows.len());
-        let mut errors = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            match self.prepare(r, true) {
-                Ok(p) => {
-                    let index = p.id.as_ref().map(|x| x.index.clone()).unwrap_or_default();
-                    if let Some(first) = seen.insert(index, i) {
-                        let e = DomainError::new(
-                            "member.id_number_repeated",
-                            format!("身份证号与第{}行重复", first + opts.row_base),
-                            format!("the ID number repeats row {}", first + opts.row_base),
-                        )
-                        .on("id_number");
-                        errors.push(RowError { row: i, error: e });
-                    }
-                    prepared.push(p);
-                }
-                Err(StoreError::Rule(e)) => errors.push(RowError { row: i, error: e }),
-                Err(other) => return Err(other),
-            }
-        }
-        let mut tx = self.writer.begin().await?;
-        // The place of every organisation named, read once each, within scope.
-        let mut place_of: HashMap<i64, String> = HashMap::new();
-        let mut unknown = std::collections::HashSet::new();
-        for org in rows.iter().map(|r| r.org_id) {
-            if place_of.contains_key(&org) || unknown.contains(&org) {
-                continue;
-            }
-            let mut sql = Sql::new(
-                "SELECT p.code FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL AND o.id = ",
-            );
-            sql.bind(org).push(" AND ");
-            scope.predicate(&mut sql, "p.code");
-            match sql.scalar::<String>().fetch_optional(&mut *tx).await? {
-                Some(code) => {
-                    place_of.insert(org, code);
-                }
-                None => {
-                    unknown.insert(org);
-                }
-            }
-        }
-        if !unknown.is_empty() {
-            let e = DomainError::new(
-                "member.org_unknown",
-                "找不到该党组织（或已撤销、不在管辖范围内）",
-                "no such open organisation in your scope",
-            )
-            .on("org_id");
-            let bad = rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| unknown.contains(&r.org_id));
-            errors.extend(bad.map(|(i, _)| RowError {
-                row: i,
-                error: e.clone(),
-            }));
-        }
-        // Every problem at once, in row order, so one round of fixes is enough.
-        if !errors.is_empty() {
-            errors.sort_by_key(|e| e.row);
-            return Ok(Err(errors));
-        }
-        // Which ID numbers the register already holds, found by their blind index, in chunks.
-        let mut known = std::collections::HashSet::new();
-        for chunk in prepared.chunks(500) {
-            let mut sql = Sql::new("SELECT id_index FROM members WHERE id_index IN (");
-            for (k, p) in chunk.iter().enumerate() {
-                if k > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(p.id.as_ref().map(|x| x.index.clone()).unwrap_or_default());
-            }
-            sql.push(")");
-            known.extend(sql.scalar::<String>().fetch_all(&mut *tx).await?);
-        }
+        let mut import = self.begin_import(actor, scope, opts, now);
         let mut out = Imported::default();
-        if opts.preview {
-            out.existing = prepared
+        let mut problems = Vec::new();
+        for (c, chunk) in rows.chunks(BATCH_ROWS).enumerate() {
+            let batch: Vec<RosterRow> = chunk
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.id.as_ref().is_some_and(|x| known.contains(&x.index)))
-                .map(|(i, _)| i)
+                .map(|(k, input)| RosterRow {
+                    row: c * BATCH_ROWS + k,
+                    input: input.clone(),
+                })
                 .collect();
-            out.new_rows = rows.len() - out.existing.len();
-            return Ok(Ok(out));
+            let added = import.add(&batch).await?;
+            problems.extend(added.problems);
+            out.inserted
+                .extend(added.inserted.into_iter().map(|(_, id)| id));
+            out.existing.extend(added.existing);
         }
-        let mut counts: HashMap<&str, i64> = HashMap::new();
-        for (i, (r, p)) in rows.iter().zip(&prepared).enumerate() {
-            if p.id.as_ref().is_some_and(|x| known.contains(&x.index)) {
-                out.existing.push(i);
+        let last = import.flush().await?;
+        out.inserted
+            .extend(last.inserted.into_iter().map(|(_, id)| id));
+        out.existing.extend(last.existing);
+        Ok(match import.finish().await? {
+            Some(t) => {
+                out.new_rows = t.new_rows;
+                Ok(out)
+            }
+            None => Err(problems),
+        })
+    }
+}
+
+/// Rows checked and sealed, waiting for their INSERT (which runs while the next batch is checked).
+struct Pending {
+    /// (row, organisation, counts as a current member) of each sealed row, in order.
+    rows: Vec<(usize, i64, bool)>,
+    /// Their blind indexes and their values, bound.
+    indexes: Vec<String>,
+    args: AnyArguments,
+}
+
+/// What SQLite's writer connection is given for an import (the settings it had are restored at the
+/// end). A page cache of 16 MiB instead of 2: a roster touches far more pages than 2 MiB hold, so
+/// pages of the blind-index B-trees would be evicted and read back for every row (a 200,000-row
+/// import takes twice as long; more than 16 MiB gains little). Temporary storage in memory:
+/// RETURNING collects its rows in a temporary table, which would otherwise be a file.
+const IMPORT_PRAGMAS: [(&str, i64); 2] = [("cache_size", -16_384), ("temp_store", 2)];
+
+impl RosterImport {
+    /// Refuses the import for a reason found outside these checks (a cell the file reader could
+    /// not use): the rows that follow are still checked, but nothing will be written.
+    pub fn refuse(&mut self) {
+        self.refused = true;
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Opens the write transaction (SQLite: with the import's page cache and temporary storage).
+    async fn open_write(&mut self) -> StoreResult<()> {
+        let mut tx = self.store.writer.begin().await?;
+        if self.store.backend == Backend::Sqlite {
+            for (name, value) in IMPORT_PRAGMAS {
+                let before: i64 = sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {name}")))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA {name} = {value}")))
+                    .execute(&mut *tx)
+                    .await?;
+                self.restore.push((name, before));
+            }
+            // Checked at the commit instead of by each INSERT (see `bulk::insert_members`); SQLite
+            // turns this off again when the transaction ends.
+            sqlx::raw_sql("PRAGMA defer_foreign_keys = ON")
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.tx = Some(tx);
+        Ok(())
+    }
+
+    /// Puts the connection's settings back; a failure only costs memory, so it is logged, not
+    /// returned (the import itself has not failed).
+    async fn restore_settings(restore: &mut Vec<(&'static str, i64)>, tx: &mut AnyConnection) {
+        for (name, value) in restore.drain(..) {
+            let sql = AssertSqlSafe(format!("PRAGMA {name} = {value}"));
+            if let Err(e) = sqlx::raw_sql(sql).execute(&mut *tx).await {
+                tracing::warn!(pragma = name, error = %e, "roster import: setting not restored");
+            }
+        }
+    }
+
+    /// Gives up the write transaction (nothing of it stays) once the import is refused.
+    async fn stop_writing(&mut self) -> StoreResult<()> {
+        self.pending = None;
+        if let Some(mut tx) = self.tx.take() {
+            Self::restore_settings(&mut self.restore, &mut tx).await;
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// The place code of an open organisation within scope, read once per organisation (inside
+    /// the write transaction while there is one, so the check and the write see the same data).
+    async fn place(&mut self, org: i64) -> StoreResult<Option<String>> {
+        if let Some(p) = self.place_of.get(&org) {
+            return Ok(p.clone());
+        }
+        let mut sql = Sql::new(
+            "SELECT p.code FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL AND o.id = ",
+        );
+        sql.bind(org).push(" AND ");
+        self.scope.predicate(&mut sql, "p.code");
+        let code: Option<String> = match self.tx.as_mut() {
+            Some(tx) => sql.scalar().fetch_optional(&mut **tx).await?,
+            None => sql.scalar().fetch_optional(&self.store.reader).await?,
+        };
+        self.place_of.insert(org, code.clone());
+        Ok(code)
+    }
+
+    /// Checks the next rows. In a write that nothing has refused, the rows checked here are
+    /// sealed while the previous batch is inserted (SQLite works on its own thread, PostgreSQL in
+    /// its server), and wait for the next call (or `flush`). Returns the problems of this batch
+    /// and the rows written by this call.
+    pub async fn add(&mut self, rows: &[RosterRow]) -> StoreResult<Added> {
+        if !self.preview && !self.refused && self.tx.is_none() {
+            self.open_write().await?;
+        }
+        // The only reads a batch needs, done first so that checking needs no database.
+        for r in rows {
+            self.place(r.input.org_id).await?;
+        }
+        let mut added = Added::default();
+        let writing = !self.preview && !self.refused;
+        let Self {
+            store,
+            tx,
+            seen,
+            place_of,
+            pending,
+            row_base,
+            now,
+            ..
+        } = self;
+        let mut good = Vec::new();
+        let mut written = Vec::new();
+        match tx.as_mut() {
+            Some(tx) if writing => {
+                let previous = pending.take();
+                let check = async {
+                    let good = check_rows(store, seen, place_of, *row_base, rows, &mut added)?;
+                    if added.problems.is_empty() {
+                        *pending = Some(seal_rows(store, good, *now)?);
+                    }
+                    Ok::<_, StoreError>(())
+                };
+                // `join!` polls the INSERT first: its statement is on its way before the checks start.
+                let (done, checked) = tokio::join!(insert(tx, store.backend, previous), check);
+                written = done?;
+                checked?;
+            }
+            _ => good = check_rows(store, seen, place_of, *row_base, rows, &mut added)?,
+        }
+        self.record(written, &mut added);
+        if !added.problems.is_empty() {
+            self.refused = true;
+        }
+        if self.refused {
+            self.stop_writing().await?;
+        } else if self.preview {
+            self.preview_batch(good, &mut added).await?;
+        }
+        Ok(added)
+    }
+
+    /// Writes the rows still waiting for their INSERT; returns them. `finish` does it too.
+    pub async fn flush(&mut self) -> StoreResult<Added> {
+        let mut added = Added::default();
+        if let (Some(tx), Some(p)) = (self.tx.as_mut(), self.pending.take()) {
+            let written = insert(tx, self.store.backend, Some(p)).await?;
+            self.record(written, &mut added);
+        }
+        Ok(added)
+    }
+
+    /// Counts the rows written and skipped, and the new current members per place.
+    fn record(&mut self, written: Vec<(usize, i64, bool, Option<i64>)>, added: &mut Added) {
+        for (row, org, current, id) in written {
+            let Some(id) = id else {
+                added.existing.push(row);
+                self.totals.existing += 1;
                 continue;
-            }
-            out.inserted.push(insert(&mut tx, r, p, now).await?);
-            if CURRENT.contains(&r.status.as_str())
-                && let Some(code) = place_of.get(&r.org_id)
-            {
-                *counts.entry(code.as_str()).or_default() += 1;
+            };
+            added.inserted.push((row, id));
+            self.totals.inserted += 1;
+            self.totals.new_rows += 1;
+            self.totals.first_id = Some(self.totals.first_id.map_or(id, |f| f.min(id)));
+            self.totals.last_id = Some(self.totals.last_id.map_or(id, |l| l.max(id)));
+            if current && let Some(Some(code)) = self.place_of.get(&org) {
+                *self.counts.entry(code.clone()).or_default() += 1;
             }
         }
-        for (code, n) in counts {
-            rollups::bump(&mut tx, code, rollups::MEMBERS, n).await?;
+    }
+
+    /// Counts which rows are new and which are already registered.
+    async fn preview_batch(&mut self, good: Vec<Good<'_>>, added: &mut Added) -> StoreResult<()> {
+        if good.is_empty() {
+            return Ok(());
         }
-        out.new_rows = out.inserted.len();
-        if out.inserted.is_empty() {
+        let indexes: Vec<&str> = good.iter().map(|(_, c)| c.index.as_str()).collect();
+        let known = bulk::registered(&self.store.reader, self.store.backend, &indexes).await?;
+        for (r, c) in good {
+            if known.contains(&c.index) {
+                added.existing.push(r.row);
+                self.totals.existing += 1;
+            } else {
+                self.totals.new_rows += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the import. `None` when anything was refused: nothing is written, the problems were
+    /// returned batch by batch. Otherwise the totals; a write commits its rows, the roll-up
+    /// deltas and one audit entry together (and writes nothing at all when every row was known).
+    pub async fn finish(mut self) -> StoreResult<Option<Totals>> {
+        if self.refused {
+            self.stop_writing().await?;
+            return Ok(None);
+        }
+        self.flush().await?;
+        let totals = self.totals;
+        let Some(mut tx) = self.tx.take() else {
+            return Ok(Some(totals));
+        };
+        Self::restore_settings(&mut self.restore, &mut tx).await;
+        if totals.inserted == 0 {
             // Nothing new: no write, no audit entry (the same file imported again changes nothing).
-            return Ok(Ok(out));
+            tx.rollback().await?;
+            return Ok(Some(totals));
         }
-        let after = serde_json::json!({"inserted": out.inserted.len(), "existing": out.existing.len(),
-            "first_id": out.inserted.first(), "last_id": out.inserted.last(), "source": label});
+        for (code, n) in &self.counts {
+            rollups::bump(&mut tx, code, rollups::MEMBERS, *n).await?;
+        }
+        let after = serde_json::json!({"inserted": totals.inserted, "existing": totals.existing,
+            "first_id": totals.first_id, "last_id": totals.last_id, "source": self.label});
         audit::commit(
             tx,
-            actor,
-            Change::new("import", "member", label, None, Some(after)),
-            now,
+            &self.actor,
+            Change::new("import", "member", &self.label, None, Some(after)),
+            self.now,
         )
         .await?;
-        Ok(Ok(out))
+        Ok(Some(totals))
     }
+}
+
+/// A row that passed its checks, with what they derived.
+type Good<'r> = (&'r RosterRow, bulk::CheckedMember);
+
+/// Checks each row by the member form's rules, for a repeated ID number and for its organisation
+/// (looked up before); problems go to `added`. Returns the rows that passed.
+fn check_rows<'r>(
+    store: &Store,
+    seen: &mut HashMap<[u8; 16], usize>,
+    place_of: &HashMap<i64, Option<String>>,
+    row_base: usize,
+    rows: &'r [RosterRow],
+    added: &mut Added,
+) -> StoreResult<Vec<Good<'r>>> {
+    let mut good = Vec::with_capacity(rows.len());
+    for r in rows {
+        match bulk::check_member(&store.sealer, &r.input) {
+            Ok(checked) => match seen.entry(key_of(&checked.index)) {
+                Entry::Occupied(first) => {
+                    let first = *first.get() + row_base;
+                    let e = DomainError::new(
+                        "member.id_number_repeated",
+                        format!("身份证号与第{first}行重复"),
+                        format!("the ID number repeats row {first}"),
+                    )
+                    .on("id_number");
+                    added.problems.push(RowError {
+                        row: r.row,
+                        error: e,
+                    });
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(r.row);
+                    good.push((r, checked));
+                }
+            },
+            Err(StoreError::Rule(error)) => added.problems.push(RowError { row: r.row, error }),
+            Err(other) => return Err(other),
+        }
+        if !matches!(place_of.get(&r.input.org_id), Some(Some(_))) {
+            added.problems.push(RowError {
+                row: r.row,
+                error: org_unknown(),
+            });
+        }
+    }
+    Ok(good)
+}
+
+fn seal_rows(store: &Store, good: Vec<Good<'_>>, now: i64) -> StoreResult<Pending> {
+    let mut p = Pending {
+        rows: Vec::with_capacity(good.len()),
+        indexes: Vec::with_capacity(good.len()),
+        args: AnyArguments::default(),
+    };
+    p.args.reserve(good.len() * 22, 0);
+    for (r, c) in good {
+        let index = bulk::seal_member(&store.sealer, &r.input, c, now, &mut p.args)?;
+        p.indexes.push(index);
+        let current = CURRENT.contains(&r.input.status.as_str());
+        p.rows.push((r.row, r.input.org_id, current));
+    }
+    Ok(p)
+}
+
+/// Inserts a pending batch; returns (row, organisation, current, new id or None when skipped).
+async fn insert(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    pending: Option<Pending>,
+) -> StoreResult<Vec<(usize, i64, bool, Option<i64>)>> {
+    let Some(p) = pending else {
+        return Ok(Vec::new());
+    };
+    let ids = bulk::insert_members(tx, backend, p.args, &p.indexes).await?;
+    Ok(p.rows
+        .into_iter()
+        .zip(ids)
+        .map(|((row, org, current), id)| (row, org, current, id))
+        .collect())
 }
 
 /// A file kept between its preview and the user's acceptance.
@@ -235,5 +586,265 @@ impl Store {
     pub async fn record(&self, actor: &Actor, change: Change<'_>, now: i64) -> StoreResult<()> {
         let tx = self.writer.begin().await?;
         audit::commit(tx, actor, change, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulk::{BulkOrg, BulkPlace, OrgParent, check_member};
+    use crate::testing;
+    use jiceng_domain::OrgKind;
+    use sqlx::Row;
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn valid(id_number: &str) -> MemberInput {
+        MemberInput {
+            org_id: 1,
+            name: " 欧阳 明 ".into(),
+            id_number: id_number.into(),
+            ethnicity: "壮族".into(),
+            education: "college".into(),
+            occupation: "farmer".into(),
+            status: "full".into(),
+            join_date: Some("1990-7-1".into()),
+            full_date: Some(" 1991-07-01 ".into()),
+            workplace: Some(" 乾西村 ".into()),
+            phone: Some("138 0013 5678".into()),
+            address: Some("广东省珠海市斗门区乾务镇乾西村12号".into()),
+        }
+    }
+
+    /// Every rule of the form broken once, plus the blanks that are allowed.
+    fn variants() -> Vec<MemberInput> {
+        let v = || valid("11010519491231002X");
+        let mut out = vec![v()];
+        let mut with = |f: &dyn Fn(&mut MemberInput)| {
+            let mut i = v();
+            f(&mut i);
+            out.push(i);
+        };
+        with(&|i| i.name = "  ".into());
+        with(&|i| i.name = "名".repeat(61));
+        with(&|i| i.id_number = String::new());
+        with(&|i| i.id_number = "110105194912310021".into());
+        with(&|i| i.id_number = "11010519491231002x".into());
+        with(&|i| i.id_number = "110105194902300027".into());
+        with(&|i| i.status = "member".into());
+        with(&|i| i.occupation = String::new());
+        with(&|i| i.education = "博士后".into());
+        with(&|i| i.join_date = Some("2021-02-30".into()));
+        with(&|i| i.full_date = Some("1989-01-01".into()));
+        with(&|i| i.full_date = Some("   ".into()));
+        with(&|i| i.phone = Some("12345".into()));
+        with(&|i| i.phone = Some("0756-1234567".into()));
+        with(&|i| i.phone = Some(" ".into()));
+        with(&|i| i.address = Some("址".repeat(201)));
+        with(&|i| i.address = Some("址".repeat(200)));
+        with(&|i| i.address = None);
+        with(&|i| i.ethnicity = " ".into());
+        with(&|i| i.workplace = Some("  ".into()));
+        with(&|i| {
+            i.name = String::new();
+            i.status = String::new();
+        });
+        out
+    }
+
+    fn outcome<T>(r: StoreResult<T>) -> Result<(), (&'static str, Option<&'static str>)> {
+        match r {
+            Ok(_) => Ok(()),
+            Err(StoreError::Rule(e)) => Err((e.code, e.field)),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    async fn one_org(store: &Store) {
+        let mut b = store.bulk().await.unwrap();
+        let place = |code: &str, name: &str| BulkPlace {
+            code: code.into(),
+            name: name.into(),
+        };
+        b.places(
+            &[
+                place("440403000000", "斗门区"),
+                place("440403105000", "乾务镇"),
+                place("440403105201", "乾西村"),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+        let org = BulkOrg {
+            parent: OrgParent::Root,
+            place_code: "440403105201".into(),
+            name: "乾西村党支部".into(),
+            kind: OrgKind::Branch,
+            unit_ids: vec![],
+        };
+        assert_eq!(b.orgs(&[org], NOW).await.unwrap(), [1]);
+        b.finish(&Actor::cli("test"), "440403", NOW).await.unwrap();
+        store.rollup_rebuild().await.unwrap();
+    }
+
+    /// Each stored column as text (sealed ones opened), so two rows can be compared whole.
+    async fn stored(store: &Store, id: i64) -> Vec<Option<String>> {
+        let row = sqlx::query(
+            "SELECT org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
+             join_date, full_date, workplace, id_index, id_masked, phone_index, phone_masked, address_masked, \
+             created_at, updated_at, id_sealed, phone_sealed, address_sealed FROM members WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&store.reader)
+        .await
+        .unwrap();
+        let mut out: Vec<Option<String>> = vec![Some(row.get::<i64, _>(0).to_string())];
+        for k in 1..12 {
+            out.push(row.get(k));
+        }
+        out.extend((12..17).map(|k| row.get::<Option<String>, _>(k)));
+        out.extend((17..19).map(|k| Some(row.get::<i64, _>(k).to_string())));
+        for k in 19..22 {
+            let sealed: Option<Vec<u8>> = row.get(k);
+            out.push(sealed.map(|s| String::from_utf8(store.sealer.open(&s).unwrap()).unwrap()));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn import_checks_and_stores_like_the_form() {
+        let (form, _a) = testing::sqlite().await;
+        let (import, _b) = testing::sqlite().await;
+        one_org(&form).await;
+        one_org(&import).await;
+        let actor = Actor::cli("test");
+        let opts = ImportOptions {
+            label: "test",
+            row_base: 0,
+            preview: false,
+        };
+        let mut compared = 0;
+        for (n, v) in variants().into_iter().enumerate() {
+            let by_form = outcome(form.prepare(&v, true));
+            assert_eq!(by_form, outcome(check_member(&form.sealer, &v)), "{n}");
+            if by_form.is_err() {
+                continue;
+            }
+            // A fresh ID number for each stored row: the register takes each one once.
+            let v = MemberInput {
+                id_number: with_check(&format!("44040319800101{n:03}")),
+                ..v
+            };
+            let created = form
+                .create_member(&actor, &Scope::All, v.clone(), NOW)
+                .await
+                .unwrap();
+            let done = import
+                .import_members(&actor, &Scope::All, &[v], &opts, NOW)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                stored(&form, created.id).await,
+                stored(&import, done.inserted[0]).await,
+                "{n}"
+            );
+            compared += 1;
+        }
+        assert!(compared >= 8, "{compared}");
+        // The writer's settings are back as they were (see IMPORT_PRAGMAS).
+        for (pragma, default) in [("cache_size", -2000), ("temp_store", 0)] {
+            let v: i64 = sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {pragma}")))
+                .fetch_one(&import.writer)
+                .await
+                .unwrap();
+            assert_eq!(v, default, "{pragma}");
+        }
+    }
+
+    async fn members(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM members")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap()
+    }
+
+    /// Several batches: a late bad row leaves nothing behind; ids come back in row order; a file
+    /// with known and new rows writes only the new ones; the roll-ups follow.
+    #[tokio::test]
+    async fn batches_are_one_transaction() {
+        let (store, _g) = testing::sqlite().await;
+        one_org(&store).await;
+        let actor = Actor::cli("test");
+        let opts = |preview| ImportOptions {
+            label: "big.xlsx",
+            row_base: 2,
+            preview,
+        };
+        let row = |n: usize| MemberInput {
+            id_number: with_check(&format!("4404031980{:07}", 1_010_000 + n)),
+            ..valid("")
+        };
+        let mut rows: Vec<MemberInput> = (0..1_200).map(row).collect();
+        rows[1_100].status = "member".into();
+        let refused = store
+            .import_members(&actor, &Scope::All, &rows, &opts(false), NOW)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(
+            (refused[0].row, refused[0].error.code),
+            (1_100, "member.choice_invalid")
+        );
+        assert_eq!(
+            members(&store).await,
+            0,
+            "batches before the bad one are rolled back"
+        );
+
+        rows[1_100].status = "full".into();
+        let done = store
+            .import_members(&actor, &Scope::All, &rows, &opts(false), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.inserted.len(), 1_200);
+        assert!(
+            done.inserted.windows(2).all(|w| w[0] < w[1]),
+            "ids in row order"
+        );
+        let more: Vec<MemberInput> = (0..1_300).map(row).collect();
+        let seen = store
+            .import_members(&actor, &Scope::All, &more, &opts(true), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((seen.new_rows, seen.existing.len()), (100, 1_200));
+        let again = store
+            .import_members(&actor, &Scope::All, &more, &opts(false), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.inserted.len(), again.existing.len()), (100, 1_200));
+        assert_eq!(again.existing[..3], [0, 1, 2]);
+        assert_eq!(members(&store).await, 1_300);
+        let incremental = store.rollup_snapshot().await.unwrap();
+        store.rollup_rebuild().await.unwrap();
+        assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+    }
+
+    fn with_check(first17: &str) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = first17
+            .bytes()
+            .zip(W)
+            .map(|(c, w)| u32::from(c - b'0') * w)
+            .sum();
+        format!(
+            "{first17}{}",
+            char::from(b"10X98765432"[(sum % 11) as usize])
+        )
     }
 }
