@@ -1,6 +1,14 @@
 //! Roster import from Excel: a template to download; an upload that is checked row by row and
 //! previewed (counts, every problem with its row, column, value and reason, also as a sheet);
 //! nothing is written until the user accepts, and then all of it in one transaction.
+//!
+//! The file is streamed: a blocking task reads the first sheet cell by cell (calamine's cell
+//! reader) and hands rows over in batches through a small channel, while the store checks them
+//! (and, on acceptance, seals and writes them), so neither the sheet nor its rows are ever held
+//! whole. The upload reads the file once and writes nothing; accepting reads it once more, checks
+//! every row again as it writes inside one transaction, and commits only if every row passed (data
+//! may have changed since the preview). `AppState::check_roster` and `AppState::import_roster` are
+//! what the pages call, and what `bench/import` measures.
 
 use super::{Id, RecordPage, done, render};
 use crate::auth::{Ctx, PageCtx};
@@ -11,54 +19,64 @@ use crate::{AppState, xlsx};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataRef, Reader, Xlsx};
 use jiceng_domain::member::{Choice, EDUCATION, OCCUPATIONS, STATUSES};
 use jiceng_store::audit::Change;
 use jiceng_store::members::MemberInput;
-use jiceng_store::roster::{ImportOptions, RowError};
-use std::io::Cursor;
+use jiceng_store::roster::{BATCH_ROWS, ImportOptions, RosterRow, RowError};
+use jiceng_store::{Actor, Scope};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
 /// The largest roster file accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
-/// Template columns: (header, required).
-const COLUMNS: [(&str, bool); 12] = [
-    ("党组织编号", true),
-    ("姓名", true),
-    ("身份证号", true),
-    ("民族", false),
-    ("学历", true),
-    ("职业类别", true),
-    ("党员状态", true),
-    ("入党日期", false),
-    ("转正日期", false),
-    ("工作单位", false),
-    ("联系电话", false),
-    ("家庭住址", false),
+/// Template columns: header, required, the store's field name (for its refusals), sample value.
+const COLUMNS: [(&str, bool, &str, &str); 12] = [
+    ("党组织编号", true, "org_id", "1"),
+    ("姓名", true, "name", "张三"),
+    ("身份证号", true, "id_number", "11010519491231002X"),
+    ("民族", false, "ethnicity", "汉族"),
+    ("学历", true, "education", "大专"),
+    ("职业类别", true, "occupation", "农民"),
+    ("党员状态", true, "status", "正式党员"),
+    ("入党日期", false, "join_date", "1975-07-01"),
+    ("转正日期", false, "full_date", "1976-07-01"),
+    ("工作单位", false, "workplace", "乾西村"),
+    ("联系电话", false, "phone", "13800135678"),
+    (
+        "家庭住址",
+        false,
+        "address",
+        "广东省珠海市斗门区乾务镇乾西村12号",
+    ),
 ];
 
-const SAMPLE: [&str; 12] = [
-    "1",
-    "张三",
-    "11010519491231002X",
-    "汉族",
-    "大专",
-    "农民",
-    "正式党员",
-    "1975-07-01",
-    "1976-07-01",
-    "乾西村",
-    "13800135678",
-    "广东省珠海市斗门区乾务镇乾西村12号",
-];
+/// Batches on their way from the file reader to the store: with `BATCH_ROWS` rows each, what an
+/// import holds of the file at any time (besides calamine's shared strings).
+const IN_FLIGHT: usize = 2;
 
 /// One problem in the file, as the user sees it.
 #[derive(Debug, Clone)]
-struct Problem {
-    row: usize,
-    column: String,
-    value: String,
-    reason: String,
+pub struct Problem {
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// What checking (or importing) a file found.
+#[derive(Debug, Clone, Default)]
+pub struct RosterCheck {
+    /// Data rows in the file (blank rows are not counted).
+    pub rows: usize,
+    /// Rows that are (or, once accepted, were) new members; 0 when there are problems.
+    pub new_rows: usize,
+    /// Rows already in the register (skipped, never merged).
+    pub existing: usize,
+    /// Members written (an accepted import only).
+    pub inserted: usize,
+    /// Every problem, in row order; anything here means nothing was written.
+    pub problems: Vec<Problem>,
 }
 
 fn choice(choices: &[Choice], v: &str) -> Option<&'static str> {
@@ -68,17 +86,18 @@ fn choice(choices: &[Choice], v: &str) -> Option<&'static str> {
         .map(|c| c.0)
 }
 
-fn text(cell: Option<&Data>) -> String {
+fn text(cell: &DataRef<'_>) -> String {
     match cell {
-        None | Some(Data::Empty) => String::new(),
-        Some(Data::String(s)) => s.trim().to_string(),
-        Some(Data::Int(i)) => i.to_string(),
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Int(i) => i.to_string(),
         // Numbers typed into text columns (IDs, phones) come back as floats: print them whole.
-        Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
-        Some(Data::Float(f)) => f.to_string(),
-        Some(Data::DateTime(d)) => excel_date(d.as_f64()).unwrap_or_default(),
-        Some(Data::DateTimeIso(s)) => s.chars().take(10).collect(),
-        Some(other) => other.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::DateTime(d) => excel_date(d.as_f64()).unwrap_or_default(),
+        DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
+        other => Data::from(other.clone()).to_string(),
     }
 }
 
@@ -98,190 +117,343 @@ fn file_error(zh: &str, en: &str) -> AppError {
     AppError::Rule(jiceng_domain::DomainError::new("import.file_invalid", zh, en).on("file"))
 }
 
-/// Reads the first sheet into member rows; problems are collected per cell, never fatal per row.
-fn parse(bytes: &[u8]) -> Result<(Vec<MemberInput>, Vec<Problem>), AppError> {
+/// Rows read from the file, with the problems their cells had.
+#[derive(Debug, Default)]
+struct Batch {
+    rows: Vec<RosterRow>,
+    problems: Vec<Problem>,
+}
+
+/// Where each template column is in the sheet, from the header row.
+struct Layout {
+    /// Sheet column → template column.
+    of_column: Vec<Option<usize>>,
+}
+
+impl Layout {
+    /// Checks the header row (sheet column, text): every required column, nothing unknown.
+    fn new(header: &[(u32, String)]) -> Result<Self, AppError> {
+        let missing: Vec<&str> = COLUMNS
+            .iter()
+            .filter(|(h, req, _, _)| *req && !header.iter().any(|(_, x)| x == h))
+            .map(|(h, _, _, _)| *h)
+            .collect();
+        if !missing.is_empty() {
+            return Err(file_error(
+                &format!("缺少列：{}（请使用模板）", missing.join("、")),
+                &format!("missing columns: {}", missing.join(", ")),
+            ));
+        }
+        let extra: Vec<&str> = header
+            .iter()
+            .map(|(_, h)| h.as_str())
+            .filter(|h| !h.is_empty() && !COLUMNS.iter().any(|(c, _, _, _)| c == h))
+            .collect();
+        if !extra.is_empty() {
+            return Err(file_error(
+                &format!("多余的列：{}（请使用模板）", extra.join("、")),
+                &format!("unknown columns: {}", extra.join(", ")),
+            ));
+        }
+        let width = header
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut of_column = vec![None; width];
+        for (t, (name, _, _, _)) in COLUMNS.iter().enumerate() {
+            // The first column with the name counts, as people read a sheet from the left.
+            if let Some((c, _)) = header.iter().find(|(_, h)| h == name) {
+                of_column[*c as usize] = Some(t);
+            }
+        }
+        Ok(Self { of_column })
+    }
+
+    fn template_column(&self, col: u32) -> Option<usize> {
+        self.of_column.get(col as usize).copied().flatten()
+    }
+}
+
+/// One data row: the template columns' texts (by `COLUMNS` index) become a member row; problems
+/// are collected per cell, never fatal.
+fn member_row(row: usize, values: &mut [String; 12], problems: &mut Vec<Problem>) -> RosterRow {
+    let mut bad = |column: &str, value: &str, reason: String| {
+        problems.push(Problem {
+            row,
+            column: column.into(),
+            value: value.into(),
+            reason,
+        })
+    };
+    let org_id = match values[0].parse::<i64>() {
+        Ok(v) => v,
+        Err(_) => {
+            bad("党组织编号", &values[0], "须为党组织编号（整数）".into());
+            0
+        }
+    };
+    let mut pick = |t: usize, choices: &[Choice], what: &str| match choice(choices, &values[t]) {
+        Some(code) => code.to_string(),
+        None => {
+            let allowed: Vec<&str> = choices.iter().map(|c| c.1).collect();
+            bad(
+                COLUMNS[t].0,
+                &values[t],
+                format!("{what}须为：{}", allowed.join("、")),
+            );
+            String::new()
+        }
+    };
+    let education = pick(4, &EDUCATION, "学历");
+    let occupation = pick(5, &OCCUPATIONS, "职业类别");
+    let status = pick(6, &STATUSES, "党员状态");
+    let mut take = |t: usize| std::mem::take(&mut values[t]);
+    let opt = |s: String| Some(s).filter(|s| !s.is_empty());
+    RosterRow {
+        row,
+        input: MemberInput {
+            org_id,
+            name: take(1),
+            id_number: take(2),
+            ethnicity: take(3),
+            education,
+            occupation,
+            status,
+            join_date: opt(take(7)),
+            full_date: opt(take(8)),
+            workplace: opt(take(9)),
+            phone: opt(take(10)),
+            address: opt(take(11)),
+        },
+    }
+}
+
+/// Reads the first sheet cell by cell and hands its rows to `send` in batches (`send` answers
+/// false when nobody listens any more). The first row with anything in it is the header; blank
+/// rows are skipped; rows are numbered as the sheet shows them. Returns how many data rows there were.
+fn read<R: Read + Seek>(
+    mut file: R,
+    mut send: impl FnMut(Batch) -> bool,
+) -> Result<usize, AppError> {
     // A password-protected workbook is an OLE container, not a zip; so is the old .xls format.
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    let mut magic = [0u8; 4];
+    let ole = file.read_exact(&mut magic).is_ok() && magic == [0xD0, 0xCF, 0x11, 0xE0];
+    if ole {
         return Err(file_error(
             "文件已加密或为旧版 .xls 格式：请在Excel中取消密码并另存为 .xlsx",
             "the file is encrypted or an old .xls: save it as an unprotected .xlsx",
         ));
     }
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| {
+    let unreadable = || {
         file_error(
             "无法读取该文件：请上传用模板填写的 .xlsx 文件",
             "the file cannot be read: upload an .xlsx made from the template",
         )
-    })?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error("文件中没有工作表", "the file has no sheet"))?
-        .map_err(|_| file_error("第一个工作表无法读取", "the first sheet cannot be read"))?;
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
-        .next()
-        .map(|r| r.iter().map(|c| text(Some(c))).collect())
-        .unwrap_or_default();
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .filter(|(h, req)| *req && !header.iter().any(|x| x == h))
-        .map(|(h, _)| *h)
-        .collect();
-    if !missing.is_empty() {
-        return Err(file_error(
-            &format!("缺少列：{}（请使用模板）", missing.join("、")),
-            &format!("missing columns: {}", missing.join(", ")),
-        ));
-    }
-    let extra: Vec<&str> = header
-        .iter()
-        .filter(|h| !h.is_empty() && !COLUMNS.iter().any(|(c, _)| c == h))
-        .map(String::as_str)
-        .collect();
-    if !extra.is_empty() {
-        return Err(file_error(
-            &format!("多余的列：{}（请使用模板）", extra.join("、")),
-            &format!("unknown columns: {}", extra.join(", ")),
-        ));
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for (i, r) in rows.enumerate() {
-        let get = |name: &str| text(col(name).and_then(|c| r.get(c)));
-        if r.iter().all(|c| matches!(c, Data::Empty)) {
-            continue;
-        }
-        let row = i + 2;
-        let mut bad = |column: &str, value: String, reason: &str| {
-            problems.push(Problem {
-                row,
-                column: column.into(),
-                value,
-                reason: reason.into(),
-            })
-        };
-        let org_id = match get("党组织编号").parse::<i64>() {
-            Ok(v) => v,
-            Err(_) => {
-                bad("党组织编号", get("党组织编号"), "须为党组织编号（整数）");
-                0
-            }
-        };
-        let mut pick =
-            |column: &str, choices: &[Choice], what: &str| match choice(choices, &get(column)) {
-                Some(code) => code.to_string(),
-                None => {
-                    let allowed: Vec<&str> = choices.iter().map(|c| c.1).collect();
-                    bad(
-                        column,
-                        get(column),
-                        &format!("{what}须为：{}", allowed.join("、")),
-                    );
-                    String::new()
+    };
+    file.seek(SeekFrom::Start(0)).map_err(|_| unreadable())?;
+    let mut wb = Xlsx::new(file).map_err(|_| unreadable())?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| file_error("文件中没有工作表", "the file has no sheet"))?;
+    let broken = || file_error("第一个工作表无法读取", "the first sheet cannot be read");
+    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|_| broken())?;
+    let mut header: Vec<(u32, String)> = Vec::new();
+    let mut layout: Option<Layout> = None;
+    let mut values: [String; 12] = Default::default();
+    // The row being read, and whether it has anything in it.
+    let mut current: Option<(u32, bool)> = None;
+    let mut batch = Batch::default();
+    let mut rows = 0;
+    loop {
+        let cell = cells.next_cell().map_err(|_| broken())?;
+        let at = cell.as_ref().map(|c| c.get_position());
+        if let Some((row, filled)) = current
+            && at.map(|(r, _)| r) != Some(row)
+        {
+            // The row is complete: the header, a data row, or a blank row to skip.
+            match (&layout, filled) {
+                (_, false) => {}
+                (None, true) => layout = Some(Layout::new(&header)?),
+                (Some(_), true) => {
+                    rows += 1;
+                    let r = member_row(row as usize + 1, &mut values, &mut batch.problems);
+                    batch.rows.push(r);
+                    if batch.rows.len() == BATCH_ROWS && !send(std::mem::take(&mut batch)) {
+                        return Ok(rows);
+                    }
                 }
-            };
-        let education = pick("学历", &EDUCATION, "学历");
-        let occupation = pick("职业类别", &OCCUPATIONS, "职业类别");
-        let status = pick("党员状态", &STATUSES, "党员状态");
-        let opt = |s: String| Some(s).filter(|s| !s.is_empty());
-        out.push(MemberInput {
-            org_id,
-            name: get("姓名"),
-            id_number: get("身份证号"),
-            ethnicity: get("民族"),
-            education,
-            occupation,
-            status,
-            join_date: opt(get("入党日期")),
-            full_date: opt(get("转正日期")),
-            workplace: opt(get("工作单位")),
-            phone: opt(get("联系电话")),
-            address: opt(get("家庭住址")),
-        });
+            }
+            values = Default::default();
+            current = None;
+        }
+        let Some(cell) = cell else { break };
+        let (row, col) = cell.get_position();
+        let value = cell.get_value();
+        let filled = !matches!(value, DataRef::Empty);
+        let was = current.is_some_and(|(_, f)| f);
+        current = Some((row, was || filled));
+        match &layout {
+            None if filled => header.push((col, text(value))),
+            None => {}
+            Some(l) => {
+                if let Some(t) = l.template_column(col) {
+                    values[t] = text(value);
+                }
+            }
+        }
     }
-    if out.is_empty() && problems.is_empty() {
+    if layout.is_none() {
+        // Not even a header: the required columns are all missing.
+        Layout::new(&header)?;
+    }
+    if rows == 0 {
         return Err(file_error("文件中没有数据行", "the file has no data rows"));
     }
-    Ok((out, problems))
+    if !batch.rows.is_empty() {
+        send(batch);
+    }
+    Ok(rows)
 }
 
 /// The column a store rule refers to, by its field name.
 fn column_of(field: Option<&str>) -> &'static str {
-    match field {
-        Some("org_id") => "党组织编号",
-        Some("name") => "姓名",
-        Some("id_number") => "身份证号",
-        Some("status") => "党员状态",
-        Some("occupation") => "职业类别",
-        Some("education") => "学历",
-        Some("join_date") => "入党日期",
-        Some("full_date") => "转正日期",
-        Some("phone") => "联系电话",
-        Some("address") => "家庭住址",
-        _ => "",
-    }
+    COLUMNS
+        .iter()
+        .find(|c| Some(c.2) == field)
+        .map_or("", |c| c.0)
 }
 
-fn value_of(r: &MemberInput, column: &str) -> String {
-    match column {
-        "党组织编号" => r.org_id.to_string(),
-        "姓名" => r.name.clone(),
-        "身份证号" => r.id_number.clone(),
-        "入党日期" => r.join_date.clone().unwrap_or_default(),
-        "转正日期" => r.full_date.clone().unwrap_or_default(),
-        "联系电话" => r.phone.clone().unwrap_or_default(),
-        "家庭住址" => r.address.clone().unwrap_or_default(),
+/// What a row gave for the field a rule refers to (the choice columns are shown as typed, by the
+/// reader's own problem; the store sees only codes).
+fn value_of(r: &MemberInput, field: Option<&str>) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    match field {
+        Some("org_id") => r.org_id.to_string(),
+        Some("name") => r.name.clone(),
+        Some("id_number") => r.id_number.clone(),
+        Some("join_date") => opt(&r.join_date),
+        Some("full_date") => opt(&r.full_date),
+        Some("phone") => opt(&r.phone),
+        Some("address") => opt(&r.address),
         _ => String::new(),
     }
 }
 
-fn store_problems(rows: &[MemberInput], errors: Vec<RowError>) -> Vec<Problem> {
+/// The store's refusals of a batch as problems, less those a cell problem of the same row and
+/// column already reports (a choice the reader could not read, refused again by the store).
+fn store_problems(batch: &Batch, errors: Vec<RowError>) -> Vec<Problem> {
     errors
         .into_iter()
-        .map(|e| {
+        .filter_map(|e| {
             let column = column_of(e.error.field);
-            let value = rows
-                .get(e.row)
-                .map(|r| value_of(r, column))
+            let dup = batch
+                .problems
+                .iter()
+                .any(|p| p.row == e.row && p.column == column);
+            if dup {
+                return None;
+            }
+            let value = batch
+                .rows
+                .iter()
+                .find(|r| r.row == e.row)
+                .map(|r| value_of(&r.input, e.error.field))
                 .unwrap_or_default();
-            Problem {
-                row: e.row + 2,
+            Some(Problem {
+                row: e.row,
                 column: column.into(),
                 value,
                 reason: e.error.zh,
-            }
+            })
         })
         .collect()
 }
 
-/// Cell problems first; when the cells are fine, the store's checks (ID numbers, scope, dates…).
-async fn check(
-    state: &AppState,
-    ctx: &Ctx,
-    bytes: &[u8],
-    name: &str,
-) -> Result<(Vec<MemberInput>, Vec<Problem>, usize, usize), AppError> {
-    let (rows, mut problems) = parse(bytes)?;
-    let opts = ImportOptions {
-        label: name,
-        row_base: 2,
-        preview: true,
-    };
-    let (mut new_rows, mut existing) = (0, 0);
-    match state
-        .store
-        .import_members(&ctx.actor, &ctx.scope, &rows, &opts, state.now())
-        .await?
+impl AppState {
+    /// Checks every row of a roster file and writes nothing: the upload's preview.
+    pub async fn check_roster<R>(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        file: R,
+        name: &str,
+    ) -> Result<RosterCheck, AppError>
+    where
+        R: Read + Seek + Send + 'static,
     {
-        Ok(p) => {
-            new_rows = p.new_rows;
-            existing = p.existing.len();
-        }
-        Err(errors) => problems.extend(store_problems(&rows, errors)),
+        self.roster(actor, scope, file, name, true).await
     }
-    problems.sort_by_key(|p| p.row);
-    Ok((rows, problems, new_rows, existing))
+
+    /// Checks every row again and writes the file, all in one transaction that is committed only
+    /// when every row passed: accepting the preview.
+    pub async fn import_roster<R>(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        file: R,
+        name: &str,
+    ) -> Result<RosterCheck, AppError>
+    where
+        R: Read + Seek + Send + 'static,
+    {
+        self.roster(actor, scope, file, name, false).await
+    }
+
+    async fn roster<R>(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        file: R,
+        name: &str,
+        preview: bool,
+    ) -> Result<RosterCheck, AppError>
+    where
+        R: Read + Seek + Send + 'static,
+    {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(IN_FLIGHT);
+        // calamine is synchronous and CPU-bound: it reads on a blocking thread, beside the store.
+        let reader =
+            tokio::task::spawn_blocking(move || read(file, |b| tx.blocking_send(b).is_ok()));
+        let opts = ImportOptions {
+            label: name,
+            row_base: 0,
+            preview,
+        };
+        let mut import = self.store.begin_import(actor, scope, &opts, self.now());
+        let mut out = RosterCheck::default();
+        while let Some(batch) = rx.recv().await {
+            if !batch.problems.is_empty() {
+                import.refuse();
+            }
+            let added = import.add(&batch.rows).await?;
+            let found = store_problems(&batch, added.problems);
+            out.problems.extend(batch.problems);
+            out.problems.extend(found);
+        }
+        let read = reader
+            .await
+            .map_err(|e| AppError::Internal(format!("roster reader: {e}")))?;
+        out.rows = match read {
+            Ok(rows) => rows,
+            Err(e) => {
+                // The file broke off: whatever was read is given up.
+                import.refuse();
+                import.finish().await?;
+                return Err(e);
+            }
+        };
+        if let Some(t) = import.finish().await? {
+            out.new_rows = t.new_rows;
+            out.existing = t.existing;
+            out.inserted = t.inserted;
+        }
+        // Cell problems before the store's for the same row, as the reader found them.
+        out.problems.sort_by_key(|p| p.row);
+        Ok(out)
+    }
 }
 
 fn page_chrome(ctx: &Ctx, t: T) -> Chrome {
@@ -340,8 +512,8 @@ pub async fn show(PageCtx(ctx): PageCtx) -> Result<Response, PageError> {
 
 pub async fn template(PageCtx(ctx): PageCtx) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
-    let headers: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
-    let sample: Vec<String> = SAMPLE.iter().map(|s| s.to_string()).collect();
+    let headers: Vec<String> = COLUMNS.iter().map(|c| c.0.to_string()).collect();
+    let sample: Vec<String> = COLUMNS.iter().map(|c| c.3.to_string()).collect();
     xlsx::download("member-roster-template", "党员名册", &headers, &[sample])
 }
 
@@ -361,12 +533,12 @@ pub async fn upload(
             MAX_BYTES / 1024 / 1024
         ),
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, axum::body::Bytes)> = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("roster.xlsx").to_string();
             let bytes = field.bytes().await.map_err(|_| too_large())?;
-            file = Some((name, bytes.to_vec()));
+            file = Some((name, bytes));
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -375,7 +547,10 @@ pub async fn upload(
             "choose an .xlsx file",
         )));
     };
-    let (rows, problems, new_rows, existing) = match check(&state, &ctx, &bytes, &name).await {
+    let checked = state
+        .check_roster(&ctx.actor, &ctx.scope, Cursor::new(bytes.clone()), &name)
+        .await;
+    let checked = match checked {
         Ok(v) => v,
         Err(e @ AppError::Rule(_)) => {
             // A file that cannot be used is still on record: who tried what.
@@ -396,9 +571,8 @@ pub async fn upload(
         .store
         .save_upload(ctx.user.id, "members", &name, &bytes, state.now())
         .await?;
-    if !problems.is_empty() {
-        let after =
-            serde_json::json!({"file": name, "rows": rows.len(), "problems": problems.len()});
+    if !checked.problems.is_empty() {
+        let after = serde_json::json!({"file": name, "rows": checked.rows, "problems": checked.problems.len()});
         state
             .store
             .record(
@@ -408,27 +582,20 @@ pub async fn upload(
             )
             .await?;
     }
-    preview(&ctx, id, &name, rows.len(), new_rows, existing, &problems)
+    preview(&ctx, id, &name, &checked)
 }
 
-fn preview(
-    ctx: &Ctx,
-    id: i64,
-    name: &str,
-    total: usize,
-    new_rows: usize,
-    existing: usize,
-    problems: &[Problem],
-) -> Result<Response, PageError> {
+fn preview(ctx: &Ctx, id: i64, name: &str, checked: &RosterCheck) -> Result<Response, PageError> {
+    let (new_rows, problems) = (checked.new_rows, &checked.problems);
     let t = ctx.t();
     let l = |zh: &'static str, en: &'static str| t.lang().pick(zh, en).to_string();
     let facts = vec![
         (l("文件", "File"), name.to_string()),
-        (l("数据行", "Rows"), total.to_string()),
+        (l("数据行", "Rows"), checked.rows.to_string()),
         (l("新党员", "New members"), new_rows.to_string()),
         (
             l("已在名册中（不重复导入）", "Already registered (skipped)"),
-            existing.to_string(),
+            checked.existing.to_string(),
         ),
         (l("问题", "Problems"), problems.len().to_string()),
     ];
@@ -500,7 +667,10 @@ pub async fn problems(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let up = state.store.upload(ctx.user.id, id).await?;
-    let (_, problems, _, _) = check(&state, &ctx, &up.bytes, &up.name).await?;
+    let problems = state
+        .check_roster(&ctx.actor, &ctx.scope, Cursor::new(up.bytes), &up.name)
+        .await?
+        .problems;
     let headers = ["行", "列", "值", "原因"]
         .iter()
         .map(|s| s.to_string())
@@ -520,31 +690,19 @@ pub async fn accept(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let up = state.store.upload(ctx.user.id, id).await?;
-    let (rows, problems, _, _) = check(&state, &ctx, &up.bytes, &up.name).await?;
-    if !problems.is_empty() {
+    let done_rows = state
+        .import_roster(&ctx.actor, &ctx.scope, Cursor::new(up.bytes), &up.name)
+        .await?;
+    if !done_rows.problems.is_empty() {
+        // The preview had none (or there would be no accept form): the data changed since.
         return Err(PageError(file_error(
-            "文件有问题，未导入；请修改后重新上传",
-            "the file has problems and was not imported",
+            "文件有问题或数据在预览后发生变化，未导入；请重新上传查看问题清单",
+            "the file has problems or the data changed since the preview; upload it again to see them",
         )));
     }
-    let opts = ImportOptions {
-        label: &up.name,
-        row_base: 2,
-        preview: false,
-    };
-    let done_rows = match state
-        .store
-        .import_members(&ctx.actor, &ctx.scope, &rows, &opts, state.now())
-        .await?
-    {
-        Ok(r) => r.inserted.len(),
-        Err(_) => {
-            return Err(PageError(file_error(
-                "数据在预览后发生变化，未导入；请重新上传",
-                "the data changed since the preview; upload again",
-            )));
-        }
-    };
     state.store.drop_upload(id).await?;
-    Ok(done(&format!("/members?notice=imported&count={done_rows}")))
+    Ok(done(&format!(
+        "/members?notice=imported&count={}",
+        done_rows.inserted
+    )))
 }
