@@ -10,15 +10,13 @@
 
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
-use crate::members::{MemberInput, initials};
+use crate::members::{self, MemberInput, non_empty};
 use crate::orgs::JOINT_MAX_UNITS;
 use crate::places::check_name;
 use crate::seal::Sealer;
 use crate::sql::{Sql, Val};
 use crate::units::UNIT_KINDS;
 use crate::{Actor, Backend, Store};
-use jiceng_domain::idcard::CitizenId;
-use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS, STATUSES};
 use jiceng_domain::{DivisionCode, DomainError, OrgKind};
 use serde::Serialize;
 use sqlx::any::AnyArguments;
@@ -486,81 +484,20 @@ impl Bulk {
 
 // ---- members (the roster import) -----------------------------------------------------------
 
-/// A member row that passed every check of the member form; nothing is sealed yet, but the ID
-/// number's blind index is there, since duplicates are found by it.
-///
-/// The checks are those of `Store::prepare` (members.rs), in the same order, so the first broken
-/// rule reported is the same; `roster::tests::import_checks_and_stores_like_the_form` holds
-/// the two together.
+/// A member row that passed every check of the member form (`members::check`); nothing is
+/// sealed yet, but the ID number's blind index is there, since duplicates are found by it.
 pub(crate) struct CheckedMember {
-    pub(crate) name: String,
-    pub(crate) id: CitizenId,
+    pub(crate) checked: members::Checked,
     pub(crate) index: String,
-    phone: Option<String>,
-    address: Option<String>,
-    join_date: Option<String>,
-    full_date: Option<String>,
-}
-
-fn trimmed(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 pub(crate) fn check_member(sealer: &Sealer, i: &MemberInput) -> StoreResult<CheckedMember> {
-    let name = check_name(&i.name, "name")?;
-    let id = CitizenId::parse(i.id_number.trim())?;
-    member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
-    member::check_choice(
-        &OCCUPATIONS,
-        &i.occupation,
-        "occupation",
-        "职业类别",
-        "occupation",
-    )?;
-    member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
-    let join_date = trimmed(&i.join_date)
-        .map(|s| member::parse_date(s, "join_date"))
-        .transpose()?;
-    let full_date = trimmed(&i.full_date)
-        .map(|s| member::parse_date(s, "full_date"))
-        .transpose()?;
-    if let (Some(j), Some(f)) = (&join_date, &full_date)
-        && f < j
-    {
-        return Err(DomainError::new(
-            "member.full_before_join",
-            "转正日期不能早于入党日期",
-            "full membership cannot precede joining",
-        )
-        .on("full_date")
-        .into());
-    }
-    let phone = trimmed(&i.phone).map(member::parse_phone).transpose()?;
-    let address = match trimmed(&i.address) {
-        Some(a) if a.chars().count() > 200 => {
-            return Err(DomainError::new(
-                "member.address_too_long",
-                "地址不超过200字",
-                "an address is at most 200 characters",
-            )
-            .on("address")
-            .into());
-        }
-        a => a.map(str::to_string),
+    let checked = members::check(i, true)?;
+    let index = match &checked.id {
+        Some(id) => sealer.blind(id.as_str()),
+        None => return Err(StoreError::Internal("id required".into())),
     };
-    Ok(CheckedMember {
-        index: sealer.blind(id.as_str()),
-        name,
-        id,
-        phone,
-        address,
-        join_date,
-        full_date,
-    })
+    Ok(CheckedMember { checked, index })
 }
 
 fn bind<'q, T>(args: &mut AnyArguments, value: T) -> StoreResult<()>
@@ -580,27 +517,22 @@ pub(crate) fn seal_member(
     now: i64,
     args: &mut AnyArguments,
 ) -> StoreResult<String> {
-    let (y, m, d) = c.id.birth_date();
-    let gender = if c.id.is_male() { "male" } else { "female" };
-    let phone = match &c.phone {
-        Some(p) => (
-            Some(s.seal(p.as_bytes())?),
-            Some(s.blind(p)),
-            Some(member::mask_phone(p)),
-        ),
-        None => (None, None, None),
-    };
-    let address = match &c.address {
-        Some(a) => (Some(s.seal(a.as_bytes())?), Some(member::mask_address(a))),
-        None => (None, None),
-    };
-    let id_sealed = s.seal(c.id.as_str().as_bytes())?;
+    let index = c.index.clone();
+    let members::Prepared {
+        name,
+        initials,
+        id,
+        phone,
+        address,
+        join_date,
+        full_date,
+    } = members::seal(s, c.checked, Some(c.index))?;
+    let sid = id.ok_or_else(|| StoreError::Internal("id required".into()))?;
     bind(args, i.org_id)?;
-    let name_initials = initials(&c.name);
-    bind(args, c.name)?;
-    bind(args, name_initials)?;
-    bind(args, gender)?;
-    bind(args, format!("{y:04}-{m:02}-{d:02}"))?;
+    bind(args, name)?;
+    bind(args, initials)?;
+    bind(args, sid.gender)?;
+    bind(args, sid.birth)?;
     bind(
         args,
         non_empty(&i.ethnicity).unwrap_or_else(|| "汉族".into()),
@@ -608,21 +540,29 @@ pub(crate) fn seal_member(
     bind(args, i.education.clone())?;
     bind(args, i.occupation.clone())?;
     bind(args, i.status.clone())?;
-    bind(args, c.join_date)?;
-    bind(args, c.full_date)?;
+    bind(args, join_date)?;
+    bind(args, full_date)?;
     bind(args, i.workplace.as_deref().and_then(non_empty))?;
-    bind(args, id_sealed)?;
-    bind(args, c.index.clone())?;
-    bind(args, c.id.masked())?;
+    bind(args, sid.sealed)?;
+    bind(args, sid.index)?;
+    bind(args, sid.masked)?;
     // Typed NULLs: PostgreSQL refuses a text NULL in a bytea column.
-    bind(args, phone.0)?;
-    bind(args, phone.1)?;
-    bind(args, phone.2)?;
-    bind(args, address.0)?;
-    bind(args, address.1)?;
+    let (phone_sealed, phone_index, phone_masked) = match phone {
+        Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+        None => (None, None, None),
+    };
+    bind(args, phone_sealed)?;
+    bind(args, phone_index)?;
+    bind(args, phone_masked)?;
+    let (address_sealed, address_masked) = match address {
+        Some((a, b)) => (Some(a), Some(b)),
+        None => (None, None),
+    };
+    bind(args, address_sealed)?;
+    bind(args, address_masked)?;
     bind(args, now)?;
     bind(args, now)?;
-    Ok(c.index)
+    Ok(index)
 }
 
 const MEMBER_COLUMNS: &str = "org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \

@@ -6,6 +6,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::places::check_name;
 use crate::rollups;
 use crate::scope::Scope;
+use crate::seal::Sealer;
 use crate::sql::{Page, Sql, like_contains, like_prefix};
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
@@ -132,111 +133,135 @@ pub fn initials(name: &str) -> String {
 }
 
 pub(crate) struct SealedId {
-    gender: &'static str,
-    birth: String,
-    sealed: Vec<u8>,
+    pub(crate) gender: &'static str,
+    pub(crate) birth: String,
+    pub(crate) sealed: Vec<u8>,
     pub(crate) index: String,
-    masked: String,
+    pub(crate) masked: String,
 }
 
 /// A validated input, with the derived and sealed values ready to write.
 pub(crate) struct Prepared {
-    name: String,
-    initials: String,
+    pub(crate) name: String,
+    pub(crate) initials: String,
     /// None when an edit leaves the ID number blank: the sealed value and what derives from it stay.
     pub(crate) id: Option<SealedId>,
-    phone: Option<(Vec<u8>, String, String)>,
-    address: Option<(Vec<u8>, String)>,
+    pub(crate) phone: Option<(Vec<u8>, String, String)>,
+    pub(crate) address: Option<(Vec<u8>, String)>,
+    pub(crate) join_date: Option<String>,
+    pub(crate) full_date: Option<String>,
+}
+
+/// An input that passed every rule of the member form; nothing is sealed yet (a roster preview
+/// checks a whole file this way without paying for the sealing).
+pub(crate) struct Checked {
+    pub(crate) name: String,
+    pub(crate) id: Option<CitizenId>,
+    phone: Option<String>,
+    address: Option<String>,
     join_date: Option<String>,
     full_date: Option<String>,
 }
 
-impl Store {
-    pub(crate) fn prepare(&self, i: &MemberInput, id_required: bool) -> StoreResult<Prepared> {
-        let name = check_name(&i.name, "name")?;
-        let id = match (i.id_number.trim(), id_required) {
-            ("", false) => None,
-            (raw, _) => Some(CitizenId::parse(raw)?),
-        };
-        member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
-        member::check_choice(
-            &OCCUPATIONS,
-            &i.occupation,
-            "occupation",
-            "职业类别",
-            "occupation",
-        )?;
-        member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
-        let opt_date = |v: &Option<String>, f: &'static str| -> StoreResult<Option<String>> {
-            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(s) => Ok(Some(member::parse_date(s, f)?)),
-                None => Ok(None),
-            }
-        };
-        let join_date = opt_date(&i.join_date, "join_date")?;
-        let full_date = opt_date(&i.full_date, "full_date")?;
-        if let (Some(j), Some(f)) = (&join_date, &full_date)
-            && f < j
-        {
+fn trimmed(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The member form's rules, in order, so the first broken one is the one reported. Used by the
+/// form and by the roster import alike.
+pub(crate) fn check(i: &MemberInput, id_required: bool) -> StoreResult<Checked> {
+    let name = check_name(&i.name, "name")?;
+    let id = match (i.id_number.trim(), id_required) {
+        ("", false) => None,
+        (raw, _) => Some(CitizenId::parse(raw)?),
+    };
+    member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
+    member::check_choice(
+        &OCCUPATIONS,
+        &i.occupation,
+        "occupation",
+        "职业类别",
+        "occupation",
+    )?;
+    member::check_choice(&EDUCATION, &i.education, "education", "学历", "education")?;
+    let join_date = trimmed(&i.join_date)
+        .map(|s| member::parse_date(s, "join_date"))
+        .transpose()?;
+    let full_date = trimmed(&i.full_date)
+        .map(|s| member::parse_date(s, "full_date"))
+        .transpose()?;
+    if let (Some(j), Some(f)) = (&join_date, &full_date)
+        && f < j
+    {
+        return Err(DomainError::new(
+            "member.full_before_join",
+            "转正日期不能早于入党日期",
+            "full membership cannot precede joining",
+        )
+        .on("full_date")
+        .into());
+    }
+    let phone = trimmed(&i.phone).map(member::parse_phone).transpose()?;
+    let address = match trimmed(&i.address) {
+        Some(a) if a.chars().count() > 200 => {
             return Err(DomainError::new(
-                "member.full_before_join",
-                "转正日期不能早于入党日期",
-                "full membership cannot precede joining",
+                "member.address_too_long",
+                "地址不超过200字",
+                "an address is at most 200 characters",
             )
-            .on("full_date")
+            .on("address")
             .into());
         }
-        let phone = match i.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(p) => {
-                let p = member::parse_phone(p)?;
-                Some((
-                    self.sealer.seal(p.as_bytes())?,
-                    self.sealer.blind(&p),
-                    member::mask_phone(&p),
-                ))
-            }
-            None => None,
-        };
-        let address = match i
-            .address
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(a) if a.chars().count() > 200 => {
-                return Err(DomainError::new(
-                    "member.address_too_long",
-                    "地址不超过200字",
-                    "an address is at most 200 characters",
-                )
-                .on("address")
-                .into());
-            }
-            Some(a) => Some((self.sealer.seal(a.as_bytes())?, member::mask_address(a))),
-            None => None,
-        };
-        let id = match id {
-            Some(id) => {
-                let (y, m, d) = id.birth_date();
-                Some(SealedId {
-                    gender: if id.is_male() { "male" } else { "female" },
-                    birth: format!("{y:04}-{m:02}-{d:02}"),
-                    sealed: self.sealer.seal(id.as_str().as_bytes())?,
-                    index: self.sealer.blind(id.as_str()),
-                    masked: id.masked(),
-                })
-            }
-            None => None,
-        };
-        Ok(Prepared {
-            initials: initials(&name),
-            name,
-            id,
-            phone,
-            address,
-            join_date,
-            full_date,
-        })
+        a => a.map(str::to_string),
+    };
+    Ok(Checked {
+        name,
+        id,
+        phone,
+        address,
+        join_date,
+        full_date,
+    })
+}
+
+/// Seals a checked input. `id_index` is the ID number's blind index when the caller has it
+/// already (the import computes it to find duplicates).
+pub(crate) fn seal(s: &Sealer, c: Checked, id_index: Option<String>) -> StoreResult<Prepared> {
+    let phone = match &c.phone {
+        Some(p) => Some((s.seal(p.as_bytes())?, s.blind(p), member::mask_phone(p))),
+        None => None,
+    };
+    let address = match &c.address {
+        Some(a) => Some((s.seal(a.as_bytes())?, member::mask_address(a))),
+        None => None,
+    };
+    let id = match c.id {
+        Some(id) => {
+            let (y, m, d) = id.birth_date();
+            Some(SealedId {
+                gender: if id.is_male() { "male" } else { "female" },
+                birth: format!("{y:04}-{m:02}-{d:02}"),
+                sealed: s.seal(id.as_str().as_bytes())?,
+                index: id_index.unwrap_or_else(|| s.blind(id.as_str())),
+                masked: id.masked(),
+            })
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        initials: initials(&c.name),
+        name: c.name,
+        id,
+        phone,
+        address,
+        join_date: c.join_date,
+        full_date: c.full_date,
+    })
+}
+
+impl Store {
+    pub(crate) fn prepare(&self, i: &MemberInput, id_required: bool) -> StoreResult<Prepared> {
+        seal(&self.sealer, check(i, id_required)?, None)
     }
 
     pub(crate) async fn member_in(
@@ -531,7 +556,7 @@ pub(crate) async fn insert(
         .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))
 }
 
-fn non_empty(s: &str) -> Option<String> {
+pub(crate) fn non_empty(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
