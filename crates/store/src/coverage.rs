@@ -286,29 +286,51 @@ async fn write_period(
     }
     del.push(")");
     del.query().execute(&mut *conn).await?;
-    let ids: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-    let mut n = 0;
-    for ((code, metric), value) in counts {
-        if let Some(id) = ids.get(&code) {
-            sqlx::query(
-                "INSERT INTO rollups (place_id, metric, period, value) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(*id)
-            .bind(&metric)
-            .bind(period)
-            .bind(value)
-            .execute(&mut *conn)
-            .await?;
-            n += 1;
+    // Only the places that have a figure, and the rows many at a time: a province has tens of
+    // thousands of places, and a month is written for each of them.
+    let codes: Vec<&String> = counts
+        .keys()
+        .map(|(c, _)| c)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for chunk in codes.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT code, id FROM places WHERE code IN (");
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(c.as_str());
         }
+        sql.push(")");
+        let rows: Vec<(String, i64)> = sql.query_as().fetch_all(&mut *conn).await?;
+        ids.extend(rows);
     }
-    Ok(n)
+    let rows: Vec<(i64, String, i64)> = counts
+        .into_iter()
+        .filter_map(|((code, metric), v)| ids.get(&code).map(|id| (*id, metric, v)))
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = Sql::new("INSERT INTO rollups (place_id, metric, period, value) VALUES ");
+        for (i, (id, metric, value)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(*id)
+                .push(", ")
+                .bind(metric.as_str())
+                .push(", ")
+                .bind(period)
+                .push(", ")
+                .bind(*value)
+                .push(")");
+        }
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(rows.len())
 }
+
+/// Rows per statement when writing a period (4 values each).
+const CHUNK: usize = 100;
 
 /// Recomputes the `current` coverage rows (part of `rollup_rebuild`).
 pub(crate) async fn rebuild_current(conn: &mut AnyConnection) -> StoreResult<usize> {

@@ -131,6 +131,32 @@ async fn coverage(store: Store) {
         .await
         .unwrap();
     assert_eq!(figures(&store, t.county, "above_size").await, (2, 3));
+    // Closing a covered unit takes it out of both counts; moving a village carries its figures
+    // from one town to the other.
+    let closing = store
+        .create_unit(
+            &a,
+            &s,
+            unit(t.qianxi, "将关闭企业", true, 300, "2011-01-01"),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(figures(&store, t.qianwu, "above_size").await, (2, 3));
+    store.close_unit(&a, &s, closing.id, T0).await.unwrap();
+    assert_eq!(figures(&store, t.qianwu, "above_size").await, (2, 2));
+    store
+        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), T0)
+        .await
+        .unwrap();
+    assert_eq!(figures(&store, t.qianwu, "above_size").await, (0, 0));
+    assert_eq!(figures(&store, t.baijiao, "above_size").await, (2, 3));
+    assert_eq!(figures(&store, t.county, "above_size").await, (2, 3));
+    store
+        .move_place(&a, &s, t.qianxi, t.qianwu, Some("440403105201"), T0)
+        .await
+        .unwrap();
+    assert_eq!(figures(&store, t.qianwu, "above_size").await, (2, 2));
     // The incremental figures equal a rebuild from the records.
     let before = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
@@ -156,12 +182,13 @@ async fn coverage(store: Store) {
         .map(|p| (p.period.as_str(), p.covered, p.qualifying))
         .collect();
     // The records were written at T0 (2025-11): every month before counts by founding dates. The
-    // 白蕉 branch closed at T0, so it never counts; 规上企业2 is no longer above size.
+    // 白蕉 branch closed at T0, so it never counts; 规上企业2 is no longer above size; 将关闭企业
+    // (founded 2011, closed at T0) counts until it closed.
     assert_eq!(
         points,
         [
-            ("2015-12", 0, 3),
-            ("2019-12", 1, 3),
+            ("2015-12", 0, 4),
+            ("2019-12", 1, 4),
             ("2025-12", 2, 3),
             ("current", 2, 3)
         ]
@@ -212,7 +239,10 @@ async fn coverage(store: Store) {
     let at_2019 = Some((JAN_2026 - 6 * 365 * 86_400_000, "2020-01-01"));
     assert_eq!(
         list(s.clone(), at_2019, Some(false)).await,
-        [("规上企业1".to_string(), None)]
+        [
+            ("将关闭企业".to_string(), None),
+            ("规上企业1".to_string(), None)
+        ]
     );
     assert!(list(baijiao.clone(), None, None).await.is_empty());
 

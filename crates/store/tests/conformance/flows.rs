@@ -95,6 +95,64 @@ async fn flows(store: Store) {
         code(store.start_flow(&a, &s, m.id, &own, T0).await.unwrap_err()),
         "flow.host_is_register"
     );
+    // Nowhere to say, a host that is a Party group or does not exist: refused.
+    let mut nowhere = input("2026-01-01", "2026-11-01");
+    nowhere.destination = "  ".into();
+    assert_eq!(
+        code(
+            store
+                .start_flow(&a, &s, m.id, &nowhere, T0)
+                .await
+                .unwrap_err()
+        ),
+        "flow.destination_required"
+    );
+    let sub = store
+        .create_org(
+            &a,
+            &s,
+            NewOrg {
+                parent_id: Some(host.id),
+                ..branch(t.baijiao, "市场第一支部", "branch")
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let group = store
+        .create_org(
+            &a,
+            &s,
+            NewOrg {
+                parent_id: Some(sub.id),
+                ..branch(t.baijiao, "市场第一党小组", "group")
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let mut to_group = input("2026-01-01", "2026-11-01");
+    to_group.host_org_id = Some(group.id);
+    assert_eq!(
+        code(
+            store
+                .start_flow(&a, &s, m.id, &to_group, T0)
+                .await
+                .unwrap_err()
+        ),
+        "flow.host_group"
+    );
+    let mut unknown = input("2026-01-01", "2026-11-01");
+    unknown.host_org_id = Some(999_999);
+    assert_eq!(
+        code(
+            store
+                .start_flow(&a, &s, m.id, &unknown, T0)
+                .await
+                .unwrap_err()
+        ),
+        "flow.host_unknown"
+    );
     assert!(store.member_flows(&s, m.id).await.unwrap().is_empty());
 
     // Six months to the day: registered; the member stays with the register organisation.
