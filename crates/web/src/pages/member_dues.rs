@@ -1,13 +1,12 @@
 //! Dues on the member's page: what this month costs, months unpaid, payments, and the forms to
 //! record an income base and a payment. The amount always comes from the rules, never typed.
 
-use super::members::member_page;
 use super::{FormData, Id};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::{day_of, month_of};
 use crate::error::{AppError, PageError};
-use crate::ui::{Cell, Feedback, Field, FieldKind, Form, Table};
+use crate::ui::{Cell, Field, FieldKind, Form, Table};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::dues::{format_yuan, parse_yuan};
@@ -92,23 +91,6 @@ pub async fn section(
     Ok((facts, table, forms))
 }
 
-async fn after(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    form: &'static str,
-    data: FormData,
-    r: Result<(), AppError>,
-) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(super::done(&format!("/members/{id}?notice=saved"))),
-        Err(e) => {
-            let fb = Feedback::refusal(form, data.0, e, ctx.lang)?;
-            member_page(state, ctx, id, Some(fb), None, None).await
-        }
-    }
-}
-
 pub async fn set_base(
     State(state): State<AppState>,
     PageCtx(ctx): PageCtx,
@@ -132,7 +114,7 @@ pub async fn set_base(
         Ok(())
     }
     .await;
-    after(&state, &ctx, id, "dues-base", data, r).await
+    super::members::after_form(&state, &ctx, id, "dues-base", data, r).await
 }
 
 pub async fn pay(
@@ -155,7 +137,7 @@ pub async fn pay(
         .await
         .map(|_| ())
         .map_err(AppError::from);
-    after(&state, &ctx, id, "dues-pay", data, r).await
+    super::members::after_form(&state, &ctx, id, "dues-pay", data, r).await
 }
 
 /// Members behind with dues in the caller's subtree: 3+ months warned, 6+ flagged for the branch.

@@ -176,13 +176,7 @@ pub async fn start(
         Ok::<_, AppError>(())
     }
     .await;
-    match r {
-        Ok(()) => Ok(done(&format!("/members/{id}?notice=saved"))),
-        Err(e) => {
-            let fb = Feedback::refusal("flow-start", data.0, e, ctx.lang)?;
-            member_page(&state, &ctx, id, Some(fb), None, None).await
-        }
-    }
+    super::members::after_form(&state, &ctx, id, "flow-start", data, r).await
 }
 
 pub async fn end(

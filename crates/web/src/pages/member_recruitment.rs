@@ -1,13 +1,12 @@
 //! The recruitment file on the member's page: steps recorded so far and the form for the next one;
 //! a refusal names the rule and the date the step becomes possible.
 
-use super::members::member_page;
 use super::{FormData, Id};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::day_of;
 use crate::error::{AppError, PageError};
-use crate::ui::{Cell, Feedback, Field, FieldKind, Form, Table};
+use crate::ui::{Cell, Field, FieldKind, Form, Table};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::recruitment::{STAGES, STEPS};
@@ -108,23 +107,6 @@ pub async fn section(
     Ok((table, forms))
 }
 
-async fn after(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    form: &'static str,
-    data: FormData,
-    r: Result<(), AppError>,
-) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(super::done(&format!("/members/{id}?notice=saved"))),
-        Err(e) => {
-            let fb = Feedback::refusal(form, data.0, e, ctx.lang)?;
-            member_page(state, ctx, id, Some(fb), None, None).await
-        }
-    }
-}
-
 pub async fn record(
     State(state): State<AppState>,
     PageCtx(ctx): PageCtx,
@@ -153,7 +135,7 @@ pub async fn record(
         )
     }
     .await;
-    after(&state, &ctx, id, "recruitment", data, r).await
+    super::members::after_form(&state, &ctx, id, "recruitment", data, r).await
 }
 
 pub async fn extend(
@@ -180,7 +162,7 @@ pub async fn extend(
         )
     }
     .await;
-    after(&state, &ctx, id, "probation", data, r).await
+    super::members::after_form(&state, &ctx, id, "probation", data, r).await
 }
 
 /// Who is due for what by the end of next month (or overdue), in the caller's subtree.

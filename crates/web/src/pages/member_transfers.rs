@@ -1,13 +1,12 @@
 //! Transfers on pages: the member's page sends a letter or withdraws it; the transfers page lists
 //! what is coming in to be received and what went out.
 
-use super::members::member_page;
 use super::{FormData, Id, RecordPage, done, render};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::day_of;
 use crate::error::{AppError, PageError};
-use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
+use crate::ui::{Cell, Chrome, Field, FieldKind, Form, Table};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -147,13 +146,7 @@ pub async fn send(
         Ok::<_, AppError>(())
     }
     .await;
-    match r {
-        Ok(()) => Ok(done(&format!("/members/{id}?notice=saved"))),
-        Err(e) => {
-            let fb = Feedback::refusal("transfer-send", data.0, e, ctx.lang)?;
-            member_page(&state, &ctx, id, Some(fb), None, None).await
-        }
-    }
+    super::members::after_form(&state, &ctx, id, "transfer-send", data, r).await
 }
 
 async fn close(state: &AppState, ctx: &Ctx, id: i64, receive: bool) -> Result<Response, PageError> {

@@ -301,6 +301,25 @@ pub async fn create(
     }
 }
 
+/// After a form on the member page: back to the page when it went through, else the page again
+/// with the refusal next to its field.
+pub(super) async fn after_form(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: &'static str,
+    data: FormData,
+    r: Result<(), AppError>,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(()) => Ok(done(&format!("/members/{id}?notice=saved"))),
+        Err(e) => {
+            let fb = Feedback::refusal(form, data.0, e, ctx.lang)?;
+            member_page(state, ctx, id, Some(fb), None, None).await
+        }
+    }
+}
+
 /// The detail page; `revealed` carries a clear value just read through `reveal`.
 pub(super) async fn member_page(
     state: &AppState,
@@ -458,21 +477,14 @@ pub async fn edit(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let r = async {
-        Ok::<_, AppError>(
-            state
-                .store
-                .update_member(&ctx.actor, &ctx.scope, id, input(&data)?, state.now())
-                .await?,
-        )
+        state
+            .store
+            .update_member(&ctx.actor, &ctx.scope, id, input(&data)?, state.now())
+            .await?;
+        Ok::<_, AppError>(())
     }
     .await;
-    match r {
-        Ok(_) => Ok(done(&format!("/members/{id}?notice=saved"))),
-        Err(e) => {
-            let fb = Feedback::refusal("edit", data.0, e, ctx.lang)?;
-            member_page(&state, &ctx, id, Some(fb), None, None).await
-        }
-    }
+    after_form(&state, &ctx, id, "edit", data, r).await
 }
 
 /// Shows one sealed value in clear, once, and records that it was seen.
