@@ -6,8 +6,9 @@ use crate::error::{DomainError, Rule};
 /// (code, zh, en)
 pub type Choice = (&'static str, &'static str, &'static str);
 
-/// 申请人 → 入党积极分子 → 发展对象 → 预备党员 → 正式党员; also 出党/停止党籍 and 死亡.
-pub const STATUSES: [Choice; 7] = [
+/// 申请人 → 入党积极分子 → 发展对象 → 预备党员 → 正式党员; also 出党/停止党籍, 死亡, and 已转出 for
+/// a member whose relation went to an organisation outside the system.
+pub const STATUSES: [Choice; 8] = [
     ("applicant", "入党申请人", "Applicant"),
     ("activist", "入党积极分子", "Activist"),
     ("prospect", "发展对象", "Candidate for admission"),
@@ -15,7 +16,21 @@ pub const STATUSES: [Choice; 7] = [
     ("full", "正式党员", "Full member"),
     ("left", "出党/停止党籍", "Left the Party"),
     ("deceased", "死亡", "Deceased"),
+    (
+        TRANSFERRED_OUT,
+        "已转出（系统外）",
+        "Transferred out of the system",
+    ),
 ];
+
+/// Set only when the receipt of a transfer out of the system comes back (组织关系回执): the record
+/// stays for history, the member no longer counts here, and only a transfer back reopens it.
+pub const TRANSFERRED_OUT: &str = "transferred_out";
+
+/// What a form or a roster may set; 已转出 comes from a transfer alone.
+pub fn selectable_statuses() -> &'static [Choice] {
+    &STATUSES[..7]
+}
 
 /// Statuses that count as members of the organisation today.
 pub const CURRENT: [&str; 5] = ["applicant", "activist", "prospect", "probationary", "full"];

@@ -30,7 +30,7 @@ pub struct DuesStatus {
     pub unpaid: Vec<String>,
 }
 
-fn month_ok(m: &str, field: &'static str) -> StoreResult<String> {
+pub(crate) fn month_ok(m: &str, field: &'static str) -> StoreResult<String> {
     let ok = m.len() == 7
         && m.as_bytes()[4] == b'-'
         && m[..4]
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// The dues of one month for a member, by the rule in force that month and the base in force.
-    async fn due_for(
+    pub(crate) async fn due_for(
         &self,
         occupation: &str,
         bases: &[(String, i64)],

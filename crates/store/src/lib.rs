@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bulk;
 pub mod coverage;
 pub mod dues;
+pub mod dues_branch;
 pub mod error;
 pub mod flows;
 pub mod formation;

@@ -11,7 +11,7 @@ use crate::sql::{Page, Sql, like_contains, like_prefix};
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::idcard::CitizenId;
-use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS, STATUSES};
+use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS};
 use pinyin::ToPinyin;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -44,7 +44,7 @@ pub struct Member {
 }
 
 impl Member {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         // Masked values only: the audit log must not become a copy of the sealed data.
         serde_json::json!({"org_id": self.org_id, "name": self.name, "status": self.status, "occupation": self.occupation,
             "education": self.education, "id_number": self.id_masked, "phone": self.phone_masked,
@@ -175,7 +175,13 @@ pub(crate) fn check(i: &MemberInput, id_required: bool) -> StoreResult<Checked> 
         ("", false) => None,
         (raw, _) => Some(CitizenId::parse(raw)?),
     };
-    member::check_choice(&STATUSES, &i.status, "status", "党员状态", "status")?;
+    member::check_choice(
+        member::selectable_statuses(),
+        &i.status,
+        "status",
+        "党员状态",
+        "status",
+    )?;
     member::check_choice(
         &OCCUPATIONS,
         &i.occupation,
@@ -370,20 +376,31 @@ impl Store {
     ) -> StoreResult<Member> {
         let p = self.prepare(&input, true)?;
         let mut tx = self.writer.begin().await?;
-        let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
-        let id = insert(&mut tx, &input, &p, now).await?;
-        if member::CURRENT.contains(&input.status.as_str()) {
-            rollups::bump(&mut tx, &place_code, rollups::MEMBERS, 1).await?;
-        }
-        let m = Self::member_in(&mut tx, &Scope::All, id).await?;
+        let m = Self::create_in(&mut tx, scope, &input, &p, now).await?;
         audit::commit(
             tx,
             actor,
-            Change::new("create", "member", id, None, Some(m.json())),
+            Change::new("create", "member", m.id, None, Some(m.json())),
             now,
         )
         .await?;
         Ok(m)
+    }
+
+    /// Inserts a prepared member (and its count) in an open transaction; the caller audits.
+    pub(crate) async fn create_in(
+        tx: &mut AnyConnection,
+        scope: &Scope,
+        input: &MemberInput,
+        p: &Prepared,
+        now: i64,
+    ) -> StoreResult<Member> {
+        let place_code = Self::org_place_code(tx, scope, input.org_id).await?;
+        let id = insert(tx, input, p, now).await?;
+        if member::CURRENT.contains(&input.status.as_str()) {
+            rollups::bump(tx, &place_code, rollups::MEMBERS, 1).await?;
+        }
+        Self::member_in(tx, &Scope::All, id).await
     }
 
     /// Edits a member; a new `org_id` moves the member (and its count) to that organisation.
@@ -399,7 +416,44 @@ impl Store {
         let p = self.prepare(&input, false)?;
         let mut tx = self.writer.begin().await?;
         let before = Self::member_in(&mut tx, scope, id).await?;
-        let place_code = Self::org_place_code(&mut tx, scope, input.org_id).await?;
+        if before.status == member::TRANSFERRED_OUT {
+            return Err(DomainError::new(
+                "member.transferred_out",
+                "该党员的组织关系已转出系统外，记录仅供查阅；转回请办理“系统外转入”",
+                "this member was transferred out of the system; the record is read-only until a transfer back",
+            )
+            .on("status")
+            .into());
+        }
+        let after = Self::update_in(&mut tx, scope, &before, &input, &p, now).await?;
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                "update",
+                "member",
+                id,
+                Some(before.json()),
+                Some(after.json()),
+            ),
+            now,
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// Writes a prepared edit of `before` in an open transaction, moving its count when the
+    /// organisation or the status changes; the caller audits. The new organisation must be in scope.
+    pub(crate) async fn update_in(
+        tx: &mut AnyConnection,
+        scope: &Scope,
+        before: &Member,
+        input: &MemberInput,
+        p: &Prepared,
+        now: i64,
+    ) -> StoreResult<Member> {
+        let id = before.id;
+        let place_code = Self::org_place_code(tx, scope, input.org_id).await?;
         if input.org_id != before.org_id {
             // While a transfer is in transit the member belongs to the sender until it is received.
             let open: i64 = sqlx::query_scalar(
@@ -453,26 +507,12 @@ impl Store {
         .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
         let now_current = member::CURRENT.contains(&input.status.as_str());
         if before.is_current() {
-            rollups::bump(&mut tx, &before.place_code, rollups::MEMBERS, -1).await?;
+            rollups::bump(tx, &before.place_code, rollups::MEMBERS, -1).await?;
         }
         if now_current {
-            rollups::bump(&mut tx, &place_code, rollups::MEMBERS, 1).await?;
+            rollups::bump(tx, &place_code, rollups::MEMBERS, 1).await?;
         }
-        let after = Self::member_in(&mut tx, &Scope::All, id).await?;
-        audit::commit(
-            tx,
-            actor,
-            Change::new(
-                "update",
-                "member",
-                id,
-                Some(before.json()),
-                Some(after.json()),
-            ),
-            now,
-        )
-        .await?;
-        Ok(after)
+        Self::member_in(tx, &Scope::All, id).await
     }
 
     /// The clear value of one sealed field, written to the audit log as a reveal (who, when, which).

@@ -72,6 +72,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 9,
+        name: "transfers_outside",
+        sql: "",
+        sqlite: include_str!("migrations/0009_transfers_outside.sqlite.sql"),
+        postgres: include_str!("migrations/0009_transfers_outside.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
@@ -114,9 +121,11 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> StoreResult<Vec<String
             Backend::Postgres => m.postgres,
         };
         let mut tx = pool.begin().await?;
-        sqlx::raw_sql(AssertSqlSafe(render(m.sql, backend)))
-            .execute(&mut *tx)
-            .await?;
+        if !m.sql.trim().is_empty() {
+            sqlx::raw_sql(AssertSqlSafe(render(m.sql, backend)))
+                .execute(&mut *tx)
+                .await?;
+        }
         if !extra.trim().is_empty() {
             sqlx::raw_sql(AssertSqlSafe(extra.to_string()))
                 .execute(&mut *tx)

@@ -13,15 +13,24 @@ use jiceng_domain::DomainError;
 use jiceng_domain::member::CURRENT;
 use sqlx::AnyConnection;
 
+mod outside;
+pub use outside::{Arrival, OutLetter};
+
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Transfer {
     pub id: i64,
     pub member_id: i64,
     pub member_name: String,
-    pub from_org_id: i64,
-    pub from_org_name: String,
-    pub to_org_id: i64,
-    pub to_org_name: String,
+    /// within | out (to an organisation outside the system) | in (from one outside)
+    pub direction: String,
+    /// None when the member came from outside the system.
+    pub from_org_id: Option<i64>,
+    pub from_org_name: Option<String>,
+    /// None when the member went outside the system.
+    pub to_org_id: Option<i64>,
+    pub to_org_name: Option<String>,
+    /// The organisation outside the system, as its letter names it.
+    pub counterpart: Option<String>,
     pub letter_no: String,
     /// in_transit | confirmed | withdrawn
     pub status: String,
@@ -29,10 +38,29 @@ pub struct Transfer {
     pub closed_on: Option<String>,
 }
 
-const COLS: &str = "t.id, t.member_id, m.name AS member_name, t.from_org_id, f.name AS from_org_name, t.to_org_id, \
-    o.name AS to_org_name, t.letter_no, t.status, t.sent_on, t.closed_on";
-const FROM: &str = " FROM transfers t JOIN members m ON m.id = t.member_id JOIN orgs f ON f.id = t.from_org_id \
-    JOIN orgs o ON o.id = t.to_org_id JOIN places fp ON fp.id = f.place_id JOIN places tp ON tp.id = o.place_id";
+impl Transfer {
+    /// The sending side, named: an organisation in the system or the one outside.
+    pub fn from_name(&self) -> &str {
+        self.from_org_name
+            .as_deref()
+            .or(self.counterpart.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The receiving side, named.
+    pub fn to_name(&self) -> &str {
+        self.to_org_name
+            .as_deref()
+            .or(self.counterpart.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+const COLS: &str = "t.id, t.member_id, m.name AS member_name, t.direction, t.from_org_id, f.name AS from_org_name, \
+    t.to_org_id, o.name AS to_org_name, t.counterpart, t.letter_no, t.status, t.sent_on, t.closed_on";
+// Outer joins: one side is outside the system for transfers out of it or into it.
+const FROM: &str = " FROM transfers t JOIN members m ON m.id = t.member_id LEFT JOIN orgs f ON f.id = t.from_org_id \
+    LEFT JOIN orgs o ON o.id = t.to_org_id LEFT JOIN places fp ON fp.id = f.place_id LEFT JOIN places tp ON tp.id = o.place_id";
 
 /// The sending side's letter (介绍信).
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +79,7 @@ pub enum Side {
     Incoming,
 }
 
-async fn transfer_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Transfer> {
+pub(crate) async fn transfer_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Transfer> {
     let sql = format!("SELECT {COLS}{FROM} WHERE t.id = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -60,8 +88,35 @@ async fn transfer_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Transfer>
         .ok_or(StoreError::NotFound)
 }
 
-fn rule(code: &'static str, zh: &str, en: &str, field: &'static str) -> StoreError {
+pub(crate) fn rule(code: &'static str, zh: &str, en: &str, field: &'static str) -> StoreError {
     DomainError::new(code, zh, en).on(field).into()
+}
+
+/// A letter number as written on the letter: required, at most 40 characters.
+pub(crate) fn letter_no(raw: &str) -> StoreResult<&str> {
+    let letter = raw.trim();
+    if letter.is_empty() || letter.chars().count() > 40 {
+        return Err(rule(
+            "transfer.letter_required",
+            "请填写介绍信编号（不超过40字）",
+            "enter the letter number (at most 40 characters)",
+            "letter_no",
+        ));
+    }
+    Ok(letter)
+}
+
+/// Only a current member's relation can move.
+pub(crate) fn current(status: &str) -> StoreResult<()> {
+    if CURRENT.contains(&status) {
+        return Ok(());
+    }
+    Err(rule(
+        "transfer.not_current",
+        "已出党、死亡或已转出的党员不能转接组织关系",
+        "only current members can be transferred",
+        "member_id",
+    ))
 }
 
 impl Store {
@@ -76,7 +131,8 @@ impl Store {
         scope.predicate(
             &mut sql,
             if side == Side::Outgoing {
-                "fp.code"
+                // Sent from here, or arrived here from outside the system (no sender in it).
+                "COALESCE(fp.code, tp.code)"
             } else {
                 "tp.code"
             },
@@ -115,25 +171,10 @@ impl Store {
     ) -> StoreResult<Transfer> {
         let to_org_id = letter.to_org_id;
         let sent_on = letter.sent_on;
-        let letter = letter.letter_no.trim();
-        if letter.is_empty() || letter.chars().count() > 40 {
-            return Err(rule(
-                "transfer.letter_required",
-                "请填写介绍信编号（不超过40字）",
-                "enter the letter number (at most 40 characters)",
-                "letter_no",
-            ));
-        }
+        let letter = letter_no(letter.letter_no)?;
         let sent_on = jiceng_domain::member::parse_date(sent_on, "sent_on")?;
         let m = self.member(scope, member_id).await?;
-        if !CURRENT.contains(&m.status.as_str()) {
-            return Err(rule(
-                "transfer.not_current",
-                "已出党或死亡的党员不能转接组织关系",
-                "only current members can be transferred",
-                "member_id",
-            ));
-        }
+        current(&m.status)?;
         if m.org_id == to_org_id {
             return Err(rule(
                 "transfer.same_org",
@@ -208,7 +249,14 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let mut check = Sql::new(&format!("SELECT t.id{FROM} WHERE t.id = "));
         check.bind(id).push(" AND ");
-        scope.predicate(&mut check, if receive { "tp.code" } else { "fp.code" });
+        // The receiver confirms a transfer within the system; for one out of it, the sender
+        // records the receipt that came back (回执), so its own side closes it either way.
+        let side = if receive {
+            "COALESCE(tp.code, fp.code)"
+        } else {
+            "fp.code"
+        };
+        scope.predicate(&mut check, side);
         if check
             .scalar::<i64>()
             .fetch_optional(&mut *tx)
@@ -236,7 +284,9 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if receive {
+        if receive && before.direction == "out" {
+            self::outside::leave(&mut tx, &before, &on, now).await?;
+        } else if receive {
             let codes: (String, String, String) = sqlx::query_as(
                 "SELECT fp.code, tp.code, m.status FROM transfers t JOIN members m ON m.id = t.member_id \
                  JOIN orgs f ON f.id = t.from_org_id JOIN orgs o ON o.id = t.to_org_id \

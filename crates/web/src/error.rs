@@ -151,7 +151,10 @@ impl IntoResponse for ApiError {
             message_en: en,
             field: self.0.field().map(str::to_string),
         };
-        (self.0.status(), Json(body)).into_response()
+        let mut res = (self.0.status(), Json(body)).into_response();
+        // For the layers after the handler (the audit of refused requests).
+        res.extensions_mut().insert(self.0);
+        res
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod refusals;
 pub mod ui;
 pub mod xlsx;
 

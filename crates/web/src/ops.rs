@@ -200,6 +200,7 @@ pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     };
     let _ = prometheus();
     router
+        .layer(middleware::from_fn_with_state(state.clone(), crate::refusals::record))
         .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))

@@ -121,6 +121,8 @@ pub enum FieldKind {
     Checkbox,
     Hidden,
     Select(Vec<(String, String)>),
+    /// Several checkboxes under one name, e.g. the members a payment is for: (value, label, on).
+    Checks(Vec<(String, String, bool)>),
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +191,15 @@ impl Field {
     }
     pub fn is_select(&self) -> bool {
         matches!(self.kind, FieldKind::Select(_))
+    }
+    pub fn checks(&self) -> Vec<(String, String, bool)> {
+        match &self.kind {
+            FieldKind::Checks(o) => o.clone(),
+            _ => vec![],
+        }
+    }
+    pub fn is_checks(&self) -> bool {
+        matches!(self.kind, FieldKind::Checks(_))
     }
     pub fn is_checkbox(&self) -> bool {
         self.kind == FieldKind::Checkbox
@@ -268,6 +279,7 @@ impl Feedback {
         err: &crate::error::AppError,
         lang: Lang,
     ) -> Self {
+        crate::refusals::note(err);
         let (zh, en) = err.messages();
         Self {
             form,
@@ -295,6 +307,13 @@ impl Feedback {
         for f in forms.iter_mut().filter(|f| f.id == self.form) {
             for field in &mut f.fields {
                 if field.kind == FieldKind::Password || field.name == "_csrf" {
+                    continue;
+                }
+                if let FieldKind::Checks(boxes) = &mut field.kind {
+                    // Ticked again exactly as submitted.
+                    for (v, _, on) in boxes.iter_mut() {
+                        *on = self.values.iter().any(|(k, x)| k == field.name && x == v);
+                    }
                     continue;
                 }
                 if let Some((_, v)) = self.values.iter().find(|(k, _)| k == field.name) {

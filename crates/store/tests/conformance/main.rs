@@ -7,6 +7,7 @@ mod coverage;
 mod dues;
 mod flows;
 mod members;
+mod outside;
 mod rollups;
 mod structure;
 mod transfers;

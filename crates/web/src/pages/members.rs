@@ -67,7 +67,7 @@ fn row(t: T, m: &Member) -> Vec<String> {
     ]
 }
 
-fn member_form(
+pub(super) fn member_form(
     t: T,
     id: &'static str,
     action: String,
@@ -119,7 +119,7 @@ fn member_form(
             Field::new(
                 "status",
                 t.t("member.status"),
-                FieldKind::Select(options(t, &STATUSES, false)),
+                FieldKind::Select(options(t, member::selectable_statuses(), false)),
             )
             .value(v(&|m| m.status.clone(), "full")),
         )
@@ -155,7 +155,7 @@ fn member_form(
         )
 }
 
-fn input(data: &FormData) -> Result<MemberInput, AppError> {
+pub(super) fn input(data: &FormData) -> Result<MemberInput, AppError> {
     Ok(MemberInput {
         org_id: data.int("org_id", "所在党组织编号", "The organisation number")?,
         name: data.get("name").into(),
@@ -409,14 +409,17 @@ pub(super) async fn member_page(
         .field(Field::new("field", "", FieldKind::Hidden).value(f.as_str()))
     })
     .collect();
-    forms.push(member_form(
-        t,
-        "edit",
-        format!("/members/{id}/edit"),
-        t.t("member.edit"),
-        Some(&m),
-        "",
-    ));
+    // A member transferred out of the system is history here: read-only until a transfer back.
+    if m.status != member::TRANSFERRED_OUT {
+        forms.push(member_form(
+            t,
+            "edit",
+            format!("/members/{id}/edit"),
+            t.t("member.edit"),
+            Some(&m),
+            "",
+        ));
+    }
     let (dues_facts, dues_table, dues_forms) = super::member_dues::section(state, ctx, &m).await?;
     let (transfer_table, transfer_forms) = super::member_transfers::section(state, ctx, &m).await?;
     let (recruit_table, recruit_forms) = super::member_recruitment::section(state, ctx, &m).await?;

@@ -13,6 +13,7 @@ mod member_import;
 mod member_recruitment;
 mod member_transfers;
 mod members;
+mod org_dues;
 mod orgs;
 mod places;
 mod units;
@@ -58,6 +59,11 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{id}/rename", post(orgs::rename))
         .route("/orgs/{id}/move", post(orgs::move_to))
         .route("/orgs/{id}/close", post(orgs::close))
+        .route(
+            "/orgs/{id}/dues",
+            get(org_dues::show).post(org_dues::record),
+        )
+        .route("/orgs/{id}/dues/export.xlsx", get(org_dues::export))
         .route("/units", get(units::list).post(units::create))
         .route("/units/export.xlsx", get(units::export))
         .route("/units/{id}", get(units::show))
@@ -99,11 +105,16 @@ pub fn router() -> Router<AppState> {
         .route("/members/due", get(member_recruitment::due))
         .route("/members/{id}/transfer", post(member_transfers::send))
         .route(
+            "/members/{id}/transfer-out",
+            post(member_transfers::send_out),
+        )
+        .route(
             "/members/{id}/recruitment",
             post(member_recruitment::record),
         )
         .route("/members/{id}/probation", post(member_recruitment::extend))
         .route("/transfers", get(member_transfers::list))
+        .route("/transfers/arrive", post(member_transfers::arrive))
         .route("/transfers/{id}/receive", post(member_transfers::receive))
         .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))
         .route("/audit", get(audit::list))

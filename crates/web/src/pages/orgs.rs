@@ -385,6 +385,13 @@ async fn org_page(
                 format!("/members?org={id}"),
             ),
         );
+        links.insert(
+            1,
+            (
+                t.lang().pick("党费收缴", "Dues collection").into(),
+                format!("/orgs/{id}/dues"),
+            ),
+        );
         if n.hosted > 0 {
             links.push((
                 t.lang()

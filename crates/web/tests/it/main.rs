@@ -20,6 +20,7 @@ mod member_privacy_tests;
 mod member_tests;
 mod openapi_tests;
 mod ops_tests;
+mod outside_tests;
 mod roles;
 mod scope;
 mod scope_tests;

@@ -44,7 +44,7 @@ async fn transfer(store: Store) {
     let list = app.send(receiver.get("/transfers")).await;
     list.expect_page(200, &["待接收", "斗组转〔2026〕1号", "确认接收"]);
     let sent = app.send(sender.get("/transfers")).await;
-    sent.expect_page(200, &["转出记录", "斗组转〔2026〕1号"]);
+    sent.expect_page(200, &["转出与转入记录", "斗组转〔2026〕1号"]);
     let id: i64 = app
         .store
         .member_transfers(&jiceng_store::Scope::All, w.member)

@@ -72,7 +72,29 @@ async fn separation(store: Store) {
             .unwrap()
             .is_none()
     );
-    assert_eq!(app.audit_len().await, before, "a refusal writes nothing");
+    // Nothing was created; the two attempts (page and API) are on file with the rule's name.
+    assert_eq!(
+        app.audit_len().await,
+        before + 2,
+        "the attempts are on file"
+    );
+    let (tried, _) = app
+        .store
+        .audit_list(
+            &jiceng_store::audit::AuditFilter {
+                action: Some("refused".into()),
+                ..Default::default()
+            },
+            jiceng_store::sql::Page::new(Some(1), Some(10)),
+        )
+        .await
+        .unwrap();
+    assert!(tried.iter().take(2).all(|e| {
+        e.actor == "sys_admin"
+            && e.after_json
+                .as_deref()
+                .is_some_and(|j| j.contains("account.admin_via_cli"))
+    }));
     // …and may not lock accounts.
     let clerk = user_id(&app, "new_clerk").await;
     let before = app.audit_len().await;

@@ -122,6 +122,7 @@ pub async fn assert_refused(
     status: u16,
 ) -> Resp {
     let before = fingerprint(&app.store).await;
+    let tried = audit_count(&app.store, Some("refused")).await;
     let r = app.send(call_as(who, method, path, &payload)).await;
     if status == 404 {
         expect_not_found(&r, path);
@@ -131,6 +132,14 @@ pub async fn assert_refused(
     assert!(
         before == fingerprint(&app.store).await,
         "{method} {path} as {}: refused with {status} but something changed",
+        who.username
+    );
+    // A rule's refusal is on file as an attempt; a 404 or 403 reveals and records nothing.
+    let on_file = audit_count(&app.store, Some("refused")).await - tried;
+    assert_eq!(
+        on_file,
+        i64::from(status == 422),
+        "{method} {path} as {}: refused attempts on file",
         who.username
     );
     r
@@ -216,12 +225,22 @@ pub async fn everything(store: &Store) -> Everything {
 /// the length of the audit log.
 pub async fn fingerprint(store: &Store) -> String {
     let e = everything(store).await;
-    let audit = store
-        .audit_list(&Default::default(), Page::new(Some(1), Some(1)))
+    // Refused attempts are on file by design; anything else in the log is a change.
+    let audit = audit_count(store, None).await - audit_count(store, Some("refused")).await;
+    serde_json::json!([e.places, e.orgs, e.units, e.users, e.members, audit]).to_string()
+}
+
+/// Entries in the audit log, all or of one action.
+pub async fn audit_count(store: &Store, action: Option<&str>) -> i64 {
+    let f = jiceng_store::audit::AuditFilter {
+        action: action.map(str::to_string),
+        ..Default::default()
+    };
+    store
+        .audit_list(&f, Page::new(Some(1), Some(1)))
         .await
         .unwrap()
-        .1;
-    serde_json::json!([e.places, e.orgs, e.units, e.users, e.members, audit]).to_string()
+        .1
 }
 
 /// What a caller confined to one subtree must never be shown: the codes, names and ids of every

@@ -1,0 +1,231 @@
+//! Through the pages: a transfer out of the system (letter, receipt, the record kept read-only), an
+//! arrival from outside, dues collected for a whole branch with its receipts exported, and the
+//! audit entry that a refused attempt leaves.
+
+use crate::fixture::{World, citizen_id, user};
+use crate::harness::{App, xlsx_cells};
+use crate::member_tests::{form, pairs};
+use crate::scope::{Payload, assert_scoped_with, audit_count};
+use crate::session::{caller, login};
+use jiceng_store::members::MemberInput;
+use jiceng_store::{Actor, Scope, Store};
+
+async fn outside(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let s = login(&app, "village_committee").await;
+    let page = format!("/members/{}", w.member);
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &["转往系统外", "接收党组织（全称）"]);
+    // The organisation outside must be named; the refusal sits next to its field.
+    let blank = [
+        ("counterpart", ""),
+        ("letter_no", "斗组外〔2026〕1号"),
+        ("sent_on", "2025-11-20"),
+    ];
+    app.send(s.post(format!("{page}/transfer-out"), &blank))
+        .await
+        .expect_page(422, &["id=\"transfer-out-counterpart-error\""]);
+    let letter = [
+        ("counterpart", "湖南省长沙市某社区党委"),
+        ("letter_no", "斗组外〔2026〕1号"),
+        ("sent_on", "2025-11-20"),
+    ];
+    app.send(s.post(format!("{page}/transfer-out"), &letter))
+        .await
+        .expect_redirect(&page);
+    let r = app.send(s.get(&page)).await;
+    r.expect_page(
+        200,
+        &["转接中", "湖南省长沙市某社区党委（系统外）", "登记回执"],
+    );
+    let id = app
+        .store
+        .member_transfers(&Scope::All, w.member)
+        .await
+        .unwrap()[0]
+        .id;
+    // The receipt comes back; the member page is where it is recorded, and where it returns.
+    let receipt = [("on", "2025-12-01"), ("back", page.as_str())];
+    app.send(s.post(format!("/transfers/{id}/receive"), &receipt))
+        .await
+        .expect_redirect(&page);
+    let r = app.send(s.get(&page)).await;
+    r.expect_page(200, &["已转出（系统外）", "已转出（回执已收）"]);
+    assert!(
+        !r.text().contains("id=\"edit\""),
+        "a member transferred out is read-only"
+    );
+
+    // The same person arrives later in 白蕉镇 with a letter from outside: their record returns.
+    user(
+        &app.store,
+        "baijiao_town",
+        "白蕉镇党委",
+        "town_committee",
+        w.other_town,
+    )
+    .await;
+    let other = login(&app, "baijiao_town").await;
+    let id_number = crate::fixture::ZHANG_SAN.id_number();
+    let mut fields = form(w.other_member_org, "张三", &id_number, "", "");
+    let arrival = [
+        ("counterpart", "湖南省长沙市某社区党委"),
+        ("letter_no", ""),
+        ("received_on", "2025-12-10"),
+    ];
+    fields.extend(arrival.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let r = app
+        .send(other.post("/transfers/arrive", &pairs(&fields)))
+        .await;
+    r.expect_page(422, &["id=\"arrive-letter_no-error\""]);
+    for (k, v) in fields.iter_mut() {
+        if k == "letter_no" {
+            *v = "湘组转〔2025〕7号".into();
+        }
+    }
+    app.send(other.post("/transfers/arrive", &pairs(&fields)))
+        .await
+        .expect_redirect(&page);
+    app.send(other.get(&page))
+        .await
+        .expect_page(200, &["白蕉名册测试支部", "湘组转〔2025〕7号"]);
+    app.send(other.get("/transfers"))
+        .await
+        .expect_page(200, &["系统外转入登记", "湘组转〔2025〕7号"]);
+    // The sending village no longer sees the member, who now belongs to another town.
+    app.send(s.get(&page)).await.expect(404);
+
+    // Another town's member cannot be sent outside from here.
+    let who = caller(&app, "town_committee").await;
+    let letter: &[(&str, &str)] = &letter;
+    assert_scoped_with(
+        &app,
+        &who,
+        "POST",
+        "/members/{id}/transfer-out",
+        w.sibling_member,
+        w.other_member,
+        Payload::Form(letter),
+    )
+    .await;
+}
+jiceng_store::both_backends!(
+    transfers_out_of_and_into_the_system_through_the_pages,
+    outside
+);
+
+async fn branch_dues(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let (a, s) = (Actor::cli("test"), Scope::All);
+    let add = |name: &str, id17: &str| MemberInput {
+        org_id: w.member_org,
+        name: name.into(),
+        id_number: citizen_id(id17),
+        education: "college".into(),
+        occupation: "employee".into(),
+        status: "full".into(),
+        ..Default::default()
+    };
+    let payer = app
+        .store
+        .create_member(&a, &s, add("按月交纳", "44040319850301011"), crate::T0)
+        .await
+        .unwrap();
+    let nobase = app
+        .store
+        .create_member(&a, &s, add("未定基数", "44040319850301021"), crate::T0)
+        .await
+        .unwrap();
+    // 6000 yuan → 1.5% = 90.00.
+    app.store
+        .set_dues_base(&a, &s, payer.id, "2025-01", 600_000, crate::T0)
+        .await
+        .unwrap();
+    let v = login(&app, "village_committee").await;
+    let org_page = format!("/orgs/{}", w.member_org);
+    app.send(v.get(&org_page))
+        .await
+        .expect_page(200, &["党费收缴"]);
+    let dues = format!("{org_page}/dues");
+    let r = app.send(v.get(format!("{dues}?month=2025-10"))).await;
+    r.expect_page(
+        200,
+        &["按月交纳", "90.00", "未登记交纳基数", "登记所选党员已交"],
+    );
+    // One without a base in the batch: nothing recorded, the refusal names them.
+    let p = payer.id.to_string();
+    let n = nobase.id.to_string();
+    let both = [
+        ("month", "2025-10"),
+        ("member_id", p.as_str()),
+        ("member_id", n.as_str()),
+        ("paid_on", "2025-10-15"),
+    ];
+    let tried = audit_count(&app.store, Some("refused")).await;
+    app.send(v.post(&dues, &both))
+        .await
+        .expect_page(422, &["未定基数", "尚未登记月收入"]);
+    assert_eq!(
+        audit_count(&app.store, Some("refused")).await,
+        tried + 1,
+        "the refused attempt is on file"
+    );
+    let status = app
+        .store
+        .dues_status(&s, payer.id, "2025-10")
+        .await
+        .unwrap();
+    assert!(status.payments.is_empty(), "all or nothing");
+    let one = [
+        ("month", "2025-10"),
+        ("member_id", p.as_str()),
+        ("paid_on", "2025-10-15"),
+    ];
+    app.send(v.post(&dues, &one))
+        .await
+        .expect_redirect(&format!("{dues}?month=2025-10"));
+    let r = app.send(v.get(format!("{dues}?month=2025-10"))).await;
+    r.expect_page(200, &["已交", "2025-10-15", "DF202510"]);
+    // The receipts as .xlsx: the same rows, the receipt number on the paid one.
+    let x = app
+        .send(v.get(format!("{dues}/export.xlsx?month=2025-10")))
+        .await;
+    x.expect(200);
+    let cells = xlsx_cells(&x.body);
+    let row = cells.iter().find(|r| r[0] == "按月交纳").unwrap();
+    assert_eq!(row[2], "90.00");
+    assert!(row[5].starts_with("DF202510"), "{row:?}");
+    let unpaid = cells.iter().find(|r| r[0] == "未定基数").unwrap();
+    assert_eq!(unpaid[5], "");
+    // Another town's organisation: 404 for the sheet, the export and the payment.
+    let who = caller(&app, "town_committee").await;
+    for path in [
+        "/orgs/{id}/dues?month=2025-10",
+        "/orgs/{id}/dues/export.xlsx?month=2025-10",
+    ] {
+        assert_scoped_with(
+            &app,
+            &who,
+            "GET",
+            path,
+            w.member_org,
+            w.other_member_org,
+            Payload::None,
+        )
+        .await;
+    }
+    let none: &[(&str, &str)] = &[("month", "2025-09"), ("paid_on", "2025-10-15")];
+    crate::scope::assert_refused(
+        &app,
+        &who,
+        "POST",
+        &format!("/orgs/{}/dues", w.other_member_org),
+        Payload::Form(none),
+        404,
+    )
+    .await;
+}
+jiceng_store::both_backends!(dues_collected_for_a_branch_through_the_pages, branch_dues);
