@@ -133,6 +133,7 @@ pub async fn upload(
                     state.now(),
                 )
                 .await?;
+            crate::refusals::audited();
             return Err(PageError(e));
         }
         Err(e) => return Err(PageError(e)),
@@ -151,6 +152,7 @@ pub async fn upload(
                 state.now(),
             )
             .await?;
+        crate::refusals::audited();
     }
     preview(&ctx, id, &name, &checked)
 }
