@@ -48,13 +48,61 @@ pub fn workbook(
     wb.save_to_buffer().map_err(err)
 }
 
+/// The tables of a page, one sheet each, as their cells read (links become their text).
+pub fn tables(file: &str, tables: &[crate::ui::Table]) -> Result<Response, PageError> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    for (i, t) in tables.iter().enumerate() {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(&t.caption, i)).map_err(err)?;
+        for (c, h) in t.headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, h, &bold)
+                .map_err(err)?;
+            ws.set_column_width(c as u16, 18).map_err(err)?;
+        }
+        for (r, row) in t.rows.iter().take(MAX_ROWS as usize).enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                ws.write_string((r + 1) as u32, c as u16, &cell.text)
+                    .map_err(err)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0).map_err(err)?;
+    }
+    send(file, wb.save_to_buffer().map_err(err)?)
+}
+
+/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique by position.
+fn sheet_name(caption: &str, i: usize) -> String {
+    let clean: String = caption
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(28)
+        .collect();
+    if clean.trim().is_empty() {
+        format!("Sheet{}", i + 1)
+    } else {
+        format!(
+            "{}{clean}",
+            if i > 0 {
+                format!("{} ", i + 1)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
 pub fn download(
     file: &str,
     sheet: &str,
     headers: &[String],
     rows: &[Vec<String>],
 ) -> Result<Response, PageError> {
-    let bytes = workbook(sheet, headers, rows)?;
+    send(file, workbook(sheet, headers, rows)?)
+}
+
+fn send(file: &str, bytes: Vec<u8>) -> Result<Response, PageError> {
     Ok((
         [
             (

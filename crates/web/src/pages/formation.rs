@@ -2,7 +2,7 @@
 
 use super::{RecordPage, render};
 use crate::AppState;
-use crate::auth::PageCtx;
+use crate::auth::{Ctx, PageCtx};
 use crate::error::PageError;
 use crate::ui::{Cell, Chrome, Table};
 use axum::extract::State;
@@ -15,6 +15,18 @@ pub async fn list(
     State(state): State<AppState>,
     PageCtx(ctx): PageCtx,
 ) -> Result<Response, PageError> {
+    render(StatusCode::OK, &page(&state, &ctx).await?)
+}
+
+/// The same table as .xlsx.
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+) -> Result<Response, PageError> {
+    crate::xlsx::tables("formation", &page(&state, &ctx).await?.tables)
+}
+
+async fn page(state: &AppState, ctx: &Ctx) -> Result<RecordPage, PageError> {
     ctx.require(ctx.role.reads_structure())?;
     let t = ctx.t();
     let l = |zh: &'static str, en: &'static str| t.lang().pick(zh, en).to_string();
@@ -66,20 +78,20 @@ pub async fn list(
         ),
     };
     let c = Chrome::new(
-        &ctx,
+        ctx,
         l("党组织设置提醒", "Organisation formation"),
         "nav.orgs",
         "/orgs/formation",
     );
-    render(
-        StatusCode::OK,
-        &RecordPage {
-            c,
-            facts,
-            stats: vec![],
-            tables: vec![table],
-            links: vec![],
-            forms: vec![],
-        },
-    )
+    Ok(RecordPage {
+        c,
+        facts,
+        stats: vec![],
+        tables: vec![table],
+        links: vec![(
+            t.t("common.export").into(),
+            "/orgs/formation/export.xlsx".into(),
+        )],
+        forms: vec![],
+    })
 }

@@ -146,9 +146,29 @@ pub async fn lapse(
     PageCtx(ctx): PageCtx,
     super::Q(q): super::Q<super::ListQuery>,
 ) -> Result<Response, PageError> {
+    super::render(
+        axum::http::StatusCode::OK,
+        &lapse_page(&state, &ctx, &q).await?,
+    )
+}
+
+/// The same two tables (members, organisations) as .xlsx.
+pub async fn lapse_export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    super::Q(q): super::Q<super::ListQuery>,
+) -> Result<Response, PageError> {
+    crate::xlsx::tables("dues-arrears", &lapse_page(&state, &ctx, &q).await?.tables)
+}
+
+async fn lapse_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &super::ListQuery,
+) -> Result<super::RecordPage, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let t = ctx.t();
-    let under = q.under_place(&state, &ctx).await?;
+    let under = q.under_place(state, ctx).await?;
     let rows = state
         .store
         .lapse_watch(
@@ -160,13 +180,13 @@ pub async fn lapse(
     let flagged = rows.iter().filter(|l| l.flagged()).count();
     let l = |zh: &'static str, en: &'static str| t.lang().pick(zh, en).to_string();
     let mut c = crate::ui::Chrome::new(
-        &ctx,
+        ctx,
         l("党费欠交提醒", "Dues in arrears"),
         "nav.members",
         "/members/lapse",
     );
     if let Some(p) = &under {
-        c.crumbs = super::places::crumbs(&state, &ctx, p).await?;
+        c.crumbs = super::places::crumbs(state, ctx, p).await?;
     }
     let facts = vec![
         (
@@ -186,7 +206,7 @@ pub async fn lapse(
         ),
     ];
     let table = Table {
-        caption: String::new(),
+        caption: l("党员", "Members"),
         headers: vec![
             t.t("common.name").into(),
             t.t("nav.orgs").into(),
@@ -213,15 +233,49 @@ pub async fn lapse(
             .collect(),
         empty: l("没有欠交3个月以上的党员", "Nobody is three months behind"),
     };
-    super::render(
-        axum::http::StatusCode::OK,
-        &super::RecordPage {
-            c,
-            facts,
-            stats: vec![],
-            tables: vec![table],
-            links: vec![],
-            forms: vec![],
-        },
-    )
+    // Arrears per organisation: the same people counted where they are registered.
+    let mut per_org: Vec<(i64, String, usize, usize)> = Vec::new();
+    for r in &rows {
+        let i = match per_org.iter().position(|o| o.0 == r.org_id) {
+            Some(i) => i,
+            None => {
+                per_org.push((r.org_id, r.org_name.clone(), 0, 0));
+                per_org.len() - 1
+            }
+        };
+        per_org[i].2 += 1;
+        per_org[i].3 += usize::from(r.flagged());
+    }
+    per_org.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+    let orgs = Table {
+        caption: l("按党组织", "By organisation"),
+        headers: vec![
+            t.t("nav.orgs").into(),
+            l("欠交3个月以上", "3+ months behind"),
+            l("其中6个月以上", "of whom 6+ months"),
+        ],
+        rows: per_org
+            .iter()
+            .map(|(id, name, n, flagged)| {
+                vec![
+                    Cell::link(name, format!("/orgs/{id}/dues")),
+                    Cell::text(n.to_string()),
+                    Cell::text(flagged.to_string()),
+                ]
+            })
+            .collect(),
+        empty: l("没有欠交的党组织", "No organisation has members behind"),
+    };
+    let export = match &under {
+        Some(p) => format!("/members/lapse/export.xlsx?under={}", p.id),
+        None => "/members/lapse/export.xlsx".into(),
+    };
+    Ok(super::RecordPage {
+        c,
+        facts,
+        stats: vec![],
+        tables: vec![table, orgs],
+        links: vec![(t.t("common.export").into(), export)],
+        forms: vec![],
+    })
 }

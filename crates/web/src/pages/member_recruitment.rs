@@ -170,6 +170,18 @@ pub async fn due(
     State(state): State<AppState>,
     PageCtx(ctx): PageCtx,
 ) -> Result<Response, PageError> {
+    super::render(axum::http::StatusCode::OK, &due_page(&state, &ctx).await?)
+}
+
+/// The same table as .xlsx.
+pub async fn due_export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+) -> Result<Response, PageError> {
+    crate::xlsx::tables("recruitment-due", &due_page(&state, &ctx).await?.tables)
+}
+
+async fn due_page(state: &AppState, ctx: &Ctx) -> Result<super::RecordPage, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let now = state.now();
@@ -212,7 +224,7 @@ pub async fn due(
         ),
     };
     let c = crate::ui::Chrome::new(
-        &ctx,
+        ctx,
         l("发展党员到期提醒", "Recruitment steps due"),
         "nav.members",
         "/members/due",
@@ -221,15 +233,15 @@ pub async fn due(
         (l("截至", "Until"), until.clone()),
         (l("到期事项", "Steps due"), rows.len().to_string()),
     ];
-    super::render(
-        axum::http::StatusCode::OK,
-        &super::RecordPage {
-            c,
-            facts,
-            stats: vec![],
-            tables: vec![table],
-            links: vec![],
-            forms: vec![],
-        },
-    )
+    Ok(super::RecordPage {
+        c,
+        facts,
+        stats: vec![],
+        tables: vec![table],
+        links: vec![(
+            ctx.t().t("common.export").into(),
+            "/members/due/export.xlsx".into(),
+        )],
+        forms: vec![],
+    })
 }

@@ -308,7 +308,31 @@ pub async fn list(
     page(&state, &ctx, None).await
 }
 
+/// Both lists as .xlsx, one sheet each.
+pub async fn export(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role.manages_members())?;
+    let p = build(&state, &ctx, None).await?;
+    crate::xlsx::tables("transfers", &p.tables)
+}
+
 async fn page(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<Response, PageError> {
+    let page = build(state, ctx, fb).await?;
+    let refused = page
+        .forms
+        .iter()
+        .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()));
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(status, &page)
+}
+
+async fn build(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<RecordPage, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let today = day_of(state.now());
     let incoming = state
@@ -378,9 +402,6 @@ async fn page(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<Respo
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let refused = forms
-        .iter()
-        .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()));
     let mut c = Chrome::new(
         ctx,
         l("组织关系转接", "Transfers"),
@@ -388,7 +409,7 @@ async fn page(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<Respo
         "/transfers",
     );
     c.notice = None;
-    let page = RecordPage {
+    Ok(RecordPage {
         c,
         facts: vec![(l("待接收", "To receive"), incoming.len().to_string())],
         stats: vec![],
@@ -396,13 +417,10 @@ async fn page(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<Respo
             table(ctx, l("待接收（转入本辖区）", "Coming in"), &incoming),
             table(ctx, l("转出与转入记录", "Sent out and arrived"), &outgoing),
         ],
-        links: vec![],
+        links: vec![(
+            ctx.t().t("common.export").into(),
+            "/transfers/export.xlsx".into(),
+        )],
         forms,
-    };
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render(status, &page)
+    })
 }

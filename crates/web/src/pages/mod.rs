@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/orgs", get(orgs::list).post(orgs::create))
         .route("/orgs/export.xlsx", get(orgs::export))
         .route("/orgs/formation", get(formation::list))
+        .route("/orgs/formation/export.xlsx", get(formation::export))
         .route("/coverage", get(coverage::show))
         .route("/coverage/export.xlsx", get(coverage::export))
         .route("/coverage/units", get(coverage::units))
@@ -98,11 +99,16 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/dues/base", post(member_dues::set_base))
         .route("/members/{id}/dues/pay", post(member_dues::pay))
         .route("/members/lapse", get(member_dues::lapse))
+        .route("/members/lapse/export.xlsx", get(member_dues::lapse_export))
         .route("/members/flowing", get(member_flows::list))
         .route("/members/flowing/export.xlsx", get(member_flows::export))
         .route("/members/{id}/flow", post(member_flows::start))
         .route("/flows/{id}/end", post(member_flows::end))
         .route("/members/due", get(member_recruitment::due))
+        .route(
+            "/members/due/export.xlsx",
+            get(member_recruitment::due_export),
+        )
         .route("/members/{id}/transfer", post(member_transfers::send))
         .route(
             "/members/{id}/transfer-out",
@@ -114,6 +120,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/members/{id}/probation", post(member_recruitment::extend))
         .route("/transfers", get(member_transfers::list))
+        .route("/transfers/export.xlsx", get(member_transfers::export))
         .route("/transfers/arrive", post(member_transfers::arrive))
         .route("/transfers/{id}/receive", post(member_transfers::receive))
         .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))

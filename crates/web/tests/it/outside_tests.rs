@@ -94,6 +94,15 @@ async fn outside(store: Store) {
     app.send(other.get("/transfers"))
         .await
         .expect_page(200, &["系统外转入登记", "湘组转〔2025〕7号"]);
+    // The transfers page exports what it lists.
+    let x = app.send(other.get("/transfers/export.xlsx")).await;
+    x.expect(200);
+    assert!(
+        xlsx_cells(&x.body)
+            .iter()
+            .any(|r| r.iter().any(|c| c == "湘组转〔2025〕7号")),
+        "the arrival is in the export"
+    );
     // The sending village no longer sees the member, who now belongs to another town.
     app.send(s.get(&page)).await.expect(404);
 
@@ -179,6 +188,23 @@ async fn branch_dues(store: Store) {
         .await
         .unwrap();
     assert!(status.payments.is_empty(), "all or nothing");
+    // Ten months behind: on the arrears page and its export, by member and by organisation.
+    app.send(v.get("/members/lapse"))
+        .await
+        .expect_page(200, &["按月交纳", "按党组织", "乾西村名册测试支部"]);
+    let x = app.send(v.get("/members/lapse/export.xlsx")).await;
+    x.expect(200);
+    let cells = xlsx_cells(&x.body);
+    assert!(
+        cells.iter().any(|r| r[0] == "按月交纳" && r[3] == "10"),
+        "{cells:?}"
+    );
+    assert!(
+        cells
+            .iter()
+            .any(|r| r[0] == "乾西村名册测试支部" && r[1] == "1" && r[2] == "1"),
+        "{cells:?}"
+    );
     let one = [
         ("month", "2025-10"),
         ("member_id", p.as_str()),
@@ -216,6 +242,25 @@ async fn branch_dues(store: Store) {
             Payload::None,
         )
         .await;
+    }
+    assert_scoped_with(
+        &app,
+        &who,
+        "GET",
+        "/members/lapse/export.xlsx?under={id}",
+        w.town,
+        w.other_town,
+        Payload::None,
+    )
+    .await;
+    // The other lists of the register export too, with the page's columns.
+    for (path, header) in [
+        ("/members/due/export.xlsx", "下一步"),
+        ("/orgs/formation/export.xlsx", "提示"),
+    ] {
+        let x = app.send(who.session.get(path)).await;
+        x.expect(200);
+        assert!(xlsx_cells(&x.body)[0].iter().any(|h| h == header), "{path}");
     }
     let none: &[(&str, &str)] = &[("month", "2025-09"), ("paid_on", "2025-10-15")];
     crate::scope::assert_refused(
