@@ -131,11 +131,18 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
             summary.units,
             summary.accounts
         );
+        if summary.members > 0 {
+            println!("党员名册 / member register: {} members", summary.members);
+        }
         if matches!(scale, Scale::District) {
             let members = jiceng_demo::generate_members(&store, now(), &mut progress).await?;
             println!("党员名册 / member register: {members} members");
             let flows = jiceng_demo::generate_flows(&store, now()).await?;
             println!("流动党员 / flowing members: {flows}");
+            let files = jiceng_demo::generate_recruitment(&store, now()).await?;
+            println!("发展党员档案 / recruitment files: {files}");
+            let transfers = jiceng_demo::generate_transfers(&store, now()).await?;
+            println!("组织关系转接 / transfers: {transfers}");
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)
                 .await?;

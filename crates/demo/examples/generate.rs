@@ -1,5 +1,5 @@
 //! Times the generators on a database of your choice:
-//! `cargo run --release -p jiceng-demo --example generate -- district|province [URL] [CITIES]`
+//! `cargo run --release -p jiceng-demo --example generate -- district|province [URL] [CITIES] [MEMBERS_PER_VILLAGE]`
 //! (URL defaults to a fresh SQLite file in a temporary directory; the database must be empty).
 
 use jiceng_store::{Sealer, Store, StoreOptions};
@@ -20,13 +20,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cities: usize = args
         .get(2)
         .map_or(Ok(jiceng_demo::PROVINCE_CITIES), |s| s.parse())?;
+    let members_per_village: u32 = args
+        .get(3)
+        .map_or(Ok(jiceng_demo::MEMBERS_PER_VILLAGE), |s| s.parse())?;
+    let size = jiceng_demo::ProvinceSize {
+        cities,
+        members_per_village,
+    };
     let store = Store::connect(&StoreOptions::new(url), Sealer::new(&[7u8; 32])).await?;
     store.migrate().await?;
     let start = Instant::now();
     let mut progress = |m: &str| eprintln!("[{:>7.2}s] {m}", start.elapsed().as_secs_f64());
     let sum = match what.as_str() {
         "province" => {
-            jiceng_demo::generate_province_sized(&store, NOW, cities, &mut progress).await?
+            jiceng_demo::generate_province_sized(&store, NOW, size, &mut progress).await?
         }
         _ => jiceng_demo::generate_district(&store, NOW, &mut progress).await?,
     };

@@ -8,10 +8,16 @@ mod flows;
 mod members;
 mod names;
 mod province;
+mod province_members;
+mod recruitment;
+mod transfers;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
 pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
 pub use members::{TARGET_MEMBERS, generate_members};
+pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
+pub use recruitment::{Stage, generate_recruitment};
+pub use transfers::generate_transfers;
 
 use jiceng_store::{Store, StoreError};
 
@@ -26,6 +32,8 @@ pub struct Summary {
     pub orgs: u64,
     pub units: u64,
     pub accounts: u64,
+    /// Members written (the province only; the district's register is `generate_members`).
+    pub members: u64,
 }
 
 impl Summary {
@@ -36,11 +44,41 @@ impl Summary {
         self.orgs += o.orgs;
         self.units += o.units;
         self.accounts += o.accounts;
+        self.members += o.members;
     }
 }
 
 /// Number of cities `generate_province` writes.
 pub const PROVINCE_CITIES: usize = 21;
+
+/// How much of the province to generate: the first `cities` cities (in code order; 珠海市 is
+/// always created to hold Doumen) and members per 村居 on average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvinceSize {
+    pub cities: usize,
+    pub members_per_village: u32,
+}
+
+impl ProvinceSize {
+    /// Guangdong: 21 cities, ~26,000 村居, ~4.5 million members.
+    pub const FULL: ProvinceSize = ProvinceSize {
+        cities: PROVINCE_CITIES,
+        members_per_village: MEMBERS_PER_VILLAGE,
+    };
+}
+
+/// On SQLite, temporary storage in memory for the writer connection, set outside any transaction.
+/// The roster import sets `temp_store` inside its transaction, which SQLite refuses once the
+/// connection has opened its temporary database (any earlier `INSERT … RETURNING` does) unless the
+/// value is already the one asked for.
+pub(crate) async fn temp_store_in_memory(store: &Store) -> Result<(), StoreError> {
+    if store.backend == jiceng_store::Backend::Sqlite {
+        sqlx::raw_sql("PRAGMA temp_store = 2")
+            .execute(&store.writer)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Demo data goes into a fresh database only: mixing it with real records would corrupt both.
 async fn ensure_empty(store: &Store) -> Result<(), StoreError> {
@@ -72,25 +110,37 @@ pub async fn generate_district(
     district::generate(store, None, now_ms, progress).await
 }
 
-/// ~26,000 村居 in Guangdong's 21 cities (广东省 440000000000 at the root), for benchmarks; the Doumen
-/// district sits in it under 珠海市 with its demo accounts. Streams one town per transaction (one
-/// audit entry each), reports progress after every town, and rebuilds the roll-ups at the end.
+/// ~26,000 村居 in Guangdong's 21 cities (广东省 440000000000 at the root) with ~4.5 million
+/// members, for benchmarks; the Doumen district sits in it under 珠海市 with its demo accounts.
+/// Streams one town per transaction (one audit entry each), reports progress after every town,
+/// and rebuilds the roll-ups; then imports each town's register (one import per town).
 pub async fn generate_province(
     store: &Store,
     now_ms: i64,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Summary, StoreError> {
-    generate_province_sized(store, now_ms, PROVINCE_CITIES, progress).await
+    generate_province_sized(store, now_ms, ProvinceSize::FULL, progress).await
 }
 
-/// `generate_province` limited to the first `cities` cities (in code order; 珠海市 is always created
-/// to hold Doumen). Tests use 1 or 2; the full size is `PROVINCE_CITIES`.
+/// `generate_province` at a given size. Tests use 1 or 2 cities and a few members per 村居.
 pub async fn generate_province_sized(
     store: &Store,
     now_ms: i64,
-    cities: usize,
+    size: ProvinceSize,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Summary, StoreError> {
     ensure_empty(store).await?;
-    province::generate(store, now_ms, cities, progress).await
+    let mut sum = province::generate(store, now_ms, size.cities, progress).await?;
+    sum.members =
+        province_members::generate(store, now_ms, size.members_per_village, progress).await?;
+    progress(&format!(
+        "完成：{} 个地点，{} 个村居，{} 个网格，{} 个党组织，{} 个单位，{} 名党员",
+        names::thousands(sum.places),
+        names::thousands(sum.villages),
+        names::thousands(sum.grids),
+        names::thousands(sum.orgs),
+        names::thousands(sum.units),
+        names::thousands(sum.members)
+    ));
+    Ok(sum)
 }

@@ -14,11 +14,11 @@ const SEED: u64 = 0x6a69_6365_6e67_0002;
 /// Roughly Doumen's membership.
 pub const TARGET_MEMBERS: usize = 15_000;
 
-const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "陈", "黄", "李", "梁", "林", "张", "罗", "何", "吴", "赵", "周", "钟", "郑", "谢", "冯", "邓",
     "曾", "彭", "刘", "杨", "赖", "卢", "邝", "容", "麦", "谭", "莫", "黎", "苏", "欧阳",
 ];
-const GIVEN: &[&str] = &[
+pub(crate) const GIVEN: &[&str] = &[
     "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
     "超", "秀", "霞", "平", "刚", "桂", "英", "华", "建", "国", "文", "辉", "志", "荣", "海", "燕",
     "玲", "婷", "斌", "坚", "锦", "珍", "添", "权", "汉", "炳", "润", "彩", "嫦", "少", "灿", "耀",
@@ -35,7 +35,7 @@ pub(crate) fn check_char(body: &str) -> char {
     char::from(b"10X98765432"[(sum % 11) as usize])
 }
 
-fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
+pub(crate) fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
     from[rng.gen_range(0..from.len())]
 }
 
@@ -56,6 +56,7 @@ pub async fn generate_members(
     now_ms: i64,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<u64, StoreError> {
+    crate::temp_store_in_memory(store).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let orgs = holders(store).await?;
     let village_like = |kind: &str| matches!(kind, "village" | "community");
@@ -78,7 +79,15 @@ pub async fn generate_members(
         let count =
             (TARGET_MEMBERS as u64 * u64::from(*w) / u64::from(total_weight)).max(1) as usize;
         let rows: Vec<MemberInput> = (0..count)
-            .map(|_| member(&mut rng, &mut seq, *org_id, place_name))
+            .map(|_| {
+                let at = Home {
+                    area: "440403",
+                    place: place_name,
+                    address: "广东省珠海市斗门区",
+                    phone: None,
+                };
+                member(&mut rng, &mut seq, *org_id, &at)
+            })
             .collect();
         match store
             .import_members(
@@ -128,11 +137,22 @@ pub async fn generate_members(
     Ok(written)
 }
 
-fn member(
+/// Where a generated member lives: the county code their ID number carries, their village, the
+/// address before it, and a phone number when the caller makes them unique (None: drawn at random).
+pub(crate) struct Home<'a> {
+    pub area: &'a str,
+    pub place: &'a str,
+    pub address: &'a str,
+    pub phone: Option<String>,
+}
+
+/// A plausible member of `org_id`. `seq` counts the numbers given per birth date within the area,
+/// so no ID number repeats there.
+pub(crate) fn member(
     rng: &mut ChaCha8Rng,
     seq: &mut HashMap<String, u32>,
     org_id: i64,
-    place: &str,
+    at: &Home<'_>,
 ) -> MemberInput {
     let year: u32 = match rng.gen_range(0..100) {
         0..=9 => rng.gen_range(1938..1950),
@@ -142,12 +162,21 @@ fn member(
     };
     let (month, day) = (rng.gen_range(1..=12u32), rng.gen_range(1..=28u32));
     let male = rng.gen_range(0..100) < 72;
-    let birth = format!("{year:04}{month:02}{day:02}");
-    // The 17th digit is odd for men; numbers run per birth date so none repeats.
+    let mut birth = format!("{year:04}{month:02}{day:02}");
+    // The 17th digit is odd for men; numbers run per birth date so none repeats. A date whose 500
+    // numbers are taken (only in a province-sized county) moves to the next day of the month.
+    let mut day = day;
+    for _ in 0..28 {
+        if seq.get(&birth).is_none_or(|n| *n < 499) {
+            break;
+        }
+        day = day % 28 + 1;
+        birth = format!("{year:04}{month:02}{day:02}");
+    }
     let n = seq.entry(birth.clone()).or_insert(0);
     *n += 1;
     let order = (*n * 2 - u32::from(male)) % 1000;
-    let body = format!("440403{birth}{order:03}");
+    let body = format!("{}{birth}{order:03}", at.area);
     let id_number = format!("{body}{}", check_char(&body));
     let age = 2026 - year;
     let status = match rng.gen_range(0..100) {
@@ -208,10 +237,16 @@ fn member(
         status: status.into(),
         join_date,
         full_date,
-        workplace: Some(place.to_string()),
-        phone: Some(format!("13{}", rng.gen_range(100_000_000..999_999_999u32))),
+        workplace: Some(at.place.to_string()),
+        phone: Some(
+            at.phone
+                .clone()
+                .unwrap_or_else(|| format!("13{}", rng.gen_range(100_000_000..999_999_999u32))),
+        ),
         address: Some(format!(
-            "广东省珠海市斗门区{place}{}号",
+            "{}{}{}号",
+            at.address,
+            at.place,
             rng.gen_range(1..300)
         )),
     }

@@ -243,14 +243,6 @@ pub(crate) async fn generate(
     }
     progress("重算汇总……");
     store.rollup_rebuild().await?;
-    progress(&format!(
-        "完成：{} 个地点，{} 个村居，{} 个网格，{} 个党组织，{} 个单位",
-        thousands(sum.places),
-        thousands(sum.villages),
-        thousands(sum.grids),
-        thousands(sum.orgs),
-        thousands(sum.units)
-    ));
     Ok(sum)
 }
 

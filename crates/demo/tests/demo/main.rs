@@ -2,7 +2,11 @@
 //! chain, roll-ups and logins; the province at a reduced size.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use jiceng_demo::{Summary, demo_accounts, generate_district, generate_province_sized};
+mod files;
+
+use jiceng_demo::{
+    ProvinceSize, Summary, demo_accounts, generate_district, generate_province_sized,
+};
 use jiceng_domain::{DivisionCode, OrgKind, PlaceKind, Role};
 use jiceng_store::audit::Verdict;
 use jiceng_store::{Actor, Store, StoreError};
@@ -281,11 +285,18 @@ async fn district(store: Store) {
 
 jiceng_store::both_backends!(district_is_complete_valid_and_deterministic, district);
 
+/// Two cities (广州, 韶关) and 珠海's Doumen, with a few members per 村居: the full province's
+/// generator on a slice that takes seconds.
+const SLICE: ProvinceSize = ProvinceSize {
+    cities: 2,
+    members_per_village: 4,
+};
+
 async fn province(store: Store) {
     let mut messages = Vec::new();
     let t = std::time::Instant::now();
     let sum: Summary =
-        generate_province_sized(&store, NOW, 2, &mut |m| messages.push(m.to_string()))
+        generate_province_sized(&store, NOW, SLICE, &mut |m| messages.push(m.to_string()))
             .await
             .unwrap();
     eprintln!(
@@ -362,6 +373,88 @@ async fn province(store: Store) {
     assert_eq!(r.get("places.village"), Some(&4229));
     assert_eq!(r.get("orgs").map(|n| *n as u64), Some(sum.orgs));
     check_logins(&store, Some(Role::TownCommittee)).await;
+    province_register(&store, &sum, towns).await;
+}
+
+/// The province's register as a user checks it: about the size asked for, counted at the root,
+/// one import per town, every member's personal data sealed and found by exact search.
+async fn province_register(store: &Store, sum: &Summary, towns: i64) {
+    let asked = sum.villages * u64::from(SLICE.members_per_village);
+    assert!(
+        sum.members * 10 >= asked * 8 && sum.members * 10 <= asked * 13,
+        "{} members for {asked} asked",
+        sum.members
+    );
+    assert_eq!(
+        count(store, "SELECT COUNT(*) FROM members").await as u64,
+        sum.members
+    );
+    let current = count(
+        store,
+        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased')",
+    )
+    .await;
+    let root: i64 = count(store, "SELECT id FROM places WHERE code = '440000000000'").await;
+    let r = store.rollup_values(root).await.unwrap();
+    assert_eq!(r.get("members"), Some(&current));
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'import' AND entity = 'member'"
+        )
+        .await,
+        towns,
+        "one import per town"
+    );
+    // Every 村居 has members; the 两新 branches too.
+    let empty = count(
+        store,
+        "SELECT COUNT(*) FROM places p WHERE p.kind IN ('village', 'community') AND NOT EXISTS \
+         (SELECT 1 FROM orgs o JOIN members m ON m.org_id = o.id WHERE o.place_id = p.id)",
+    )
+    .await;
+    assert_eq!(empty, 0);
+    // Sealed like the register: the clear ID number opens from its sealed value, is valid, is
+    // masked on display and comes from the member's own county; its phone finds exactly them.
+    type Row = (i64, Vec<u8>, String, String, Vec<u8>);
+    let sample: Vec<Row> = sqlx::query_as(
+        "SELECT m.id, m.id_sealed, m.id_masked, p.code, m.phone_sealed FROM members m \
+         JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id WHERE m.id % 997 = 1",
+    )
+    .fetch_all(&store.reader)
+    .await
+    .unwrap();
+    assert!(sample.len() >= 5, "{} sampled", sample.len());
+    for (id, sealed, masked, code, phone) in sample {
+        let clear = String::from_utf8(store.sealer.open(&sealed).unwrap()).unwrap();
+        let parsed = jiceng_domain::idcard::CitizenId::parse(&clear).unwrap();
+        assert_eq!(parsed.masked(), masked);
+        assert!(
+            !masked.contains(&clear[6..14]),
+            "{masked} shows the birth date"
+        );
+        assert_eq!(
+            &clear[..6],
+            &code[..6],
+            "member {id} of {code} has {masked}"
+        );
+        let phone = String::from_utf8(store.sealer.open(&phone).unwrap()).unwrap();
+        for q in [phone, clear] {
+            let f = jiceng_store::members::MemberFilter {
+                q: Some(q),
+                ..Default::default()
+            };
+            let (found, n) = store
+                .members(
+                    &jiceng_store::Scope::All,
+                    &f,
+                    jiceng_store::sql::Page::new(None, None),
+                )
+                .await
+                .unwrap();
+            assert_eq!((n, found.first().map(|m| m.id)), (1, Some(id)));
+        }
+    }
 }
 
 jiceng_store::both_backends!(province_streams_in_batches, province);
@@ -493,6 +586,9 @@ async fn register(store: Store) {
             .iter()
             .all(|u| u.org_id.is_none() && u.above_size == 1)
     );
+    // Recruitment files at every stage and transfers between towns.
+    files::check(&store, NOW).await;
+    check_audit_and_rollups(&store).await;
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})
@@ -502,9 +598,15 @@ async fn register(store: Store) {
         .await
         .unwrap();
     jiceng_demo::generate_flows(&again, NOW).await.unwrap();
-    let q = "SELECT m.name || m.id_masked || m.status || m.birth_date || \
+    jiceng_demo::generate_recruitment(&again, NOW)
+        .await
+        .unwrap();
+    jiceng_demo::generate_transfers(&again, NOW).await.unwrap();
+    let q = "SELECT m.name || m.id_masked || m.status || m.birth_date || CAST(m.org_id AS TEXT) || \
              COALESCE((SELECT CAST(SUM(amount) AS TEXT) FROM dues_payments d WHERE d.member_id = m.id), '-') || \
-             COALESCE((SELECT f.away_since || f.destination FROM member_flows f WHERE f.member_id = m.id), '-') \
+             COALESCE((SELECT f.away_since || f.destination FROM member_flows f WHERE f.member_id = m.id), '-') || \
+             COALESCE((SELECT MAX(r.date) FROM recruitment_steps r WHERE r.member_id = m.id), '-') || \
+             COALESCE((SELECT t.status || t.sent_on FROM transfers t WHERE t.member_id = m.id), '-') \
              FROM members m ORDER BY m.id";
     let a: Vec<String> = sqlx::query_scalar(q)
         .fetch_all(&store.reader)
