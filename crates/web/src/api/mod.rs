@@ -6,6 +6,7 @@ mod me;
 mod members;
 mod orgs;
 mod places;
+mod procedures;
 mod units;
 mod users;
 
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(Doc::openapi())
         .merge(me::router())
         .merge(members::router())
+        .merge(procedures::router())
         .merge(places::router())
         .merge(orgs::router())
         .merge(units::router())

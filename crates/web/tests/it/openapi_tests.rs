@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// The operations the API must offer; the document may grow, never shrink.
-const EXPECTED: [(&str, &str); 29] = [
+const EXPECTED: [(&str, &str); 41] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/places"),
     ("post", "/api/v1/places"),
@@ -38,6 +38,18 @@ const EXPECTED: [(&str, &str); 29] = [
     ("put", "/api/v1/members/{id}"),
     ("post", "/api/v1/members/{id}/reveal"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/transfers"),
+    ("post", "/api/v1/members/{id}/transfers"),
+    ("post", "/api/v1/transfers/{id}/receive"),
+    ("post", "/api/v1/transfers/{id}/withdraw"),
+    ("post", "/api/v1/transfers/arrivals"),
+    ("get", "/api/v1/members/{id}/dues"),
+    ("post", "/api/v1/members/{id}/dues/payments"),
+    ("post", "/api/v1/members/{id}/dues/bases"),
+    ("get", "/api/v1/orgs/{id}/dues"),
+    ("post", "/api/v1/orgs/{id}/dues"),
+    ("get", "/api/v1/members/{id}/recruitment"),
+    ("post", "/api/v1/members/{id}/recruitment"),
 ];
 
 async fn openapi(store: Store) {
@@ -48,6 +60,22 @@ async fn openapi(store: Store) {
     let org = fixture::org(s, None, w.village, "文档测试支部", "branch").await;
     let unit = fixture::unit(s, w.village, "文档测试厂").await;
     let tok = token(&app, "district_org").await;
+    let letter = jiceng_store::transfers::Letter {
+        to_org_id: w.member_org,
+        letter_no: "文档转〔2026〕1号",
+        sent_on: "2025-11-20",
+    };
+    let transfer = s
+        .send_transfer(
+            &jiceng_store::Actor::cli("test"),
+            &jiceng_store::Scope::All,
+            w.sibling_member,
+            &letter,
+            crate::T0,
+        )
+        .await
+        .unwrap()
+        .id;
 
     let r = app.send(Call::get("/api/openapi.json")).await;
     r.expect(200);
@@ -83,6 +111,8 @@ async fn openapi(store: Store) {
             org
         } else if template.starts_with("/api/v1/units/") {
             unit
+        } else if template.starts_with("/api/v1/transfers/") {
+            transfer
         } else if template.starts_with("/api/v1/members/") {
             w.member
         } else {

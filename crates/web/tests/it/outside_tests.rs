@@ -274,3 +274,99 @@ async fn branch_dues(store: Store) {
     .await;
 }
 jiceng_store::both_backends!(dues_collected_for_a_branch_through_the_pages, branch_dues);
+
+async fn over_the_api(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let who = caller(&app, "town_committee").await;
+    let api =
+        |method: &str, path: String| crate::harness::Call::new(method, path).bearer(&who.token);
+    // Either an organisation in the system or one outside it, not both.
+    let both = serde_json::json!({"to_org_id": w.other_member_org, "counterpart": "外省某支部",
+        "letter_no": "斗组外〔2026〕2号", "sent_on": "2025-11-20"});
+    app.send(api("POST", format!("/api/v1/members/{}/transfers", w.member)).json(&both))
+        .await
+        .expect_api_error(422, "transfer.destination");
+    let out = serde_json::json!({"counterpart": "外省某支部", "letter_no": "斗组外〔2026〕2号",
+        "sent_on": "2025-11-20"});
+    assert_scoped_with(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/members/{id}/transfers",
+        w.member,
+        w.other_member,
+        Payload::Json(out),
+    )
+    .await;
+    let list = app
+        .send(api(
+            "GET",
+            "/api/v1/transfers?side=outgoing&open=true".into(),
+        ))
+        .await;
+    let t = &list.expect(200).json()[0];
+    assert_eq!(
+        (t["direction"].as_str(), t["to_org_id"].is_null()),
+        (Some("out"), true)
+    );
+    let id = t["id"].as_i64().unwrap();
+    let r = app
+        .send(
+            api("POST", format!("/api/v1/transfers/{id}/receive"))
+                .json(&serde_json::json!({"on": "2025-12-01"})),
+        )
+        .await;
+    assert_eq!(r.expect(200).json()["status"], "confirmed");
+    let m = app
+        .send(api("GET", format!("/api/v1/members/{}", w.member)))
+        .await;
+    assert_eq!(m.expect(200).json()["status"], "transferred_out");
+    // Dues: a base, then the organisation's month shows the amount the rules give (李四 farms:
+    // the farmers' fixed amount, whatever the income).
+    let farmer = jiceng_domain::dues::DuesRule::cpc_2008().farmer;
+    let base = serde_json::json!({"from_month": "2025-01", "income_fen": 600_000});
+    let v = app
+        .send(
+            api(
+                "POST",
+                format!("/api/v1/members/{}/dues/bases", w.sibling_member),
+            )
+            .json(&base),
+        )
+        .await;
+    assert_eq!(v.expect(200).json()["monthly_fen"], farmer);
+    let sheet = app
+        .send(api(
+            "GET",
+            format!("/api/v1/orgs/{}/dues?month=2025-10", w.sibling_member_org),
+        ))
+        .await;
+    let sheet = sheet.expect(200).json();
+    assert_eq!(
+        (sheet["due_count"].as_i64(), sheet["due_fen"].as_i64()),
+        (Some(1), Some(farmer))
+    );
+    let pay = serde_json::json!({"month": "2025-10", "paid_on": "2025-10-15",
+        "member_ids": [w.sibling_member]});
+    let r = app
+        .send(
+            api(
+                "POST",
+                format!("/api/v1/orgs/{}/dues", w.sibling_member_org),
+            )
+            .json(&pay),
+        )
+        .await;
+    assert_eq!(r.expect(200).json()["total_fen"], farmer);
+    app.send(
+        api(
+            "POST",
+            format!("/api/v1/orgs/{}/dues", w.sibling_member_org),
+        )
+        .json(&pay),
+    )
+    .await
+    .expect_api_error(422, "dues.month_paid");
+}
+jiceng_store::both_backends!(procedures_over_the_api, over_the_api);
