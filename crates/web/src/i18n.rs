@@ -93,6 +93,12 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("common.closed", "已撤销", "Closed"),
     ("common.include_closed", "含已撤销", "Include closed"),
     ("common.export", "导出Excel", "Export to Excel"),
+    ("upload.sending", "正在上传", "Uploading"),
+    (
+        "upload.checking",
+        "上传完成，正在逐行检查，请稍候……",
+        "Uploaded; checking every row, please wait…",
+    ),
     ("common.empty", "暂无记录", "Nothing here yet"),
     ("common.prev", "上一页", "Previous"),
     ("common.next", "下一页", "Next"),

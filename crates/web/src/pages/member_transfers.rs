@@ -2,14 +2,13 @@
 //! outside it), records the receipt of one sent outside, or withdraws it; the transfers page lists
 //! what is coming in to be received and what went out, and registers arrivals from outside.
 
-use super::{FormData, Id, RecordPage, done, render};
+use super::{FormData, Id, RecordPage, done};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx, local_path};
 use crate::clock::day_of;
 use crate::error::{AppError, PageError};
 use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use jiceng_store::members::Member;
 use jiceng_store::transfers::{Arrival, Letter, OutLetter, Side, Transfer};
@@ -319,17 +318,7 @@ pub async fn export(
 }
 
 async fn page(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<Response, PageError> {
-    let page = build(state, ctx, fb).await?;
-    let refused = page
-        .forms
-        .iter()
-        .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()));
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render(status, &page)
+    super::render_record(&build(state, ctx, fb).await?)
 }
 
 async fn build(state: &AppState, ctx: &Ctx, fb: Option<Feedback>) -> Result<RecordPage, PageError> {

@@ -3,7 +3,7 @@
 
 use super::listing::{self, Listing};
 use super::places::crumbs;
-use super::{FormData, Id, ListQuery, Q, RecordPage, done, render};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done};
 use crate::auth::{Ctx, PageCtx};
 use crate::error::{AppError, PageError};
 use crate::i18n::T;
@@ -438,24 +438,14 @@ pub(super) async fn member_page(
         t.t("member.roster").to_string(),
         format!("/members?org={}", m.org_id),
     )];
-    render(
-        if forms
-            .iter()
-            .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()))
-        {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &RecordPage {
-            c,
-            facts,
-            stats: vec![],
-            tables: vec![recruit_table, dues_table, transfer_table, flow_table],
-            links,
-            forms,
-        },
-    )
+    super::render_record(&RecordPage {
+        c,
+        facts,
+        stats: vec![],
+        tables: vec![recruit_table, dues_table, transfer_table, flow_table],
+        links,
+        forms,
+    })
 }
 
 pub async fn show(

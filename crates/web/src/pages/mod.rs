@@ -174,6 +174,20 @@ pub struct LoginPage {
     pub otpauth: Option<String>,
 }
 
+/// A record page answers 422 when one of its forms carries a refusal, else 200.
+pub fn render_record(page: &RecordPage) -> Result<Response, PageError> {
+    let refused = page
+        .forms
+        .iter()
+        .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()));
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(status, page)
+}
+
 /// Renders a template with a status.
 pub fn render(status: StatusCode, tpl: &impl Template) -> Result<Response, PageError> {
     Ok((

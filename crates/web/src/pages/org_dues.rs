@@ -2,14 +2,13 @@
 //! their receipt numbers, the month's totals, a payment recorded for many members at once, and the
 //! sheet (with the receipts) as .xlsx.
 
-use super::{FormData, Id, Q, RecordPage, done, render};
+use super::{FormData, Id, Q, RecordPage, done};
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::{day_of, month_of};
 use crate::error::{AppError, PageError};
 use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
 use crate::{AppState, xlsx};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use jiceng_domain::dues::format_yuan;
 use jiceng_domain::member::{OCCUPATIONS, label};
@@ -156,9 +155,6 @@ async fn page(
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let refused = forms
-        .iter()
-        .any(|f| f.error.is_some() || f.fields.iter().any(|x| x.error.is_some()));
     let next = jiceng_store::dues::next_month(m);
     let mut links = vec![
         (
@@ -180,22 +176,14 @@ async fn page(
         l("返回党组织", "Back to the organisation"),
         format!("/orgs/{id}"),
     ));
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render(
-        status,
-        &RecordPage {
-            c,
-            facts,
-            stats: vec![],
-            tables: vec![table],
-            links,
-            forms,
-        },
-    )
+    super::render_record(&RecordPage {
+        c,
+        facts,
+        stats: vec![],
+        tables: vec![table],
+        links,
+        forms,
+    })
 }
 
 pub async fn show(
