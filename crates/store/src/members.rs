@@ -7,7 +7,7 @@ use crate::places::check_name;
 use crate::rollups;
 use crate::scope::Scope;
 use crate::seal::Sealer;
-use crate::sql::{Page, Sql, like_contains, like_prefix};
+use crate::sql::Sql;
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::idcard::CitizenId;
@@ -15,6 +15,8 @@ use jiceng_domain::member::{self, EDUCATION, OCCUPATIONS};
 use pinyin::ToPinyin;
 use serde::Serialize;
 use sqlx::AnyConnection;
+
+mod list;
 
 /// A member as pages and the API show it: personal data masked.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
@@ -309,62 +311,6 @@ impl Store {
     pub async fn member(&self, scope: &Scope, id: i64) -> StoreResult<Member> {
         let mut conn = self.reader.acquire().await?;
         Self::member_in(&mut conn, scope, id).await
-    }
-
-    pub async fn members(
-        &self,
-        scope: &Scope,
-        f: &MemberFilter,
-        page: Page,
-    ) -> StoreResult<(Vec<Member>, i64)> {
-        let mut w = Sql::new(FROM);
-        w.push(" WHERE ");
-        scope.predicate(&mut w, "p.code");
-        if let Some(pre) = &f.under_prefix {
-            w.push(" AND ");
-            Scope::prefix(pre.clone()).predicate(&mut w, "p.code");
-        }
-        if let Some(o) = f.org_id {
-            w.push(" AND m.org_id = ").bind(o);
-        }
-        match f.status.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => {
-                w.push(" AND m.status = ").bind(s);
-            }
-            None if !f.include_former => {
-                w.push(" AND m.status NOT IN ('left', 'deceased')");
-            }
-            None => {}
-        }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            // An ID number or a phone is matched exactly through its blind index, never by LIKE.
-            let id_blind = CitizenId::parse(q)
-                .ok()
-                .map(|id| self.sealer.blind(id.as_str()));
-            let phone_blind = member::parse_phone(q).ok().map(|p| self.sealer.blind(&p));
-            w.push(" AND (m.name LIKE ")
-                .bind(like_contains(q))
-                .push(" ESCAPE '\\' OR m.name_initials LIKE ");
-            w.bind(like_prefix(&q.to_lowercase())).push(" ESCAPE '\\'");
-            if let Some(b) = id_blind {
-                w.push(" OR m.id_index = ").bind(b);
-            }
-            if let Some(b) = phone_blind {
-                w.push(" OR m.phone_index = ").bind(b);
-            }
-            w.push(")");
-        }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!("SELECT {COLS}{} ORDER BY p.code, m.name, m.id", w.text),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
     }
 
     pub async fn create_member(

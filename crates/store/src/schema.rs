@@ -79,6 +79,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0009_transfers_outside.sqlite.sql"),
         postgres: include_str!("migrations/0009_transfers_outside.postgres.sql"),
     },
+    Migration {
+        version: 11,
+        name: "member_search",
+        sql: "",
+        sqlite: "",
+        postgres: include_str!("migrations/0011_member_search.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

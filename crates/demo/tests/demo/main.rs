@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod files;
+mod list;
 
 use jiceng_demo::{
     ProvinceSize, Summary, demo_accounts, generate_district, generate_province_sized,
@@ -589,6 +590,7 @@ async fn register(store: Store) {
     // Recruitment files at every stage and transfers between towns.
     files::check(&store, NOW).await;
     check_audit_and_rollups(&store).await;
+    list::check(&store).await;
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})
