@@ -80,6 +80,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/0009_transfers_outside.postgres.sql"),
     },
     Migration {
+        version: 10,
+        name: "blind_index_128",
+        sql: include_str!("migrations/0010_blind_index_128.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 11,
         name: "member_search",
         sql: "",
