@@ -633,10 +633,10 @@ where
 /// skipped. Returns each row's new id, in order; `None` for a skipped row.
 ///
 /// PostgreSQL skips by `ON CONFLICT (id_index) DO NOTHING`. SQLite uses `INSERT OR IGNORE` (with
-/// foreign keys deferred to the commit, see `roster.rs`): a multi-row statement that could abort
-/// halfway needs a statement journal, a copy of every page it changes, and NOT NULL and foreign
-/// key checks would make each INSERT such a statement. `OR IGNORE` would also skip a row that
-/// broke some other constraint, so every skipped row is checked to be registered indeed.
+/// its foreign key check off for the import, see `roster.rs`): a multi-row statement that could
+/// abort halfway needs a statement journal, a copy of every page it changes, and NOT NULL and
+/// foreign key checks would make each INSERT such a statement. `OR IGNORE` would also skip a row
+/// that broke some other constraint, so every skipped row is checked to be registered indeed.
 pub(crate) async fn insert_members(
     tx: &mut AnyConnection,
     backend: Backend,

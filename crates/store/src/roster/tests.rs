@@ -161,8 +161,13 @@ async fn import_checks_and_stores_like_the_form() {
         compared += 1;
     }
     assert!(compared >= 8, "{compared}");
-    // The writer's settings are back as they were (see IMPORT_PRAGMAS).
-    for (pragma, default) in [("cache_size", -2000), ("temp_store", 0)] {
+    // The writer's settings are back as they were (see IMPORT_PRAGMAS): the import's connection
+    // was closed, the pool opened a fresh one.
+    for (pragma, default) in [
+        ("cache_size", -2000),
+        ("temp_store", 0),
+        ("foreign_keys", 1),
+    ] {
         let v: i64 = sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {pragma}")))
             .fetch_one(&import.writer)
             .await
@@ -241,6 +246,44 @@ async fn batches_are_one_transaction() {
     let incremental = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+}
+
+/// An import given up halfway (its page closed mid-file) leaves nothing written, and the writer
+/// the next write gets enforces foreign keys again: the import's connection was closed.
+#[tokio::test]
+async fn an_abandoned_import_leaves_the_writer_as_it_was() {
+    let (store, _g) = testing::sqlite().await;
+    one_org(&store).await;
+    let actor = Actor::cli("test");
+    let opts = ImportOptions {
+        label: "gone.xlsx",
+        row_base: 2,
+        preview: false,
+    };
+    let rows: Vec<RosterRow> = (0..BATCH_ROWS * 2)
+        .map(|n| RosterRow {
+            row: n,
+            input: MemberInput {
+                id_number: with_check(&format!("4404031980{:07}", 1_020_000 + n)),
+                ..valid("")
+            },
+        })
+        .collect();
+    let mut import = store.begin_import(&actor, &Scope::All, &opts, NOW);
+    for batch in rows.chunks(BATCH_ROWS) {
+        assert!(import.add(batch).await.unwrap().problems.is_empty());
+    }
+    drop(import);
+    assert_eq!(members(&store).await, 0);
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&store.writer)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let orphan = sqlx::query("INSERT INTO org_units (org_id, unit_id) VALUES (999999, 999999)")
+        .execute(&store.writer)
+        .await;
+    assert!(orphan.is_err(), "a foreign key is enforced");
 }
 
 fn with_check(first17: &str) -> String {
