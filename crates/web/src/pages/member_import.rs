@@ -46,8 +46,11 @@ fn upload_form(ctx: &Ctx, t: T) -> Form {
     .field(
         Field::new(
             "file",
-            t.lang()
-                .pick("名册文件（不超过10MB）", "Roster file (at most 10 MB)"),
+            if t.lang().is_en() {
+                format!("Roster file (at most {} MB)", MAX_BYTES >> 20)
+            } else {
+                format!("名册文件（不超过{}MB）", MAX_BYTES >> 20)
+            },
             FieldKind::File,
         )
         .required(),
