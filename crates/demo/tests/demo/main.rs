@@ -290,7 +290,7 @@ jiceng_store::both_backends!(district_is_complete_valid_and_deterministic, distr
 /// generator on a slice that takes seconds.
 const SLICE: ProvinceSize = ProvinceSize {
     cities: 2,
-    members_per_village: 4,
+    members_per_village: 6,
 };
 
 async fn province(store: Store) {

@@ -55,6 +55,9 @@ fn may_be_initials(q: &str) -> bool {
     !q.chars().any(|c| c.to_pinyin().is_some())
 }
 
+/// Above this many members in the region, a search starts from its indexes (see `members`).
+const INDEX_FIRST_ABOVE: i64 = 20_000;
+
 impl Store {
     /// Current members in the region, from the roll-ups: what the default list (no search, no
     /// status, no organisation, former members hidden) counts. None when a subtree has no place
@@ -98,12 +101,32 @@ impl Store {
     ) -> StoreResult<(Vec<Member>, i64)> {
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let status = f.status.as_deref().filter(|s| !s.is_empty());
-        let mut w = Sql::new(FROM);
+        let under = f.under_prefix.as_deref();
+        // How many members the region holds, from the roll-ups: the plain list's total, and what
+        // decides where a search starts.
+        let region = match f.org_id {
+            None => self.members_total(scope, under).await?,
+            Some(_) => Some(0),
+        };
+        // A search in a big region starts from the indexes (a few candidates, then their places);
+        // in a small one, from the region's rows (fewer than the candidates province-wide).
+        let index_first = q.is_some() && region.is_none_or(|n| n > INDEX_FIRST_ABOVE);
+        let mut w = Sql::new("");
+        match q {
+            Some(q) if index_first => {
+                w.push(" FROM (");
+                self.candidates(&mut w, q);
+                w.push(") m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id");
+            }
+            _ => {
+                w.push(FROM);
+            }
+        }
         w.push(" WHERE ");
         scope.predicate(&mut w, "p.code");
-        if let Some(pre) = &f.under_prefix {
+        if let Some(pre) = under {
             w.push(" AND ");
-            Scope::prefix(pre.clone()).predicate(&mut w, "p.code");
+            Scope::prefix(pre).predicate(&mut w, "p.code");
         }
         if let Some(o) = f.org_id {
             w.push(" AND m.org_id = ").bind(o);
@@ -118,23 +141,27 @@ impl Store {
             }
             None => {}
         }
-        if let Some(q) = q {
-            self.search(&mut w, q);
+        if let Some(q) = q.filter(|_| !index_first) {
+            w.push(" AND (");
+            self.matches(&mut w, q);
+            w.push(")");
         }
         let plain = q.is_none() && status.is_none() && f.org_id.is_none() && !f.include_former;
-        let counted = if plain {
-            self.members_total(scope, f.under_prefix.as_deref()).await?
-        } else {
-            None
-        };
-        let total: i64 = match counted {
+        // A search is planned for its own values each time: a plan cached for "any value" reads
+        // the whole table for a LIKE or a rare ID number alike.
+        let custom = q.is_none();
+        let total: i64 = match region.filter(|_| plain) {
             Some(n) => n,
             None => {
                 let count = Sql {
                     text: format!("SELECT COUNT(*){}", w.text),
                     vals: w.vals.clone(),
                 };
-                count.scalar().fetch_one(&self.reader).await?
+                count
+                    .scalar()
+                    .persistent(custom)
+                    .fetch_one(&self.reader)
+                    .await?
             }
         };
         // The page's ids first, sorted on the keys alone; then only those rows are read whole.
@@ -147,20 +174,57 @@ impl Store {
         };
         page.limit_offset(&mut sql);
         sql.push(") ORDER BY p.code, m.name, m.id");
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        let rows = sql
+            .query_as()
+            .persistent(custom)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok((rows, total))
     }
 
-    /// Appends the search: a name containing `q`, initials starting with it, or exactly its ID
-    /// number or phone (through their blind indexes, never by LIKE).
-    fn search(&self, w: &mut Sql, q: &str) {
-        let id_blind = CitizenId::parse(q)
+    /// The search's candidates, one index each, as rows of (id, org_id, status, name): names,
+    /// initials, ID number, phone. On PostgreSQL the initials come from a covering index alone.
+    fn candidates(&self, w: &mut Sql, q: &str) {
+        let each = "SELECT m.id, m.org_id, m.status, m.name FROM members m WHERE ";
+        let mut first = true;
+        let mut branch = |w: &mut Sql| {
+            if !first {
+                w.push(" UNION ");
+            }
+            first = false;
+            w.push(each);
+        };
+        branch(w);
+        self.name_matches(w, q);
+        if may_be_initials(q) {
+            branch(w);
+            initials_match(w, q);
+        }
+        if let Some(b) = self.id_blind(q) {
+            branch(w);
+            w.push("m.id_index = ").bind(b);
+        }
+        if let Some(b) = self.phone_blind(q) {
+            branch(w);
+            w.push("m.phone_index = ").bind(b);
+        }
+    }
+
+    fn id_blind(&self, q: &str) -> Option<String> {
+        CitizenId::parse(q)
             .ok()
-            .map(|id| self.sealer.blind(id.as_str()));
-        let phone_blind = member::parse_phone(q).ok().map(|p| self.sealer.blind(&p));
-        w.push(" AND (");
+            .map(|id| self.sealer.blind(id.as_str()))
+    }
+
+    fn phone_blind(&self, q: &str) -> Option<String> {
+        member::parse_phone(q).ok().map(|p| self.sealer.blind(&p))
+    }
+
+    /// A name containing `q`.
+    fn name_matches(&self, w: &mut Sql, q: &str) {
         if self.backend == Backend::Postgres {
             // Every character of `q` is in the name: a necessary condition the name's character
-            // index (0011, GIN) answers, where LIKE '%q%' alone would read every row in scope.
+            // index (0011, GIN) answers, where LIKE '%q%' alone would read every row.
             w.push("(string_to_array(m.name, NULL) @> string_to_array(")
                 .bind(q)
                 .push(", NULL) AND m.name LIKE ")
@@ -171,19 +235,30 @@ impl Store {
                 .bind(like_contains(q))
                 .push(" ESCAPE '\\'");
         }
+    }
+
+    /// The search as one condition: a name containing `q`, initials starting with it, or exactly
+    /// its ID number or phone (through their blind indexes, never by LIKE).
+    fn matches(&self, w: &mut Sql, q: &str) {
+        self.name_matches(w, q);
         if may_be_initials(q) {
-            w.push(" OR m.name_initials LIKE ")
-                .bind(like_prefix(&q.to_lowercase()))
-                .push(" ESCAPE '\\'");
+            w.push(" OR ");
+            initials_match(w, q);
         }
-        if let Some(b) = id_blind {
+        if let Some(b) = self.id_blind(q) {
             w.push(" OR m.id_index = ").bind(b);
         }
-        if let Some(b) = phone_blind {
+        if let Some(b) = self.phone_blind(q) {
             w.push(" OR m.phone_index = ").bind(b);
         }
-        w.push(")");
     }
+}
+
+/// Pinyin initials starting with `q`.
+fn initials_match(w: &mut Sql, q: &str) {
+    w.push("m.name_initials LIKE ")
+        .bind(like_prefix(&q.to_lowercase()))
+        .push(" ESCAPE '\\'");
 }
 
 #[cfg(test)]
