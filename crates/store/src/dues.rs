@@ -329,7 +329,7 @@ impl Store {
             "SELECT m.id, m.name, o.id, o.name, (SELECT MIN(b.from_month) FROM dues_bases b WHERE b.member_id = m.id), \
              (SELECT MAX(d.month) FROM dues_payments d WHERE d.member_id = m.id) \
              FROM members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased') AND EXISTS (SELECT 1 FROM dues_bases b WHERE b.member_id = m.id) AND ",
+             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND EXISTS (SELECT 1 FROM dues_bases b WHERE b.member_id = m.id) AND ",
         );
         scope.predicate(&mut sql, "p.code");
         if let Some(pre) = under_prefix {

@@ -344,7 +344,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let (registered, away, hosted): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT (SELECT COUNT(*) FROM members m WHERE m.org_id = $1 AND m.status NOT IN ('left', 'deceased')), \
+            "SELECT (SELECT COUNT(*) FROM members m WHERE m.org_id = $1 AND m.status NOT IN ('left', 'deceased', 'transferred_out')), \
              (SELECT COUNT(*) FROM member_flows f JOIN members m ON m.id = f.member_id WHERE m.org_id = $1 AND {OPEN}), \
              (SELECT COUNT(*) FROM member_flows f JOIN members m ON m.id = f.member_id WHERE f.host_org_id = $1 AND {OPEN})"
         )))

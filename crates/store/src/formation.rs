@@ -31,7 +31,7 @@ impl Store {
         let mut counts = Sql::new(
             "SELECT o.path, COUNT(*), CAST(SUM(CASE WHEN m.status = 'full' THEN 1 ELSE 0 END) AS BIGINT) FROM members m \
              JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased') AND ",
+             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND ",
         );
         scope.predicate(&mut counts, "p.code");
         counts.push(" GROUP BY o.path");

@@ -197,7 +197,7 @@ impl Store {
         let mut sql = crate::sql::Sql::new(
             "SELECT m.id, m.name, o.id, o.name, m.birth_date, r.step, r.date, r.value FROM recruitment_steps r \
              JOIN members m ON m.id = r.member_id JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased') AND ",
+             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND ",
         );
         scope.predicate(&mut sql, "p.code");
         sql.push(" ORDER BY m.id, r.step");

@@ -19,9 +19,9 @@ pub const ACCOUNTS: &str = "accounts";
 /// Current members (applicants to full members) registered with organisations in the subtree.
 pub const MEMBERS: &str = "members";
 
-/// Members that count (not left, not deceased), joined to the place of their organisation.
+/// Members that count (not left, deceased or transferred out of the system), joined to the place of their organisation.
 const CURRENT_MEMBERS: &str = "FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
-    WHERE m.status NOT IN ('left', 'deceased')";
+    WHERE m.status NOT IN ('left', 'deceased', 'transferred_out')";
 
 /// Every metric this module maintains, in display order.
 pub fn structure_metrics() -> Vec<&'static str> {
@@ -186,7 +186,7 @@ impl Store {
             (
                 MEMBERS,
                 "SELECT t.id, COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
-                 WHERE m.status NOT IN ('left', 'deceased') GROUP BY t.id",
+                 WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') GROUP BY t.id",
             ),
         ] {
             let rows: Vec<(i64, i64)> = sqlx::query_as(q).fetch_all(&mut *tx).await?;

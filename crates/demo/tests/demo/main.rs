@@ -392,7 +392,7 @@ async fn province_register(store: &Store, sum: &Summary, towns: i64) {
     );
     let current = count(
         store,
-        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased')",
+        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased', 'transferred_out')",
     )
     .await;
     let root: i64 = count(store, "SELECT id FROM places WHERE code = '440000000000'").await;
@@ -497,7 +497,7 @@ async fn register(store: Store) {
     let county: i64 = count(&store, "SELECT id FROM places WHERE code = '440403000000'").await;
     let current = count(
         &store,
-        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased')",
+        "SELECT COUNT(*) FROM members WHERE status NOT IN ('left', 'deceased', 'transferred_out')",
     )
     .await;
     assert_eq!(

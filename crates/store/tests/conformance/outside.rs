@@ -121,6 +121,17 @@ async fn outside(store: Store) {
     let gone = store.member(&s, m.id).await.unwrap();
     assert_eq!(gone.status, "transferred_out");
     assert_eq!(members_at(&store, t.qianwu).await, 0);
+    // A rebuild agrees: 已转出 is not counted; the register's default list leaves it out too.
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(members_at(&store, t.qianwu).await, 0);
+    let listed = store
+        .members(&s, &Default::default(), Page::new(Some(1), Some(50)))
+        .await
+        .unwrap();
+    assert!(
+        listed.0.iter().all(|x| x.id != m.id),
+        "a former member in the default list"
+    );
     assert_eq!(
         code(
             store

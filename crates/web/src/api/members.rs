@@ -27,7 +27,7 @@ pub struct MemberParams {
     pub status: Option<String>,
     /// Name, pinyin initials, a full ID number or a full phone number.
     pub q: Option<String>,
-    /// Include members who left the Party or died.
+    /// Include former members: left the Party, died, or transferred out of the system.
     pub include_former: Option<bool>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
