@@ -21,6 +21,7 @@ pub struct Settings {
     pub log_level: String,
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
+    pub import_timeout_secs: u64,
     pub readers: u32,
     pub pg_writers: u32,
 }
@@ -39,6 +40,7 @@ impl Default for Settings {
             log_level: "info".into(),
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            import_timeout_secs: 600,
             readers: 4,
             pg_writers: 8,
         }
@@ -133,6 +135,7 @@ impl Settings {
             secure_cookies: self.secure_cookies,
             body_limit: self.body_limit_bytes,
             request_timeout_secs: self.request_timeout_secs,
+            import_timeout_secs: self.import_timeout_secs,
             trust_proxy: self.trust_proxy,
         }
     }

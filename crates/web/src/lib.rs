@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// A request taking longer than this is answered 408.
     pub request_timeout_secs: u64,
+    /// The same for a roster upload or accept, which checks (and writes) up to 200,000 rows.
+    pub import_timeout_secs: u64,
     /// Trust X-Forwarded-For from a reverse proxy for the client address in the audit log.
     pub trust_proxy: bool,
 }
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
+            import_timeout_secs: 600,
             trust_proxy: false,
         }
     }

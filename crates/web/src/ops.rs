@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -188,10 +187,26 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> 
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
+/// Slow requests are answered 408 (whatever they were writing is rolled back with the dropped
+/// transaction). A roster upload or accept, which checks and writes up to 200,000 rows, has its
+/// own, longer limit.
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let import =
+        req.method() == axum::http::Method::POST && req.uri().path().starts_with("/members/import");
+    let secs = if import {
+        state.config.import_timeout_secs
+    } else {
+        state.config.request_timeout_secs
+    };
+    match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// Applies every layer, outermost last.
 pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let x_request_id = HeaderName::from_static("x-request-id");
-    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let sec = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
@@ -204,7 +219,7 @@ pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(record_metrics))
         .layer(sec("x-content-type-options", "nosniff"))
