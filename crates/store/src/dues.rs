@@ -325,12 +325,14 @@ impl Store {
         under_prefix: Option<&str>,
         current_month: &str,
     ) -> StoreResult<Vec<Lapse>> {
-        let mut sql = crate::sql::Sql::new(
+        let mut sql = crate::sql::Sql::new(concat!(
             "SELECT m.id, m.name, o.id, o.name, (SELECT MIN(b.from_month) FROM dues_bases b WHERE b.member_id = m.id), \
              (SELECT MAX(d.month) FROM dues_payments d WHERE d.member_id = m.id) \
              FROM members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND EXISTS (SELECT 1 FROM dues_bases b WHERE b.member_id = m.id) AND ",
-        );
+             WHERE ",
+            counted!(),
+            " AND EXISTS (SELECT 1 FROM dues_bases b WHERE b.member_id = m.id) AND "
+        ));
         scope.predicate(&mut sql, "p.code");
         if let Some(pre) = under_prefix {
             sql.push(" AND ");

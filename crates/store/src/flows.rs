@@ -4,6 +4,7 @@
 //! side keeps the record; the flow ends when the member comes back or their relation moves to the
 //! host.
 
+use crate::COUNTED;
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -344,7 +345,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let (registered, away, hosted): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT (SELECT COUNT(*) FROM members m WHERE m.org_id = $1 AND m.status NOT IN ('left', 'deceased', 'transferred_out')), \
+            "SELECT (SELECT COUNT(*) FROM members m WHERE m.org_id = $1 AND {COUNTED}), \
              (SELECT COUNT(*) FROM member_flows f JOIN members m ON m.id = f.member_id WHERE m.org_id = $1 AND {OPEN}), \
              (SELECT COUNT(*) FROM member_flows f JOIN members m ON m.id = f.member_id WHERE f.host_org_id = $1 AND {OPEN})"
         )))

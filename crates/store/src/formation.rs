@@ -28,11 +28,12 @@ impl Store {
         sql.push(" ORDER BY p.code, o.path");
         let orgs: Vec<(i64, String, String, String, String)> =
             sql.query_as().fetch_all(&self.reader).await?;
-        let mut counts = Sql::new(
+        let mut counts = Sql::new(concat!(
             "SELECT o.path, COUNT(*), CAST(SUM(CASE WHEN m.status = 'full' THEN 1 ELSE 0 END) AS BIGINT) FROM members m \
-             JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND ",
-        );
+             JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id WHERE ",
+            counted!(),
+            " AND "
+        ));
         scope.predicate(&mut counts, "p.code");
         counts.push(" GROUP BY o.path");
         let rows: Vec<(String, i64, i64)> = counts.query_as().fetch_all(&self.reader).await?;

@@ -2,6 +2,18 @@
 //! SQL text with `$n` placeholders that both accept). Every write puts its record, its audit entry and
 //! its roll-up deltas in one transaction.
 
+/// The members who count (current ones): every status but the former ones (left, died,
+/// transferred out of the system). One definition for every query that counts or lists them; a
+/// test keeps it in step with `jiceng_domain::member::CURRENT`.
+macro_rules! counted {
+    () => {
+        "m.status NOT IN ('left', 'deceased', 'transferred_out')"
+    };
+}
+
+/// `counted!()` as a value, for queries built with `format!`.
+pub(crate) const COUNTED: &str = counted!();
+
 pub mod audit;
 pub mod bulk;
 pub mod coverage;
@@ -186,5 +198,22 @@ impl Store {
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    #[test]
+    fn counted_is_every_status_but_the_current_ones() {
+        use jiceng_domain::member::{CURRENT, STATUSES};
+        let former: Vec<String> = STATUSES
+            .iter()
+            .filter(|s| !CURRENT.contains(&s.0))
+            .map(|s| format!("'{}'", s.0))
+            .collect();
+        assert_eq!(
+            super::COUNTED,
+            format!("m.status NOT IN ({})", former.join(", "))
+        );
     }
 }

@@ -194,11 +194,12 @@ pub struct Due {
 impl Store {
     /// Members in scope whose next step falls due on or before `until` (YYYY-MM-DD), soonest first.
     pub async fn recruitment_due(&self, scope: &Scope, until: &str) -> StoreResult<Vec<Due>> {
-        let mut sql = crate::sql::Sql::new(
+        let mut sql = crate::sql::Sql::new(concat!(
             "SELECT m.id, m.name, o.id, o.name, m.birth_date, r.step, r.date, r.value FROM recruitment_steps r \
-             JOIN members m ON m.id = r.member_id JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
-             WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') AND ",
-        );
+             JOIN members m ON m.id = r.member_id JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id WHERE ",
+            counted!(),
+            " AND "
+        ));
         scope.predicate(&mut sql, "p.code");
         sql.push(" ORDER BY m.id, r.step");
         type Row = (i64, String, i64, String, String, i64, String, Option<i64>);

@@ -20,8 +20,10 @@ pub const ACCOUNTS: &str = "accounts";
 pub const MEMBERS: &str = "members";
 
 /// Members that count (not left, deceased or transferred out of the system), joined to the place of their organisation.
-const CURRENT_MEMBERS: &str = "FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
-    WHERE m.status NOT IN ('left', 'deceased', 'transferred_out')";
+const CURRENT_MEMBERS: &str = concat!(
+    "FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id WHERE ",
+    counted!()
+);
 
 /// Every metric this module maintains, in display order.
 pub fn structure_metrics() -> Vec<&'static str> {
@@ -185,8 +187,12 @@ impl Store {
             ),
             (
                 MEMBERS,
-                "SELECT t.id, COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id JOIN places t ON t.id = o.place_id \
-                 WHERE m.status NOT IN ('left', 'deceased', 'transferred_out') GROUP BY t.id",
+                concat!(
+                    "SELECT t.id, COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id \
+                     JOIN places t ON t.id = o.place_id WHERE ",
+                    counted!(),
+                    " GROUP BY t.id"
+                ),
             ),
         ] {
             let rows: Vec<(i64, i64)> = sqlx::query_as(q).fetch_all(&mut *tx).await?;

@@ -23,53 +23,58 @@ pub fn more(number: i64, got: usize) -> bool {
     got as i64 == BATCH && number * BATCH < MAX_ROWS
 }
 
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::Internal(format!("xlsx: {e}"))
+}
+
+/// One sheet: bold headers, every value as text (codes and ID-like values must not become numbers).
+fn write_sheet<'a>(
+    wb: &mut Workbook,
+    name: &str,
+    headers: &[String],
+    rows: impl Iterator<Item = Vec<&'a str>>,
+) -> Result<(), AppError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(name).map_err(xlsx_err)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(xlsx_err)?;
+        ws.set_column_width(c as u16, 18).map_err(xlsx_err)?;
+    }
+    for (r, row) in rows.enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string((r + 1) as u32, c as u16, *v)
+                .map_err(xlsx_err)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+    Ok(())
+}
+
 pub fn workbook(
     sheet: &str,
     headers: &[String],
     rows: &[Vec<String>],
 ) -> Result<Vec<u8>, AppError> {
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet).map_err(err)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)
-            .map_err(err)?;
-        ws.set_column_width(c as u16, 18).map_err(err)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            // Codes and ID-like values stay text so Excel does not turn them into numbers.
-            ws.write_string((r + 1) as u32, c as u16, v).map_err(err)?;
-        }
-    }
-    ws.set_freeze_panes(1, 0).map_err(err)?;
-    wb.save_to_buffer().map_err(err)
+    let rows = rows.iter().map(|r| r.iter().map(String::as_str).collect());
+    write_sheet(&mut wb, sheet, headers, rows)?;
+    wb.save_to_buffer().map_err(xlsx_err)
 }
 
 /// The tables of a page, one sheet each, as their cells read (links become their text).
 pub fn tables(file: &str, tables: &[crate::ui::Table]) -> Result<Response, PageError> {
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
     for (i, t) in tables.iter().enumerate() {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(&t.caption, i)).map_err(err)?;
-        for (c, h) in t.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, &bold)
-                .map_err(err)?;
-            ws.set_column_width(c as u16, 18).map_err(err)?;
-        }
-        for (r, row) in t.rows.iter().take(MAX_ROWS as usize).enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                ws.write_string((r + 1) as u32, c as u16, &cell.text)
-                    .map_err(err)?;
-            }
-        }
-        ws.set_freeze_panes(1, 0).map_err(err)?;
+        let rows = t
+            .rows
+            .iter()
+            .take(MAX_ROWS as usize)
+            .map(|r| r.iter().map(|c| c.text.as_str()).collect());
+        write_sheet(&mut wb, &sheet_name(&t.caption, i), &t.headers, rows)?;
     }
-    send(file, wb.save_to_buffer().map_err(err)?)
+    send(file, wb.save_to_buffer().map_err(xlsx_err)?)
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique by position.

@@ -137,7 +137,7 @@ impl Store {
             }
             // The statuses the members roll-up counts (rollups::CURRENT_MEMBERS).
             None if !f.include_former => {
-                w.push(" AND m.status NOT IN ('left', 'deceased', 'transferred_out')");
+                w.push(concat!(" AND ", counted!()));
             }
             None => {}
         }
