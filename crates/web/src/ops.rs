@@ -218,8 +218,9 @@ pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::refusals::record))
         .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        // Inside `render_errors`, so a 408 becomes a page (or JSON) like any other error.
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(record_metrics))
         .layer(sec("x-content-type-options", "nosniff"))

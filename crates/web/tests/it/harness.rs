@@ -32,8 +32,12 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store) -> Self {
+        Self::with_config(store, WebConfig::default())
+    }
+
+    pub fn with_config(store: Store, config: WebConfig) -> Self {
         let clock = Clock::manual(crate::T0);
-        let state = AppState::new(store.clone(), WebConfig::default(), clock.clone());
+        let state = AppState::new(store.clone(), config, clock.clone());
         Self {
             router: jiceng_web::router(state),
             store,

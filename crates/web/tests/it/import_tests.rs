@@ -60,7 +60,7 @@ fn row(org: i64, name: &str, id: &str) -> Vec<String> {
 }
 
 /// Posts a file the way a browser does: multipart, with the token in the query string.
-async fn upload(app: &App, s: &Session, bytes: Vec<u8>, csrf: Option<&str>) -> Resp {
+pub async fn upload(app: &App, s: &Session, bytes: Vec<u8>, csrf: Option<&str>) -> Resp {
     let boundary = "jicengboundary7d9";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"名册.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"

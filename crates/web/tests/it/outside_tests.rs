@@ -370,3 +370,25 @@ async fn over_the_api(store: Store) {
     .expect_api_error(422, "dues.month_paid");
 }
 jiceng_store::both_backends!(procedures_over_the_api, over_the_api);
+
+/// A roster upload or accept runs under its own time limit, not the ordinary request's: with the
+/// import's limit at zero the upload is answered 408 and nothing is kept, while other requests
+/// (the login, a page) go through under the ordinary limit.
+async fn import_time_limit(store: Store) {
+    let config = jiceng_web::WebConfig {
+        import_timeout_secs: 0,
+        ..Default::default()
+    };
+    let app = App::with_config(store, config);
+    World::small(&app).await;
+    let s = login(&app, "village_committee").await;
+    app.send(s.get("/members/import")).await.expect(200);
+    let template = app.send(s.get("/members/import/template.xlsx")).await;
+    let r = crate::import_tests::upload(&app, &s, template.body.clone(), Some(&s.csrf)).await;
+    r.expect_page(408, &["request.timeout"]);
+    // Nothing was kept for a preview: the first upload's page does not exist.
+    app.send(s.get("/members/import/1/problems.xlsx"))
+        .await
+        .expect(404);
+}
+jiceng_store::both_backends!(roster_import_has_its_own_time_limit, import_time_limit);
