@@ -232,6 +232,20 @@ async fn outside(store: Store) {
         ),
         "transfer.letter_required"
     );
+    // Only a current member's relation arrives: not someone who left the Party.
+    let left = MemberInput {
+        status: "left".into(),
+        ..newcomer.clone()
+    };
+    assert_eq!(
+        code(
+            store
+                .admit_from_outside(&a, &baijiao, left, &arrival, T0)
+                .await
+                .unwrap_err()
+        ),
+        "transfer.not_current"
+    );
     let (n, _) = store
         .admit_from_outside(&a, &baijiao, newcomer, &arrival, T0)
         .await
@@ -321,6 +335,11 @@ async fn branch_dues(store: Store) {
     assert_eq!(row(&sheet, worker.id).amount, Some(4_000));
     assert_eq!(row(&sheet, newcomer.id).amount, None);
     assert_eq!(sheet.totals(), (2, 0, 4_000 + farmer_due, 0));
+    // A month that is not one is refused, naming the field.
+    assert_eq!(
+        code(store.branch_dues(&s, org.id, "2026-13").await.unwrap_err()),
+        "dues.month_invalid"
+    );
     // Another town sees no such organisation.
     let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
     assert!(matches!(
