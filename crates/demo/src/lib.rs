@@ -67,19 +67,6 @@ impl ProvinceSize {
     };
 }
 
-/// On SQLite, temporary storage in memory for the writer connection, set outside any transaction.
-/// The roster import sets `temp_store` inside its transaction, which SQLite refuses once the
-/// connection has opened its temporary database (any earlier `INSERT … RETURNING` does) unless the
-/// value is already the one asked for.
-pub(crate) async fn temp_store_in_memory(store: &Store) -> Result<(), StoreError> {
-    if store.backend == jiceng_store::Backend::Sqlite {
-        sqlx::raw_sql("PRAGMA temp_store = 2")
-            .execute(&store.writer)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Demo data goes into a fresh database only: mixing it with real records would corrupt both.
 async fn ensure_empty(store: &Store) -> Result<(), StoreError> {
     let n: i64 =

@@ -56,7 +56,6 @@ pub async fn generate_members(
     now_ms: i64,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<u64, StoreError> {
-    crate::temp_store_in_memory(store).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let orgs = holders(store).await?;
     let village_like = |kind: &str| matches!(kind, "village" | "community");

@@ -123,7 +123,6 @@ pub(crate) async fn generate(
     per_village: u32,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<u64, StoreError> {
-    crate::temp_store_in_memory(store).await?;
     // Towns in code order, so a county's towns come one after another and its counters can go.
     let towns: Vec<Town> = sqlx::query_as(
         "SELECT t.code, t.name, c.name AS county, y.name AS city FROM places t \
