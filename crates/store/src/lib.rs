@@ -109,6 +109,9 @@ pub struct Store {
     pub backend: Backend,
     pub sealer: Sealer,
     pub argon: argon2::Params,
+    /// Above this many members in its region, a member search starts from its indexes
+    /// (`members/list.rs`); tests lower it to run both ways on a small register.
+    pub search_index_first_above: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -173,6 +176,7 @@ impl Store {
             backend,
             sealer,
             argon: argon2::Params::default(),
+            search_index_first_above: members::INDEX_FIRST_ABOVE,
         })
     }
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 mod list;
+pub(crate) use list::INDEX_FIRST_ABOVE;
 
 /// A member as pages and the API show it: personal data masked.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]

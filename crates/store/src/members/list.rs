@@ -56,7 +56,7 @@ fn may_be_initials(q: &str) -> bool {
 }
 
 /// Above this many members in the region, a search starts from its indexes (see `members`).
-const INDEX_FIRST_ABOVE: i64 = 20_000;
+pub(crate) const INDEX_FIRST_ABOVE: i64 = 20_000;
 
 impl Store {
     /// Current members in the region, from the roll-ups: what the default list (no search, no
@@ -110,7 +110,7 @@ impl Store {
         };
         // A search in a big region starts from the indexes (a few candidates, then their places);
         // in a small one, from the region's rows (fewer than the candidates province-wide).
-        let index_first = q.is_some() && region.is_none_or(|n| n > INDEX_FIRST_ABOVE);
+        let index_first = q.is_some() && region.is_none_or(|n| n > self.search_index_first_above);
         let mut w = Sql::new("");
         match q {
             Some(q) if index_first => {
