@@ -93,6 +93,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: include_str!("migrations/0011_member_search.postgres.sql"),
     },
+    Migration {
+        version: 12,
+        name: "member_place_code",
+        sql: "",
+        sqlite: "",
+        postgres: include_str!("migrations/0012_member_place_code.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

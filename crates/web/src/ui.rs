@@ -366,7 +366,8 @@ pub struct Table {
 pub struct Pager {
     pub page: i64,
     pub pages: i64,
-    pub total: i64,
+    /// The total as shown: a number, or `1000+` for a count that stopped at its cap.
+    pub total: String,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -374,13 +375,24 @@ pub struct Pager {
 impl Pager {
     /// `base` is the list URL with its filters (without `page`).
     pub fn new(base: &str, page: i64, size: i64, total: i64) -> Self {
-        let pages = ((total + size - 1) / size).max(1);
+        Self::capped(base, page, size, total, i64::MAX)
+    }
+
+    /// A total counted only up to `cap` (a search, see `Store::members`): more than `cap` shows
+    /// as `cap+`, with the pages of `cap` rows.
+    pub fn capped(base: &str, page: i64, size: i64, total: i64, cap: i64) -> Self {
+        let shown = total.min(cap);
+        let pages = ((shown + size - 1) / size).max(1);
         let sep = if base.contains('?') { '&' } else { '?' };
         let link = |p: i64| format!("{base}{sep}page={p}");
         Self {
             page,
             pages,
-            total,
+            total: if total > cap {
+                format!("{cap}+")
+            } else {
+                total.to_string()
+            },
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
         }
@@ -403,4 +415,21 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
         .filter(|(_, v)| !v.is_empty())
         .collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pager;
+
+    #[test]
+    fn a_capped_count_shows_as_more_than_the_cap() {
+        let exact = Pager::new("/members?q=zs", 1, 50, 120);
+        assert_eq!((exact.total.as_str(), exact.pages), ("120", 3));
+        let capped = Pager::capped("/members?q=zs", 20, 50, 1001, 1000);
+        assert_eq!((capped.total.as_str(), capped.pages), ("1000+", 20));
+        assert!(capped.next.is_none(), "no page past the cap");
+        let under = Pager::capped("/members?q=zs", 1, 50, 1000, 1000);
+        assert_eq!((under.total.as_str(), under.pages), ("1000", 20));
+        assert_eq!(under.next.as_deref(), Some("/members?q=zs&page=2"));
+    }
 }

@@ -1,10 +1,10 @@
 //! The member list and its search, fast at every level of a province (4.5 million members): the
 //! total of the default list is the members roll-up (kept with every record, principle 3) rather
 //! than a count over the subtree; a search by name, initials, ID number or phone reaches its
-//! candidates through indexes (migration 0011), and each page is sorted on the matching ids and
-//! keys alone before its rows are read.
+//! candidates through indexes (migrations 0011, 0012), is counted only up to a cap, and each page
+//! is sorted on the matching ids and keys alone before its rows are read.
 
-use super::{COLS, FROM, Member, MemberFilter};
+use super::{COLS, FROM, Member, MemberFilter, initials};
 use crate::error::StoreResult;
 use crate::rollups;
 use crate::scope::Scope;
@@ -92,7 +92,14 @@ impl Store {
         Ok((wanted.is_none_or(|n| n == places)).then_some(total))
     }
 
-    /// Members in scope matching the filter, one page, and how many there are in all.
+    /// A search counts its matches up to this many (a page shows `1000+` beyond): a query that
+    /// matches more is refined, not paged through, and counting the 176,000 members of a
+    /// province whose initials start `lj` would cost far more than showing the first page.
+    pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
+    /// Members in scope matching the filter, one page, and how many there are in all (for a
+    /// search, at most `SEARCH_COUNT_CAP + 1`). The list is sorted by place, then name; a search
+    /// by the name's pinyin initials, then place, then name, the order of the search index (0012).
     pub async fn members(
         &self,
         scope: &Scope,
@@ -108,72 +115,95 @@ impl Store {
             None => self.members_total(scope, under).await?,
             Some(_) => Some(0),
         };
-        // A search in a big region starts from the indexes (a few candidates, then their places);
-        // in a small one, from the region's rows (fewer than the candidates province-wide).
+        // A search in a big region starts from the indexes (its matches, then those of the
+        // region); in a small one, from the region's rows.
         let index_first = q.is_some() && region.is_none_or(|n| n > self.search_index_first_above);
-        let mut w = Sql::new("");
-        match q {
-            Some(q) if index_first => {
-                w.push(" FROM (");
-                self.candidates(&mut w, q);
-                w.push(") m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id");
+        // The filters besides the search, on a row whose place code is `place`.
+        let filter = |w: &mut Sql, place: &str| {
+            scope.predicate(w, place);
+            if let Some(pre) = under {
+                w.push(" AND ");
+                Scope::prefix(pre).predicate(w, place);
             }
-            _ => {
-                w.push(FROM);
+            if let Some(o) = f.org_id {
+                w.push(" AND m.org_id = ").bind(o);
             }
-        }
-        w.push(" WHERE ");
-        scope.predicate(&mut w, "p.code");
-        if let Some(pre) = under {
-            w.push(" AND ");
-            Scope::prefix(pre).predicate(&mut w, "p.code");
-        }
-        if let Some(o) = f.org_id {
-            w.push(" AND m.org_id = ").bind(o);
-        }
-        match status {
-            Some(s) => {
-                w.push(" AND m.status = ").bind(s);
+            match status {
+                Some(s) => {
+                    w.push(" AND m.status = ").bind(s);
+                }
+                // The statuses the members roll-up counts (rollups::CURRENT_MEMBERS).
+                None if !f.include_former => {
+                    w.push(concat!(" AND ", counted!()));
+                }
+                None => {}
             }
-            // The statuses the members roll-up counts (rollups::CURRENT_MEMBERS).
-            None if !f.include_former => {
-                w.push(concat!(" AND ", counted!()));
+        };
+        // `FROM … WHERE …` of the rows wanted. From the indexes, each branch of the search is
+        // sorted and cut at `limit` rows on its own, so each reads the front of its index;
+        // PostgreSQL does not merge sorted branches of a UNION ALL.
+        let rows_from = |limit: i64| {
+            let mut w = Sql::new("");
+            match q {
+                Some(q) if index_first => {
+                    w.push(" FROM (");
+                    self.candidates(&mut w, q, &filter, limit);
+                    w.push(") m");
+                }
+                _ => {
+                    w.push(FROM).push(" WHERE ");
+                    filter(&mut w, "p.code");
+                    if let Some(q) = q {
+                        w.push(" AND (");
+                        self.matches(&mut w, q);
+                        w.push(")");
+                    }
+                }
             }
-            None => {}
-        }
-        if let Some(q) = q.filter(|_| !index_first) {
-            w.push(" AND (");
-            self.matches(&mut w, q);
-            w.push(")");
-        }
+            w
+        };
         let plain = q.is_none() && status.is_none() && f.org_id.is_none() && !f.include_former;
         // A search is planned for its own values each time: a plan cached for "any value" reads
         // the whole table for a LIKE or a rare ID number alike.
         let custom = q.is_none();
+        let cap = Self::SEARCH_COUNT_CAP + 1;
         let total: i64 = match region.filter(|_| plain) {
             Some(n) => n,
             None => {
-                let count = Sql {
-                    text: format!("SELECT COUNT(*){}", w.text),
-                    vals: w.vals.clone(),
+                let w = rows_from(cap);
+                let text = match q {
+                    Some(_) => format!("SELECT COUNT(*) FROM (SELECT 1{} LIMIT {cap}) t", w.text),
+                    None => format!("SELECT COUNT(*){}", w.text),
                 };
-                count
+                Sql { text, vals: w.vals }
                     .scalar()
                     .persistent(custom)
                     .fetch_one(&self.reader)
                     .await?
             }
         };
+        let (inner, outer) = match q {
+            Some(_) if index_first => (
+                "m.name_initials, m.place_code, m.name, m.id",
+                "m.name_initials, p.code, m.name, m.id",
+            ),
+            Some(_) => (
+                "m.name_initials, p.code, m.name, m.id",
+                "m.name_initials, p.code, m.name, m.id",
+            ),
+            None => ("p.code, m.name, m.id", "p.code, m.name, m.id"),
+        };
         // The page's ids first, sorted on the keys alone; then only those rows are read whole.
+        let w = rows_from(page.number * page.size);
         let mut sql = Sql {
             text: format!(
-                "SELECT {COLS}{FROM} WHERE m.id IN (SELECT m.id{} ORDER BY p.code, m.name, m.id",
+                "SELECT {COLS}{FROM} WHERE m.id IN (SELECT m.id{} ORDER BY {inner}",
                 w.text
             ),
             vals: w.vals,
         };
         page.limit_offset(&mut sql);
-        sql.push(") ORDER BY p.code, m.name, m.id");
+        sql.push(") ORDER BY ").push(outer);
         let rows = sql
             .query_as()
             .persistent(custom)
@@ -182,31 +212,76 @@ impl Store {
         Ok((rows, total))
     }
 
-    /// The search's candidates, one index each, as rows of (id, org_id, status, name): names,
-    /// initials, ID number, phone. On PostgreSQL the initials come from a covering index alone.
-    fn candidates(&self, w: &mut Sql, q: &str) {
-        let each = "SELECT m.id, m.org_id, m.status, m.name FROM members m WHERE ";
-        let mut first = true;
-        let mut branch = |w: &mut Sql| {
-            if !first {
-                w.push(" UNION ");
-            }
-            first = false;
-            w.push(each);
-        };
-        branch(w);
-        self.name_matches(w, q);
+    /// The search's candidates, one index each: names, initials, ID number, phone. `UNION ALL`,
+    /// each branch leaving out what an earlier one matched (so no row comes twice and nothing is
+    /// collected whole to remove duplicates), keeping the rows `filter` allows, sorted, and at
+    /// most `limit` of them.
+    fn candidates(&self, w: &mut Sql, q: &str, filter: &dyn Fn(&mut Sql, &str), limit: i64) {
+        type Cond<'a> = Box<dyn Fn(&mut Sql) + 'a>;
+        // Each branch: how it finds its rows, and the condition later branches leave out.
+        let mut branches: Vec<(Cond<'_>, Cond<'_>)> = vec![
+            (
+                Box::new(|w: &mut Sql| name_starts(w, q)),
+                Box::new(|w: &mut Sql| name_starts(w, q)),
+            ),
+            (
+                Box::new(|w: &mut Sql| self.name_holds(w, q)),
+                Box::new(|w: &mut Sql| name_like(w, q)),
+            ),
+        ];
         if may_be_initials(q) {
-            branch(w);
-            initials_match(w, q);
+            branches.push((
+                Box::new(|w: &mut Sql| initials_match(w, q)),
+                Box::new(|w: &mut Sql| initials_match(w, q)),
+            ));
         }
         if let Some(b) = self.id_blind(q) {
-            branch(w);
-            w.push("m.id_index = ").bind(b);
+            let cond = move |w: &mut Sql| {
+                w.push("m.id_index = ").bind(b.clone());
+            };
+            branches.push((Box::new(cond.clone()), Box::new(cond)));
         }
         if let Some(b) = self.phone_blind(q) {
-            branch(w);
-            w.push("m.phone_index = ").bind(b);
+            let cond = move |w: &mut Sql| {
+                w.push("m.phone_index = ").bind(b.clone());
+            };
+            branches.push((Box::new(cond.clone()), Box::new(cond)));
+        }
+        // Each branch is a row of (id, org_id, status, name, name_initials, place_code): on
+        // PostgreSQL the member row carries its place code (0012); SQLite joins it.
+        let (row, from, place) = match self.backend {
+            Backend::Postgres => (
+                "m.id, m.org_id, m.status, m.name, m.name_initials, m.place_code",
+                "members m",
+                "m.place_code",
+            ),
+            Backend::Sqlite => (
+                "m.id, m.org_id, m.status, m.name, m.name_initials, p.code AS place_code",
+                "members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id",
+                "p.code",
+            ),
+        };
+        for (k, (find, _)) in branches.iter().enumerate() {
+            if k > 0 {
+                w.push(" UNION ALL ");
+            }
+            w.push("SELECT * FROM (SELECT ")
+                .push(row)
+                .push(" FROM ")
+                .push(from);
+            w.push(" WHERE ");
+            find(w);
+            for (_, earlier) in &branches[..k] {
+                w.push(" AND NOT (");
+                earlier(w);
+                w.push(")");
+            }
+            w.push(" AND ");
+            filter(w, place);
+            w.push(" ORDER BY m.name_initials, ")
+                .push(place)
+                .push(", m.name, m.id LIMIT ");
+            w.push(&limit.to_string()).push(&format!(") b{k}"));
         }
     }
 
@@ -220,27 +295,34 @@ impl Store {
         member::parse_phone(q).ok().map(|p| self.sealer.blind(&p))
     }
 
-    /// A name containing `q`.
-    fn name_matches(&self, w: &mut Sql, q: &str) {
+    /// A name holding `q` (names starting with it are `name_starts`' and are left out by the
+    /// caller). On PostgreSQL a GIN index of each name from its second character on answers a
+    /// necessary condition first, where LIKE '%q%' alone would read every row (0012): every
+    /// adjacent pair of characters of `q` is among the name's, or for one character, the
+    /// character is.
+    fn name_holds(&self, w: &mut Sql, q: &str) {
         if self.backend == Backend::Postgres {
-            // Every character of `q` is in the name: a necessary condition the name's character
-            // index (0011, GIN) answers, where LIKE '%q%' alone would read every row.
-            w.push("(string_to_array(m.name, NULL) @> string_to_array(")
-                .bind(q)
-                .push(", NULL) AND m.name LIKE ")
-                .bind(like_contains(q))
-                .push(" ESCAPE '\\')");
+            if q.chars().nth(1).is_some() {
+                w.push("(jiceng_name_pairs(m.name, 2) @> jiceng_name_pairs(")
+                    .bind(q)
+                    .push(", 1) AND ");
+            } else {
+                w.push("(string_to_array(substr(m.name, 2), NULL) @> string_to_array(")
+                    .bind(q)
+                    .push(", NULL) AND ");
+            }
+            name_like(w, q);
+            w.push(")");
         } else {
-            w.push("m.name LIKE ")
-                .bind(like_contains(q))
-                .push(" ESCAPE '\\'");
+            name_like(w, q);
         }
     }
 
     /// The search as one condition: a name containing `q`, initials starting with it, or exactly
     /// its ID number or phone (through their blind indexes, never by LIKE).
     fn matches(&self, w: &mut Sql, q: &str) {
-        self.name_matches(w, q);
+        // The region's rows are few: LIKE on each costs less than an index condition.
+        name_like(w, q);
         if may_be_initials(q) {
             w.push(" OR ");
             initials_match(w, q);
@@ -252,6 +334,23 @@ impl Store {
             w.push(" OR m.phone_index = ").bind(b);
         }
     }
+}
+
+/// A name starting with `q`: its initials start with the query's, which an index answers
+/// (`members_search` on PostgreSQL, `members_initials` on SQLite), then the name itself.
+fn name_starts(w: &mut Sql, q: &str) {
+    w.push("(m.name_initials LIKE ")
+        .bind(like_prefix(&initials(q)))
+        .push(" ESCAPE '\\' AND m.name LIKE ")
+        .bind(like_prefix(q))
+        .push(" ESCAPE '\\')");
+}
+
+/// A name containing `q`, by LIKE alone.
+fn name_like(w: &mut Sql, q: &str) {
+    w.push("m.name LIKE ")
+        .bind(like_contains(q))
+        .push(" ESCAPE '\\'");
 }
 
 /// Pinyin initials starting with `q`.

@@ -243,6 +243,26 @@ async fn batches_are_one_transaction() {
     assert_eq!((again.inserted.len(), again.existing.len()), (100, 1_200));
     assert_eq!(again.existing[..3], [0, 1, 2]);
     assert_eq!(members(&store).await, 1_300);
+
+    // A search counts its matches up to SEARCH_COUNT_CAP (every row has the same name and
+    // phone), from the region's rows and from the indexes alike, and pages them in order.
+    for above in [i64::MAX, 0] {
+        let mut s = store.clone();
+        s.search_index_first_above = above;
+        for q in ["欧阳", "oy", "13800135678"] {
+            let f = crate::members::MemberFilter {
+                q: Some(q.into()),
+                ..Default::default()
+            };
+            let (page, total) = s
+                .members(&Scope::All, &f, crate::sql::Page::new(Some(2), Some(50)))
+                .await
+                .unwrap();
+            assert_eq!(total, Store::SEARCH_COUNT_CAP + 1, "{q}");
+            assert_eq!(page.len(), 50, "{q}");
+            assert!(page.windows(2).all(|w| w[0].id < w[1].id), "{q}");
+        }
+    }
     let incremental = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());

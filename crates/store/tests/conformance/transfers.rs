@@ -135,6 +135,26 @@ async fn transfers(store: Store) {
         ("confirmed", Some("2026-11-05"))
     );
     assert_eq!(store.member(&s, m.id).await.unwrap().org_id, to.id);
+    // A search from the indexes (as in a region of more than 20,000 members) finds the member in
+    // the receiving town only: on PostgreSQL the row's place code followed the organisation.
+    let mut index_first = store.clone();
+    index_first.search_index_first_above = 0;
+    let search = |scope: Scope| {
+        let store = index_first.clone();
+        async move {
+            let f = MemberFilter {
+                q: Some("zcdy".into()),
+                ..Default::default()
+            };
+            let (rows, total) = store
+                .members(&scope, &f, Page::new(None, None))
+                .await
+                .unwrap();
+            (rows.len(), total)
+        }
+    };
+    assert_eq!(search(baijiao.clone()).await, (1, 1));
+    assert_eq!(search(qianwu.clone()).await, (0, 0));
     assert_eq!(
         (
             members_at(t.qianxi).await,
@@ -239,6 +259,21 @@ async fn transfers(store: Store) {
             .1,
         1
     );
+    // The member's village moved to the other town (its code changes): the search follows.
+    let at = store.member(&s, m.id).await.unwrap();
+    let town = store.place(&s, t.qianwu).await.unwrap().code;
+    let (to_town, to_scope, from_scope) = if at.place_code[..9] == town[..9] {
+        (t.baijiao, baijiao.clone(), qianwu.clone())
+    } else {
+        (t.qianwu, qianwu.clone(), baijiao.clone())
+    };
+    let new_code = format!("{}299", &store.place(&s, to_town).await.unwrap().code[..9]);
+    store
+        .move_place(&a, &s, at.place_id, to_town, Some(&new_code), T0)
+        .await
+        .unwrap();
+    assert_eq!(search(to_scope).await, (1, 1));
+    assert_eq!(search(from_scope).await, (0, 0));
     let incremental = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());

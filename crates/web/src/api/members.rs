@@ -25,7 +25,9 @@ pub struct MemberParams {
     pub under: Option<i64>,
     pub org_id: Option<i64>,
     pub status: Option<String>,
-    /// Name, pinyin initials, a full ID number or a full phone number.
+    /// Name, pinyin initials, a full ID number or a full phone number. A search's `total` is
+    /// counted up to 1,000 only: 1001 means "more than 1,000"; the matches are sorted by pinyin
+    /// initials, then place code, then name.
     pub q: Option<String>,
     /// Include former members: left the Party, died, or transferred out of the system.
     pub include_former: Option<bool>,

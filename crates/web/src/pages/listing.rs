@@ -95,6 +95,8 @@ pub struct Listing<'a> {
     pub filters: Vec<Field>,
     pub table: Table,
     pub total: i64,
+    /// The most `total` was counted to (a search counts up to `Store::SEARCH_COUNT_CAP`).
+    pub count_cap: Option<i64>,
     pub forms: Vec<Form>,
     pub links: Vec<(String, String)>,
 }
@@ -132,7 +134,13 @@ impl Listing<'_> {
             action: path.into(),
             filters: self.filters,
             table: self.table,
-            pager: Pager::new(&format!("{path}?{qs}"), page.number, page.size, self.total),
+            pager: Pager::capped(
+                &format!("{path}?{qs}"),
+                page.number,
+                page.size,
+                self.total,
+                self.count_cap.unwrap_or(i64::MAX),
+            ),
             export: Some(format!("{path}/export.xlsx?{qs}")),
             links: self.links,
             forms,

@@ -267,6 +267,7 @@ pub async fn list(
         filters,
         table,
         total,
+        count_cap: None,
         forms: vec![],
         links: vec![(t.t("nav.members").into(), "/members".into())],
     }

@@ -237,6 +237,11 @@ async fn list_page(
         filters,
         table: listing::table(t, headers(t), rows),
         total,
+        count_cap: f
+            .q
+            .as_deref()
+            .is_some_and(|q| !q.trim().is_empty())
+            .then_some(jiceng_store::Store::SEARCH_COUNT_CAP),
         forms,
         links: vec![
             (

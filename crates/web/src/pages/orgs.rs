@@ -167,6 +167,7 @@ async fn list_page(
         filters: q.filters(t, ("kind", t.t("common.kind"), kind_options(t, true)), true),
         table: listing::table(t, headers(t), rows),
         total,
+        count_cap: None,
         forms,
         links: vec![
             (

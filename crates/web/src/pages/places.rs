@@ -447,6 +447,7 @@ pub async fn list(
         filters: q.filters(t, ("kind", t.t("common.kind"), kind_options(t)), true),
         table: listing::table(t, headers(t), rows),
         total,
+        count_cap: None,
         forms: vec![],
         links: vec![],
     }

@@ -132,6 +132,7 @@ async fn list_page(
         filters: q.filters(t, ("role", t.t("user.role"), role_options(t, true)), false),
         table: listing::table(t, headers(t), rows),
         total,
+        count_cap: None,
         forms,
         links: vec![],
     }
