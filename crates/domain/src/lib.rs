@@ -2,10 +2,12 @@
 
 pub mod codes;
 pub mod coverage;
+pub mod decision;
 pub mod dues;
 pub mod error;
 pub mod flow;
 pub mod idcard;
+pub mod meeting;
 pub mod member;
 pub mod org;
 pub mod password;
