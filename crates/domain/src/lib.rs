@@ -7,6 +7,7 @@ pub mod dues;
 pub mod error;
 pub mod flow;
 pub mod idcard;
+pub mod life;
 pub mod meeting;
 pub mod member;
 pub mod org;

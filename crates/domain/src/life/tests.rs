@@ -1,0 +1,166 @@
+//! 三会一课 requirements, compliance per whole period, reminders a week ahead, months without life.
+use super::*;
+
+fn held(list: &[(MeetingKind, &str)]) -> Vec<(MeetingKind, String)> {
+    list.iter().map(|(k, d)| (*k, d.to_string())).collect()
+}
+
+fn only(kind: MeetingKind, every: Every) -> LifeRule {
+    LifeRule {
+        effective_from: "2018-10-28".into(),
+        basis: "test".into(),
+        requirements: vec![Requirement {
+            kind,
+            every,
+            times: 1,
+        }],
+    }
+}
+
+#[test]
+fn periods_are_whole_and_only_ended_ones_are_judged() {
+    assert_eq!(
+        periods(Every::Quarter, "2026-02-15", "2026-09-30").unwrap(),
+        [
+            ("2026-01-01".to_string(), "2026-03-31".to_string()),
+            ("2026-04-01".into(), "2026-06-30".into()),
+            ("2026-07-01".into(), "2026-09-30".into()),
+        ]
+    );
+    // The quarter still running on 2026-12-30 is not judged yet.
+    assert_eq!(
+        periods(Every::Quarter, "2026-10-01", "2026-12-30")
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        periods(Every::Month, "2024-01-31", "2024-03-01").unwrap(),
+        [
+            ("2024-01-01".to_string(), "2024-01-31".to_string()),
+            ("2024-02-01".into(), "2024-02-29".into()),
+        ]
+    );
+    assert_eq!(
+        periods(Every::Year, "2025-06-01", "2026-12-31")
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn compliance_lists_each_missed_period() {
+    let rule = only(MeetingKind::BranchAssembly, Every::Quarter);
+    let h = held(&[
+        (MeetingKind::BranchAssembly, "2026-01-15"),
+        (MeetingKind::BranchCommittee, "2026-05-15"),
+        (MeetingKind::BranchAssembly, "2026-07-01"),
+        (MeetingKind::BranchAssembly, "2026-09-30"),
+    ]);
+    let dues = compliance(&rule, &h, "2026-01-01", "2026-09-30").unwrap();
+    let met: Vec<(&str, bool, u32)> = dues
+        .iter()
+        .map(|d| (d.start.as_str(), d.met(), d.held))
+        .collect();
+    assert_eq!(
+        met,
+        [
+            ("2026-01-01", true, 1),
+            ("2026-04-01", false, 0),
+            ("2026-07-01", true, 2)
+        ]
+    );
+    assert_eq!(rate_per_mille(&dues), 666);
+    assert_eq!(rate_per_mille(&[]), 1000);
+    assert_eq!(
+        compliance(&rule, &h, "2026-09-30", "2026-01-01")
+            .unwrap_err()
+            .code,
+        "life.period_invalid"
+    );
+}
+
+#[test]
+fn the_default_rule_requires_the_three_meetings_and_one_lecture() {
+    let rule = LifeRule::cpc_2018();
+    // A year of a branch that met every requirement but one 党课 quarter.
+    let mut h = Vec::new();
+    for m in 1..=12 {
+        for kind in [
+            MeetingKind::BranchCommittee,
+            MeetingKind::GroupMeeting,
+            MeetingKind::ThemeDay,
+        ] {
+            h.push((kind, format!("2025-{m:02}-10")));
+        }
+    }
+    for q in [1, 4, 7, 10] {
+        h.push((MeetingKind::BranchAssembly, format!("2025-{q:02}-20")));
+        if q != 7 {
+            h.push((MeetingKind::PartyLecture, format!("2025-{q:02}-21")));
+        }
+    }
+    h.push((MeetingKind::LifeMeeting, "2025-12-20".into()));
+    h.push((MeetingKind::Appraisal, "2025-12-21".into()));
+    let dues = compliance(&rule, &h, "2025-01-01", "2025-12-31").unwrap();
+    // 12 × 3 monthly + 4 × 2 quarterly + 2 yearly.
+    assert_eq!(dues.len(), 36 + 8 + 2);
+    let missed: Vec<(MeetingKind, &str)> = dues
+        .iter()
+        .filter(|d| !d.met())
+        .map(|d| (d.kind, d.start.as_str()))
+        .collect();
+    assert_eq!(missed, [(MeetingKind::PartyLecture, "2025-07-01")]);
+}
+
+#[test]
+fn reminders_come_a_week_before_the_period_ends() {
+    let rule = only(MeetingKind::BranchAssembly, Every::Quarter);
+    assert!(
+        reminders(&rule, &[], "2026-03-24").unwrap().is_empty(),
+        "eight days before"
+    );
+    let r = reminders(&rule, &[], "2026-03-25").unwrap();
+    assert_eq!((r.len(), r[0].end.as_str()), (1, "2026-03-31"));
+    assert_eq!(
+        reminders(&rule, &[], "2026-03-31").unwrap().len(),
+        1,
+        "the last day"
+    );
+    let h = held(&[(MeetingKind::BranchAssembly, "2026-02-01")]);
+    assert!(
+        reminders(&rule, &h, "2026-03-25").unwrap().is_empty(),
+        "already held"
+    );
+}
+
+#[test]
+fn six_months_without_organisational_life() {
+    let attended = vec!["2026-03-10".to_string()];
+    // Today in October: April to September are six whole months without; October is running.
+    assert_eq!(
+        months_without_life(&attended, "2020-01-01", "2026-10-05").unwrap(),
+        6
+    );
+    assert_eq!(
+        months_without_life(&attended, "2020-01-01", "2026-09-30").unwrap(),
+        5
+    );
+    // Never attended, joined in July: July to September.
+    assert_eq!(
+        months_without_life(&[], "2026-07-15", "2026-10-05").unwrap(),
+        3
+    );
+    assert_eq!(
+        months_without_life(&attended, "2020-01-01", "2026-04-01").unwrap(),
+        0
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn civil_inverts_day_number(z in -200_000i64..200_000) {
+        proptest::prop_assert_eq!(day_number(&civil(z)).unwrap(), z);
+    }
+}
