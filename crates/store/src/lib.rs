@@ -22,6 +22,7 @@ pub mod dues_branch;
 pub mod error;
 pub mod flows;
 pub mod formation;
+pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod places;

@@ -45,7 +45,7 @@ impl Org {
 const COLS: &str = "o.id, o.parent_id, o.place_id, o.name, o.kind, o.path, o.founded_on, o.closed_at, o.created_at, o.updated_at, \
                     p.code AS place_code, p.name AS place_name";
 
-async fn org_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Org> {
+pub(crate) async fn org_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Org> {
     let mut sql = Sql::new(&format!(
         "SELECT {COLS} FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.id = "
     ));

@@ -100,6 +100,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: include_str!("migrations/0012_member_place_code.postgres.sql"),
     },
+    Migration {
+        version: 13,
+        name: "meetings",
+        sql: include_str!("migrations/0013_meetings.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

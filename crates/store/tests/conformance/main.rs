@@ -6,6 +6,7 @@ mod audit;
 mod coverage;
 mod dues;
 mod flows;
+mod meetings;
 mod members;
 mod outside;
 mod rollups;

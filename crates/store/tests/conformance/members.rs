@@ -6,7 +6,7 @@ use jiceng_store::roster::ImportOptions;
 use jiceng_store::sql::Page;
 use jiceng_store::{Scope, Store, StoreError, both_backends};
 
-fn input(org_id: i64, name: &str, id_number: &str) -> MemberInput {
+pub fn input(org_id: i64, name: &str, id_number: &str) -> MemberInput {
     MemberInput {
         org_id,
         name: name.into(),

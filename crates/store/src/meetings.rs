@@ -1,0 +1,435 @@
+//! Meetings of an organisation's Party life (issue 6): who should attend comes from the register
+//! (the organisation's probationary and full members; full members vote), the attendance is
+//! recorded per member, the quorum is computed from it by the meeting rules in force on the day
+//! (`domain::meeting`), and each resolution's outcome is computed from its votes. A meeting below
+//! quorum is recorded as such and can pass nothing. Minutes can be changed until approved, never
+//! after. Every write has its audit entry; a refused one is audited by the web layer.
+
+use crate::audit::{self, Change};
+use crate::error::{StoreError, StoreResult};
+use crate::scope::Scope;
+use crate::sql::Sql;
+use crate::{Actor, Store};
+use jiceng_domain::DomainError;
+use jiceng_domain::meeting::{self, Attendance, MeetingKind, MeetingRule, Votes};
+use jiceng_domain::member::parse_date;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Statuses that make someone a Party member who should attend; `full` members vote.
+const ATTENDING: [&str; 2] = ["probationary", "full"];
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct Meeting {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub kind: String,
+    pub title: String,
+    pub held_on: String,
+    pub notice_sent_on: Option<String>,
+    pub agenda: Option<String>,
+    pub minutes: Option<String>,
+    pub minutes_approved_at: Option<i64>,
+    pub should_attend: i64,
+    pub present: i64,
+    /// 1 when the meeting had its quorum (an integer on both backends).
+    pub quorate: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct AttendanceRow {
+    pub member_id: i64,
+    pub name: String,
+    /// 1 for a full member (who votes).
+    pub voting: i64,
+    /// present | leave | absent
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct Resolution {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub title: String,
+    pub election: i64,
+    pub ayes: i64,
+    pub nays: i64,
+    pub abstentions: i64,
+    /// 1 when the ayes reached the majority the rules require.
+    pub passed: i64,
+}
+
+/// A meeting as a form gives it. Members of the organisation not listed in `attendance` were
+/// absent; `leave` needs a reason.
+#[derive(Debug, Clone, Default)]
+pub struct NewMeeting {
+    pub org_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub held_on: String,
+    pub notice_sent_on: Option<String>,
+    pub agenda: Option<String>,
+    /// (member, present | leave | absent, reason)
+    pub attendance: Vec<(i64, String, Option<String>)>,
+}
+
+/// A vote taken at a meeting.
+#[derive(Debug, Clone, Copy)]
+pub struct NewResolution<'a> {
+    pub meeting_id: i64,
+    pub title: &'a str,
+    pub votes: Votes,
+    /// An election: its quorum is more than 4/5 of the voting members.
+    pub election: bool,
+}
+
+const COLS: &str = "mt.id, mt.org_id, o.name AS org_name, mt.kind, mt.title, mt.held_on, mt.notice_sent_on, \
+    mt.agenda, mt.minutes, mt.minutes_approved_at, mt.should_attend, mt.present, mt.quorate";
+const FROM: &str =
+    " FROM meetings mt JOIN orgs o ON o.id = mt.org_id JOIN places p ON p.id = o.place_id";
+
+fn refuse(code: &'static str, zh: String, en: &str, field: &'static str) -> StoreError {
+    DomainError::new(code, zh, en).on(field).into()
+}
+
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The kinds recorded here: those whose attendees are the organisation's own members. A branch
+/// committee (its members are the committee) and the village's bodies (villagers) come with the
+/// rosters they need.
+fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
+    match MeetingKind::parse(raw) {
+        Some(
+            k @ (MeetingKind::BranchAssembly
+            | MeetingKind::GroupMeeting
+            | MeetingKind::PartyLecture
+            | MeetingKind::ThemeDay
+            | MeetingKind::LifeMeeting
+            | MeetingKind::Appraisal),
+        ) => Ok(k),
+        _ => Err(refuse(
+            "meeting.kind_invalid",
+            "请选择会议类型（支部党员大会、党小组会、党课、主题党日、组织生活会、民主评议党员）"
+                .into(),
+            "choose the kind of meeting",
+            "kind",
+        )),
+    }
+}
+
+impl Store {
+    /// Records a meeting held: its attendance against the register, its quorum computed.
+    pub async fn record_meeting(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        m: &NewMeeting,
+        now: i64,
+    ) -> StoreResult<Meeting> {
+        let kind = kind_of(&m.kind)?;
+        let title = crate::places::check_name(&m.title, "title")?;
+        let held_on = parse_date(m.held_on.trim(), "held_on")?;
+        let notice = text(&m.notice_sent_on)
+            .map(|d| parse_date(&d, "notice_sent_on"))
+            .transpose()?;
+        let rules = MeetingRule::defaults();
+        let rule = MeetingRule::in_force(&rules, kind, &held_on).ok_or_else(|| {
+            refuse(
+                "meeting.no_rule",
+                format!("{}在{}时尚无适用的规定", kind.zh(), held_on),
+                "no rule in force on that day",
+                "held_on",
+            )
+        })?;
+        if let Some(n) = &notice {
+            meeting::check_notice(rule, n, &held_on)?;
+        }
+        let mut tx = self.writer.begin().await?;
+        let org = crate::orgs::org_in(&mut tx, scope, m.org_id).await?;
+        if org.closed_at.is_some() {
+            return Err(refuse(
+                "meeting.org_closed",
+                "该党组织已撤销".into(),
+                "the organisation is closed",
+                "org_id",
+            ));
+        }
+        // Who should attend: the organisation's Party members today.
+        let mut sql = Sql::new("SELECT id, status FROM members WHERE org_id = ");
+        sql.bind(org.id).push(" AND status IN (");
+        for (i, s) in ATTENDING.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*s);
+        }
+        sql.push(")");
+        let roll: Vec<(i64, String)> = sql.query_as().fetch_all(&mut *tx).await?;
+        let voting: HashMap<i64, bool> =
+            roll.into_iter().map(|(id, s)| (id, s == "full")).collect();
+        let mut marks: HashMap<i64, (String, Option<String>)> = HashMap::new();
+        for (member, status, reason) in &m.attendance {
+            if !voting.contains_key(member) {
+                return Err(refuse(
+                    "meeting.not_in_org",
+                    format!("编号{member}的人员不是{}的党员，不能登记出席", org.name),
+                    "attendance by someone not a member of the organisation",
+                    "attendance",
+                ));
+            }
+            if !matches!(status.as_str(), "present" | "leave" | "absent") {
+                return Err(refuse(
+                    "meeting.attendance_invalid",
+                    "出席情况须为出席、请假或缺席".into(),
+                    "attendance is present, on leave or absent",
+                    "attendance",
+                ));
+            }
+            let reason = text(reason);
+            if status == "leave" && reason.is_none() {
+                return Err(refuse(
+                    "meeting.leave_reason",
+                    "请假须注明事由".into(),
+                    "leave needs a reason",
+                    "attendance",
+                ));
+            }
+            if marks.insert(*member, (status.clone(), reason)).is_some() {
+                return Err(refuse(
+                    "meeting.attendance_twice",
+                    format!("编号{member}的人员登记了两次"),
+                    "someone is listed twice",
+                    "attendance",
+                ));
+            }
+        }
+        let counted = Attendance {
+            should_attend: voting.values().filter(|v| **v).count() as i64,
+            present: voting
+                .iter()
+                .filter(|(id, v)| **v && marks.get(id).is_some_and(|(s, _)| s == "present"))
+                .count() as i64,
+            ..Default::default()
+        };
+        let quorate = meeting::quorum(rule, &counted, false).is_ok();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO meetings (org_id, kind, title, held_on, notice_sent_on, agenda, should_attend, present, \
+             quorate, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+        )
+        .bind(org.id)
+        .bind(kind.as_str())
+        .bind(&title)
+        .bind(&held_on)
+        .bind(&notice)
+        .bind(text(&m.agenda))
+        .bind(counted.should_attend)
+        .bind(counted.present)
+        .bind(i64::from(quorate))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (member, vote) in &voting {
+            let (status, reason) = marks
+                .remove(member)
+                .unwrap_or_else(|| ("absent".to_string(), None));
+            sqlx::query(
+                "INSERT INTO meeting_attendance (meeting_id, member_id, voting, status, reason) VALUES ($1,$2,$3,$4,$5)",
+            )
+            .bind(id)
+            .bind(member)
+            .bind(i64::from(*vote))
+            .bind(status)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = serde_json::json!({"org_id": org.id, "kind": kind.as_str(), "title": title,
+            "held_on": held_on, "should_attend": counted.should_attend, "present": counted.present,
+            "quorate": quorate});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("create", "meeting", id, None, Some(after)),
+            now,
+        )
+        .await?;
+        self.meeting(scope, id).await
+    }
+
+    /// A meeting within scope (NotFound otherwise).
+    pub async fn meeting(&self, scope: &Scope, id: i64) -> StoreResult<Meeting> {
+        let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE mt.id = "));
+        sql.bind(id).push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        sql.query_as()
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// An organisation's meetings, latest first.
+    pub async fn meetings(&self, scope: &Scope, org_id: i64) -> StoreResult<Vec<Meeting>> {
+        let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE mt.org_id = "));
+        sql.bind(org_id).push(" AND ");
+        scope.predicate(&mut sql, "p.code");
+        sql.push(" ORDER BY mt.held_on DESC, mt.id DESC");
+        Ok(sql.query_as().fetch_all(&self.reader).await?)
+    }
+
+    pub async fn attendance(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+    ) -> StoreResult<Vec<AttendanceRow>> {
+        let m = self.meeting(scope, meeting_id).await?;
+        Ok(sqlx::query_as(
+            "SELECT a.member_id, m.name, a.voting, a.status, a.reason FROM meeting_attendance a \
+             JOIN members m ON m.id = a.member_id WHERE a.meeting_id = $1 ORDER BY m.name, m.id",
+        )
+        .bind(m.id)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    pub async fn resolutions(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+    ) -> StoreResult<Vec<Resolution>> {
+        let m = self.meeting(scope, meeting_id).await?;
+        Ok(sqlx::query_as(
+            "SELECT id, meeting_id, title, election, ayes, nays, abstentions, passed FROM resolutions \
+             WHERE meeting_id = $1 ORDER BY id",
+        )
+        .bind(m.id)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Records a vote: refused when the meeting had no quorum (it can pass nothing) or the votes
+    /// add up to more than those present; otherwise the outcome is computed, never typed.
+    pub async fn record_resolution(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        r: &NewResolution<'_>,
+        now: i64,
+    ) -> StoreResult<Resolution> {
+        let (votes, election) = (r.votes, r.election);
+        let title = crate::places::check_name(r.title, "title")?;
+        let m = self.meeting(scope, r.meeting_id).await?;
+        let kind = kind_of(&m.kind)?;
+        let rules = MeetingRule::defaults();
+        let rule = MeetingRule::in_force(&rules, kind, &m.held_on).ok_or(StoreError::NotFound)?;
+        let counted = Attendance {
+            should_attend: m.should_attend,
+            present: m.present,
+            ..Default::default()
+        };
+        let passed = meeting::passes(rule, &counted, &votes, election)?;
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO resolutions (meeting_id, title, election, ayes, nays, abstentions, passed, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+        )
+        .bind(m.id)
+        .bind(&title)
+        .bind(i64::from(election))
+        .bind(votes.ayes)
+        .bind(votes.nays)
+        .bind(votes.abstentions)
+        .bind(i64::from(passed))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let after = serde_json::json!({"meeting_id": m.id, "title": title, "ayes": votes.ayes,
+            "nays": votes.nays, "abstentions": votes.abstentions, "passed": passed});
+        audit::commit(
+            tx,
+            actor,
+            Change::new("create", "resolution", id, None, Some(after)),
+            now,
+        )
+        .await?;
+        Ok(Resolution {
+            id,
+            meeting_id: m.id,
+            title,
+            election: i64::from(election),
+            ayes: votes.ayes,
+            nays: votes.nays,
+            abstentions: votes.abstentions,
+            passed: i64::from(passed),
+        })
+    }
+
+    /// Sets the minutes, and approves them when `approve`; approved minutes are never changed.
+    pub async fn set_minutes(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        meeting_id: i64,
+        minutes: &str,
+        approve: bool,
+        now: i64,
+    ) -> StoreResult<Meeting> {
+        let before = self.meeting(scope, meeting_id).await?;
+        let minutes = minutes.trim();
+        if minutes.is_empty() || minutes.chars().count() > 20_000 {
+            return Err(refuse(
+                "meeting.minutes_invalid",
+                "会议记录不能为空，且不超过2万字".into(),
+                "minutes are 1–20,000 characters",
+                "minutes",
+            ));
+        }
+        let mut tx = self.writer.begin().await?;
+        // The check and the write in one statement: approved minutes stay as they are.
+        let changed = sqlx::query(
+            "UPDATE meetings SET minutes = $1, minutes_approved_at = $2, updated_at = $3 \
+             WHERE id = $4 AND minutes_approved_at IS NULL",
+        )
+        .bind(minutes)
+        .bind(approve.then_some(now))
+        .bind(now)
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(refuse(
+                "meeting.minutes_approved",
+                "会议记录已审定，不能再修改".into(),
+                "approved minutes cannot be changed",
+                "minutes",
+            ));
+        }
+        let after =
+            serde_json::json!({"minutes_chars": minutes.chars().count(), "approved": approve});
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                if approve {
+                    "approve_minutes"
+                } else {
+                    "update_minutes"
+                },
+                "meeting",
+                before.id,
+                None,
+                Some(after),
+            ),
+            now,
+        )
+        .await?;
+        self.meeting(scope, meeting_id).await
+    }
+}
