@@ -263,6 +263,27 @@ impl Store {
         self.meeting(scope, id).await
     }
 
+    /// Who should attend a meeting of the organisation today: (member, name, votes), by name.
+    pub async fn meeting_roll(
+        &self,
+        scope: &Scope,
+        org_id: i64,
+    ) -> StoreResult<Vec<(i64, String, bool)>> {
+        let org = self.org(scope, org_id).await?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, name, status FROM members WHERE org_id = $1 AND status IN ($2, $3) ORDER BY name, id",
+        )
+        .bind(org.id)
+        .bind(ATTENDING[0])
+        .bind(ATTENDING[1])
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, s)| (id, name, s == "full"))
+            .collect())
+    }
+
     /// A meeting within scope (NotFound otherwise).
     pub async fn meeting(&self, scope: &Scope, id: i64) -> StoreResult<Meeting> {
         let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE mt.id = "));

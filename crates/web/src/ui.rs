@@ -123,6 +123,8 @@ pub enum FieldKind {
     Select(Vec<(String, String)>),
     /// Several checkboxes under one name, e.g. the members a payment is for: (value, label, on).
     Checks(Vec<(String, String, bool)>),
+    /// Several lines of text (an agenda, minutes).
+    LongText,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +208,9 @@ impl Field {
     }
     pub fn is_hidden(&self) -> bool {
         self.kind == FieldKind::Hidden
+    }
+    pub fn is_long(&self) -> bool {
+        self.kind == FieldKind::LongText
     }
     pub fn checked(&self) -> bool {
         matches!(self.value.as_str(), "on" | "true" | "1")

@@ -14,6 +14,7 @@ mod member_recruitment;
 mod member_transfers;
 mod members;
 mod org_dues;
+mod org_meetings;
 mod orgs;
 mod places;
 mod units;
@@ -65,6 +66,13 @@ pub fn router() -> Router<AppState> {
             get(org_dues::show).post(org_dues::record),
         )
         .route("/orgs/{id}/dues/export.xlsx", get(org_dues::export))
+        .route(
+            "/orgs/{id}/meetings",
+            get(org_meetings::list).post(org_meetings::create),
+        )
+        .route("/meetings/{id}", get(org_meetings::show))
+        .route("/meetings/{id}/resolutions", post(org_meetings::resolve))
+        .route("/meetings/{id}/minutes", post(org_meetings::minutes))
         .route("/units", get(units::list).post(units::create))
         .route("/units/export.xlsx", get(units::export))
         .route("/units/{id}", get(units::show))

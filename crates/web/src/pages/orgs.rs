@@ -393,6 +393,13 @@ async fn org_page(
                 format!("/orgs/{id}/dues"),
             ),
         );
+        links.insert(
+            2,
+            (
+                t.lang().pick("组织生活（会议）", "Meetings").into(),
+                format!("/orgs/{id}/meetings"),
+            ),
+        );
         if n.hosted > 0 {
             links.push((
                 t.lang()

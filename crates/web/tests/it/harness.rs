@@ -161,7 +161,9 @@ impl Resp {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn snippet(&self) -> String {
-        self.text().chars().take(600).collect()
+        let t = self.text();
+        let from = t.find("<main").unwrap_or(0);
+        t[from..].chars().take(900).collect()
     }
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
