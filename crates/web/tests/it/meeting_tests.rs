@@ -94,7 +94,7 @@ async fn meetings(store: Store) {
     r.expect_page(200, &["未达到法定人数", "4人中至少3人"]);
     assert!(!r.text().contains("登记表决"));
     app.send(s.post(
-        &format!("{thin}/resolutions"),
+        format!("{thin}/resolutions"),
         &[("title", "议题"), ("ayes", "2")],
     ))
     .await
