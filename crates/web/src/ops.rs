@@ -198,6 +198,11 @@ async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> 
     } else {
         state.config.request_timeout_secs
     };
+    // A limit of zero refuses at once: tokio rounds a zero timeout up to its next millisecond
+    // tick, in which a small request could already have written part of its work.
+    if secs == 0 {
+        return StatusCode::REQUEST_TIMEOUT.into_response();
+    }
     match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
         Ok(res) => res,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
