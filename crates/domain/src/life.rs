@@ -4,7 +4,7 @@
 //! with its requirement unmet; and the months a member has gone without organisational life.
 
 use crate::error::{DomainError, Rule};
-use crate::meeting::{MeetingKind, day_number};
+use crate::meeting::{MeetingKind, date, day_number};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,62 +92,56 @@ impl Due {
     }
 }
 
-/// (year, month) of a YYYY-MM-DD date.
-fn ym(date: &str) -> Rule<(i32, u32)> {
-    day_number(date)?;
-    let y = date[..4].parse().unwrap_or_default();
-    let m = date[5..7].parse().unwrap_or_default();
-    Ok((y, m))
+/// A month as one count (year × 12 + month − 1), from a YYYY-MM-DD date.
+fn month_index(s: &str) -> Rule<i32> {
+    let d = date(s)?;
+    Ok(d.year() * 12 + i32::from(u8::from(d.month())) - 1)
 }
 
-fn first_day(y: i32, m: u32) -> String {
-    format!("{y:04}-{m:02}-01")
+/// YYYY-MM-DD of day `d` of month `i` (a `month_index`).
+fn day(i: i32, d: u8) -> String {
+    format!("{:04}-{:02}-{d:02}", i.div_euclid(12), i.rem_euclid(12) + 1)
 }
 
-/// The last day of the period of `months` months starting at (y, m).
-fn last_day(y: i32, m: u32, months: u32) -> String {
-    let total = y * 12 + (m as i32 - 1) + months as i32;
-    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    // The day before the next period starts.
-    let next = day_number(&first_day(ny, nm)).unwrap_or_default() - 1;
-    civil(next)
+/// First and last day of the `months` months starting at month `i`.
+fn span(i: i32, months: u32) -> (String, String) {
+    let end = i + months as i32 - 1;
+    // The month number is 1–12 by construction, so the conversion cannot fail.
+    let last = u8::try_from(end.rem_euclid(12) + 1)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .map_or(28, |m| m.length(end.div_euclid(12)));
+    (day(i, 1), day(end, last))
 }
 
-/// YYYY-MM-DD of a day number (the inverse of `day_number`).
-fn civil(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+/// The first month of the period of `every` that holds month `i`: periods start in January
+/// (years), January, April, July, October (quarters), or any month.
+fn period_start(i: i32, every: Every) -> i32 {
+    i - i.rem_euclid(every.months() as i32)
+}
+
+/// Meetings of `kind` held from `start` to `end` (YYYY-MM-DD, inclusive).
+fn held_in(held: &[(MeetingKind, String)], kind: MeetingKind, start: &str, end: &str) -> u32 {
+    let n = held
+        .iter()
+        .filter(|(k, d)| *k == kind && d.as_str() >= start && d.as_str() <= end)
+        .count();
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Every whole period of `every` from the one holding `from` to the last one that ended on or
 /// before `to` (a period still running is not judged yet).
 fn periods(every: Every, from: &str, to: &str) -> Rule<Vec<(String, String)>> {
-    let (fy, fm) = ym(from)?;
-    let n = every.months();
-    // Periods start at January (years), January/April/July/October (quarters), any month.
-    let mut m = fm - (fm - 1) % n;
-    let mut y = fy;
+    let mut i = period_start(month_index(from)?, every);
     let end = day_number(to)?;
     let mut out = Vec::new();
     loop {
-        let last = last_day(y, m, n);
+        let (first, last) = span(i, every.months());
         if day_number(&last)? > end {
             return Ok(out);
         }
-        out.push((first_day(y, m), last));
-        m += n;
-        if m > 12 {
-            m -= 12;
-            y += 1;
-        }
+        out.push((first, last));
+        i += every.months() as i32;
     }
 }
 
@@ -169,19 +163,13 @@ pub fn compliance(
     let mut out = Vec::new();
     for req in &rule.requirements {
         for (start, end) in periods(req.every, from, to)? {
-            let count = held
-                .iter()
-                .filter(|(k, d)| {
-                    *k == req.kind && d.as_str() >= start.as_str() && d.as_str() <= end.as_str()
-                })
-                .count();
             out.push(Due {
                 kind: req.kind,
                 every: req.every,
+                held: held_in(held, req.kind, &start, &end),
                 start,
                 end,
                 required: req.times,
-                held: u32::try_from(count).unwrap_or(u32::MAX),
             });
         }
     }
@@ -201,18 +189,12 @@ pub fn rate_per_mille(dues: &[Due]) -> i64 {
 /// the branch's work list shows.
 pub fn reminders(rule: &LifeRule, held: &[(MeetingKind, String)], today: &str) -> Rule<Vec<Due>> {
     let now = day_number(today)?;
-    let (y, m) = ym(today)?;
+    let month = month_index(today)?;
     let mut out = Vec::new();
     for req in &rule.requirements {
-        let n = req.every.months();
-        let start_m = m - (m - 1) % n;
-        let (start, end) = (first_day(y, start_m), last_day(y, start_m, n));
+        let (start, end) = span(period_start(month, req.every), req.every.months());
         let left = day_number(&end)? - now;
-        let count = held
-            .iter()
-            .filter(|(k, d)| *k == req.kind && d.as_str() >= start.as_str() && d.as_str() <= today)
-            .count();
-        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let count = held_in(held, req.kind, &start, today);
         if (0..7).contains(&left) && count < req.times {
             out.push(Due {
                 kind: req.kind,
@@ -232,14 +214,11 @@ pub fn reminders(rule: &LifeRule, held: &[(MeetingKind, String)], today: &str) -
 /// stopping at the month of `since` (joining, or the start of the record). The lapse watch flags
 /// six.
 pub fn months_without_life(attended: &[String], since: &str, today: &str) -> Rule<u32> {
-    let (sy, sm) = ym(since)?;
-    let (ty, tm) = ym(today)?;
-    let first = sy * 12 + sm as i32 - 1;
-    let mut month = ty * 12 + tm as i32 - 2;
+    let first = month_index(since)?;
+    let mut month = month_index(today)? - 1;
     let mut count = 0;
     while month >= first {
-        let (y, m) = (month.div_euclid(12), month.rem_euclid(12) as u32 + 1);
-        let (start, end) = (first_day(y, m), last_day(y, m, 1));
+        let (start, end) = span(month, 1);
         if attended
             .iter()
             .any(|d| d.as_str() >= start.as_str() && d.as_str() <= end.as_str())

@@ -444,30 +444,21 @@ pub fn passes(rule: &MeetingRule, a: &Attendance, v: &Votes, election: bool) -> 
     })
 }
 
-/// Days since 1970-01-01 of a date given as YYYY-MM-DD (as `member::parse_date` leaves it).
-pub(crate) fn day_number(date: &str) -> Rule<i64> {
-    let bad = || {
+/// A date given as YYYY-MM-DD (as `member::parse_date` leaves it).
+pub(crate) fn date(s: &str) -> Rule<time::Date> {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &f).map_err(|_| {
         DomainError::new(
             "date.invalid",
-            format!("日期格式应为YYYY-MM-DD：{date}"),
+            format!("日期格式应为YYYY-MM-DD：{s}"),
             "a date is YYYY-MM-DD",
         )
-    };
-    let part = |r: std::ops::Range<usize>| date.get(r).and_then(|p| p.parse::<i64>().ok());
-    let (y, m, d) = match (part(0..4), part(5..7), part(8..10)) {
-        (Some(y), Some(m), Some(d)) if date.len() == 10 && (1..=12).contains(&m) && d >= 1 => {
-            (y, m, d)
-        }
-        _ => return Err(bad()),
-    };
-    // Days from civil (H. Hinnant): exact for the proleptic Gregorian calendar.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(era * 146_097 + doe - 719_468)
+    })
+}
+
+/// The date's place in a continuous count of days (its Julian day), for differences.
+pub(crate) fn day_number(s: &str) -> Rule<i64> {
+    Ok(i64::from(date(s)?.to_julian_day()))
 }
 
 /// The notice went out early enough: at least `notice_days` before the meeting (村民会议: 10).

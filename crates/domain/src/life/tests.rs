@@ -158,9 +158,16 @@ fn six_months_without_organisational_life() {
     );
 }
 
-proptest::proptest! {
-    #[test]
-    fn civil_inverts_day_number(z in -200_000i64..200_000) {
-        proptest::prop_assert_eq!(day_number(&civil(z)).unwrap(), z);
-    }
+#[test]
+fn spans_end_on_the_last_day_of_their_month() {
+    assert_eq!(span(month_index("2024-02-10").unwrap(), 1).1, "2024-02-29");
+    assert_eq!(span(month_index("2023-02-10").unwrap(), 1).1, "2023-02-28");
+    assert_eq!(
+        span(month_index("2025-10-01").unwrap(), 3),
+        ("2025-10-01".into(), "2025-12-31".into())
+    );
+    assert_eq!(
+        period_start(month_index("2025-11-15").unwrap(), Every::Quarter),
+        month_index("2025-10-01").unwrap()
+    );
 }
