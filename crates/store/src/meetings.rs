@@ -104,16 +104,37 @@ fn text(v: &Option<String>) -> Option<String> {
 /// The kinds recorded here: those whose attendees are the organisation's own members. A branch
 /// committee (its members are the committee) and the village's bodies (villagers) come with the
 /// rosters they need.
+pub const RECORDED_KINDS: [MeetingKind; 6] = [
+    MeetingKind::BranchAssembly,
+    MeetingKind::GroupMeeting,
+    MeetingKind::PartyLecture,
+    MeetingKind::ThemeDay,
+    MeetingKind::LifeMeeting,
+    MeetingKind::Appraisal,
+];
+
+/// The organisation's Party members, by name: (member, name, votes).
+async fn roll(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+) -> StoreResult<Vec<(i64, String, bool)>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, status FROM members WHERE org_id = $1 AND status IN ($2, $3) ORDER BY name, id",
+    )
+    .bind(org_id)
+    .bind(ATTENDING[0])
+    .bind(ATTENDING[1])
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, s)| (id, name, s == "full"))
+        .collect())
+}
+
 fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
     match MeetingKind::parse(raw) {
-        Some(
-            k @ (MeetingKind::BranchAssembly
-            | MeetingKind::GroupMeeting
-            | MeetingKind::PartyLecture
-            | MeetingKind::ThemeDay
-            | MeetingKind::LifeMeeting
-            | MeetingKind::Appraisal),
-        ) => Ok(k),
+        Some(k) if RECORDED_KINDS.contains(&k) => Ok(k),
         _ => Err(refuse(
             "meeting.kind_invalid",
             "请选择会议类型（支部党员大会、党小组会、党课、主题党日、组织生活会、民主评议党员）"
@@ -162,18 +183,11 @@ impl Store {
             ));
         }
         // Who should attend: the organisation's Party members today.
-        let mut sql = Sql::new("SELECT id, status FROM members WHERE org_id = ");
-        sql.bind(org.id).push(" AND status IN (");
-        for (i, s) in ATTENDING.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*s);
-        }
-        sql.push(")");
-        let roll: Vec<(i64, String)> = sql.query_as().fetch_all(&mut *tx).await?;
-        let voting: HashMap<i64, bool> =
-            roll.into_iter().map(|(id, s)| (id, s == "full")).collect();
+        let voting: HashMap<i64, bool> = roll(&mut tx, org.id)
+            .await?
+            .into_iter()
+            .map(|(id, _, votes)| (id, votes))
+            .collect();
         let mut marks: HashMap<i64, (String, Option<String>)> = HashMap::new();
         for (member, status, reason) in &m.attendance {
             if !voting.contains_key(member) {
@@ -235,20 +249,21 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        for (member, vote) in &voting {
-            let (status, reason) = marks
-                .remove(member)
-                .unwrap_or_else(|| ("absent".to_string(), None));
-            sqlx::query(
-                "INSERT INTO meeting_attendance (meeting_id, member_id, voting, status, reason) VALUES ($1,$2,$3,$4,$5)",
-            )
-            .bind(id)
-            .bind(member)
-            .bind(i64::from(*vote))
-            .bind(status)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+        // One statement for the whole roll (a branch has at most a few hundred members).
+        if !voting.is_empty() {
+            let mut ins = Sql::new(
+                "INSERT INTO meeting_attendance (meeting_id, member_id, voting, status, reason) VALUES ",
+            );
+            for (n, (member, vote)) in voting.iter().enumerate() {
+                let (status, reason) = marks
+                    .remove(member)
+                    .unwrap_or_else(|| ("absent".to_string(), None));
+                ins.push(if n == 0 { "(" } else { ", (" });
+                ins.bind(id).push(", ").bind(*member).push(", ");
+                ins.bind(i64::from(*vote)).push(", ").bind(status);
+                ins.push(", ").bind(reason).push(")");
+            }
+            ins.query().execute(&mut *tx).await?;
         }
         let after = serde_json::json!({"org_id": org.id, "kind": kind.as_str(), "title": title,
             "held_on": held_on, "should_attend": counted.should_attend, "present": counted.present,
@@ -270,18 +285,8 @@ impl Store {
         org_id: i64,
     ) -> StoreResult<Vec<(i64, String, bool)>> {
         let org = self.org(scope, org_id).await?;
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, name, status FROM members WHERE org_id = $1 AND status IN ($2, $3) ORDER BY name, id",
-        )
-        .bind(org.id)
-        .bind(ATTENDING[0])
-        .bind(ATTENDING[1])
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, s)| (id, name, s == "full"))
-            .collect())
+        let mut conn = self.reader.acquire().await?;
+        roll(&mut conn, org.id).await
     }
 
     /// A meeting within scope (NotFound otherwise).

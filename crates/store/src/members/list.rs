@@ -55,6 +55,9 @@ fn may_be_initials(q: &str) -> bool {
     !q.chars().any(|c| c.to_pinyin().is_some())
 }
 
+/// How a search branch writes a condition.
+type Cond<'a> = Box<dyn Fn(&mut Sql) + 'a>;
+
 /// Above this many members in the region, a search starts from its indexes (see `members`).
 pub(crate) const INDEX_FIRST_ABOVE: i64 = 20_000;
 
@@ -217,36 +220,7 @@ impl Store {
     /// collected whole to remove duplicates), keeping the rows `filter` allows, sorted, and at
     /// most `limit` of them.
     fn candidates(&self, w: &mut Sql, q: &str, filter: &dyn Fn(&mut Sql, &str), limit: i64) {
-        type Cond<'a> = Box<dyn Fn(&mut Sql) + 'a>;
-        // Each branch: how it finds its rows, and the condition later branches leave out.
-        let mut branches: Vec<(Cond<'_>, Cond<'_>)> = vec![
-            (
-                Box::new(|w: &mut Sql| name_starts(w, q)),
-                Box::new(|w: &mut Sql| name_starts(w, q)),
-            ),
-            (
-                Box::new(|w: &mut Sql| self.name_holds(w, q)),
-                Box::new(|w: &mut Sql| name_like(w, q)),
-            ),
-        ];
-        if may_be_initials(q) {
-            branches.push((
-                Box::new(|w: &mut Sql| initials_match(w, q)),
-                Box::new(|w: &mut Sql| initials_match(w, q)),
-            ));
-        }
-        if let Some(b) = self.id_blind(q) {
-            let cond = move |w: &mut Sql| {
-                w.push("m.id_index = ").bind(b.clone());
-            };
-            branches.push((Box::new(cond.clone()), Box::new(cond)));
-        }
-        if let Some(b) = self.phone_blind(q) {
-            let cond = move |w: &mut Sql| {
-                w.push("m.phone_index = ").bind(b.clone());
-            };
-            branches.push((Box::new(cond.clone()), Box::new(cond)));
-        }
+        let branches = self.branches(q);
         // Each branch is a row of (id, org_id, status, name, name_initials, place_code): on
         // PostgreSQL the member row carries its place code (0012); SQLite joins it.
         let (row, from, place) = match self.backend {
@@ -285,6 +259,41 @@ impl Store {
         }
     }
 
+    /// The search's branches: how each finds its rows (an index on PostgreSQL), and the plain
+    /// condition that says a row matches it (what later branches leave out, and what a search of
+    /// a small region tests row by row).
+    fn branches<'a>(&'a self, q: &'a str) -> Vec<(Cond<'a>, Cond<'a>)> {
+        let mut branches: Vec<(Cond<'a>, Cond<'a>)> = vec![
+            (
+                Box::new(|w: &mut Sql| name_starts(w, q)),
+                Box::new(|w: &mut Sql| name_starts(w, q)),
+            ),
+            (
+                Box::new(|w: &mut Sql| self.name_holds(w, q)),
+                Box::new(|w: &mut Sql| name_like(w, q)),
+            ),
+        ];
+        if may_be_initials(q) {
+            branches.push((
+                Box::new(|w: &mut Sql| initials_match(w, q)),
+                Box::new(|w: &mut Sql| initials_match(w, q)),
+            ));
+        }
+        if let Some(b) = self.id_blind(q) {
+            let cond = move |w: &mut Sql| {
+                w.push("m.id_index = ").bind(b.clone());
+            };
+            branches.push((Box::new(cond.clone()), Box::new(cond)));
+        }
+        if let Some(b) = self.phone_blind(q) {
+            let cond = move |w: &mut Sql| {
+                w.push("m.phone_index = ").bind(b.clone());
+            };
+            branches.push((Box::new(cond.clone()), Box::new(cond)));
+        }
+        branches
+    }
+
     fn id_blind(&self, q: &str) -> Option<String> {
         CitizenId::parse(q)
             .ok()
@@ -318,20 +327,13 @@ impl Store {
         }
     }
 
-    /// The search as one condition: a name containing `q`, initials starting with it, or exactly
-    /// its ID number or phone (through their blind indexes, never by LIKE).
+    /// The search as one condition, tested on each row of a small region: any branch's match.
     fn matches(&self, w: &mut Sql, q: &str) {
-        // The region's rows are few: LIKE on each costs less than an index condition.
-        name_like(w, q);
-        if may_be_initials(q) {
-            w.push(" OR ");
-            initials_match(w, q);
-        }
-        if let Some(b) = self.id_blind(q) {
-            w.push(" OR m.id_index = ").bind(b);
-        }
-        if let Some(b) = self.phone_blind(q) {
-            w.push(" OR m.phone_index = ").bind(b);
+        for (k, (_, is_match)) in self.branches(q).iter().enumerate() {
+            if k > 0 {
+                w.push(" OR ");
+            }
+            is_match(w);
         }
     }
 }

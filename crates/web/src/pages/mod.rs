@@ -240,6 +240,22 @@ impl FormData {
     pub fn opt(&self, k: &str) -> Option<String> {
         Some(self.get(k).to_string()).filter(|s| !s.is_empty())
     }
+    /// Every value of a repeated field (ticked checkboxes) as ids; a non-number is a broken form.
+    pub fn ids(&self, k: &str) -> Result<Vec<i64>, AppError> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| {
+                v.parse::<i64>().map_err(|_| {
+                    AppError::bad(
+                        "request.invalid_form",
+                        "提交的表单格式不正确",
+                        "The form could not be read",
+                    )
+                })
+            })
+            .collect()
+    }
     pub fn flag(&self, k: &str) -> bool {
         matches!(self.get(k), "on" | "true" | "1")
     }

@@ -211,20 +211,7 @@ pub async fn record(
     let current = month_of(now);
     let month = data.get("month").to_string();
     let r = async {
-        let ids = data
-            .0
-            .iter()
-            .filter(|(k, _)| k == "member_id")
-            .map(|(_, v)| {
-                v.parse::<i64>().map_err(|_| {
-                    AppError::bad(
-                        "request.invalid_form",
-                        "提交的表单格式不正确",
-                        "The form could not be read",
-                    )
-                })
-            })
-            .collect::<Result<Vec<i64>, AppError>>()?;
+        let ids = data.ids("member_id")?;
         let pay = Payment {
             month: &month,
             paid_on: data.get("paid_on"),

@@ -12,17 +12,7 @@ use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::meeting::{self, Attendance, MeetingKind, MeetingRule, Votes};
-use jiceng_store::meetings::{Meeting, NewMeeting, NewResolution};
-
-/// The kinds a branch records here (`store::meetings`).
-const KINDS: [MeetingKind; 6] = [
-    MeetingKind::BranchAssembly,
-    MeetingKind::GroupMeeting,
-    MeetingKind::PartyLecture,
-    MeetingKind::ThemeDay,
-    MeetingKind::LifeMeeting,
-    MeetingKind::Appraisal,
-];
+use jiceng_store::meetings::{Meeting, NewMeeting, NewResolution, RECORDED_KINDS};
 
 fn kind_zh(kind: &str) -> &'static str {
     MeetingKind::parse(kind).map_or("—", MeetingKind::zh)
@@ -99,7 +89,7 @@ async fn list_page(
             (mid.to_string(), format!("{name}{tag}"), false)
         })
         .collect();
-    let kinds = KINDS
+    let kinds = RECORDED_KINDS
         .iter()
         .map(|k| (k.as_str().to_string(), k.zh().to_string()))
         .collect();
@@ -149,22 +139,6 @@ pub async fn list(
     list_page(&state, &ctx, id, None).await
 }
 
-fn ids(data: &FormData, key: &str) -> Result<Vec<i64>, AppError> {
-    data.0
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| {
-            v.parse::<i64>().map_err(|_| {
-                AppError::bad(
-                    "request.invalid_form",
-                    "提交的表单格式不正确",
-                    "The form could not be read",
-                )
-            })
-        })
-        .collect()
-}
-
 pub async fn create(
     State(state): State<AppState>,
     PageCtx(ctx): PageCtx,
@@ -174,23 +148,23 @@ pub async fn create(
     ctx.require(ctx.role.manages_members())?;
     let r = async {
         let reason = data.get("leave_reason").to_string();
-        let mut attendance: Vec<(i64, String, Option<String>)> = ids(&data, "present")?
+        let mut attendance: Vec<(i64, String, Option<String>)> = data
+            .ids("present")?
             .into_iter()
             .map(|m| (m, "present".to_string(), None))
             .collect();
         attendance.extend(
-            ids(&data, "leave")?
+            data.ids("leave")?
                 .into_iter()
                 .map(|m| (m, "leave".to_string(), Some(reason.clone()))),
         );
-        let opt = |k: &str| Some(data.get(k).to_string()).filter(|v| !v.trim().is_empty());
         let m = NewMeeting {
             org_id: id,
             kind: data.get("kind").to_string(),
             title: data.get("title").to_string(),
             held_on: data.get("held_on").to_string(),
-            notice_sent_on: opt("notice_sent_on"),
-            agenda: opt("agenda"),
+            notice_sent_on: data.opt("notice_sent_on"),
+            agenda: data.opt("agenda"),
             attendance,
         };
         Ok::<_, AppError>(
@@ -374,26 +348,12 @@ pub async fn show(
     meeting_page(&state, &ctx, id, None).await
 }
 
-fn count(data: &FormData, key: &str) -> Result<i64, AppError> {
-    let raw = data.get(key).trim();
-    if raw.is_empty() {
+/// A vote count: blank is none.
+fn count(data: &FormData, key: &'static str) -> Result<i64, AppError> {
+    if data.get(key).is_empty() {
         return Ok(0);
     }
-    // A rule error, so the page shows it next to the field (422), not as a broken request.
-    raw.parse().map_err(|_| {
-        AppError::from(
-            jiceng_domain::DomainError::new(
-                "meeting.votes_invalid",
-                "票数须为整数",
-                "votes are whole numbers",
-            )
-            .on(match key {
-                "nays" => "nays",
-                "abstentions" => "abstentions",
-                _ => "ayes",
-            }),
-        )
-    })
+    data.int(key, "票数", "Votes")
 }
 
 pub async fn resolve(
@@ -413,7 +373,7 @@ pub async fn resolve(
             meeting_id: id,
             title: data.get("title"),
             votes,
-            election: data.get("election") == "on",
+            election: data.flag("election"),
         };
         state
             .store
@@ -438,7 +398,7 @@ pub async fn minutes(
     data: FormData,
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
-    let approve = data.get("approve") == "on";
+    let approve = data.flag("approve");
     let r = state
         .store
         .set_minutes(
