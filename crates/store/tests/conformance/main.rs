@@ -18,6 +18,18 @@ use jiceng_store::{Actor, Scope, Store};
 
 pub const T0: i64 = 1_764_000_000_000;
 
+/// A branch (党支部) at a place, with no parent and no units.
+pub fn branch(place_id: i64, name: &str) -> jiceng_store::orgs::NewOrg {
+    jiceng_store::orgs::NewOrg {
+        parent_id: None,
+        place_id,
+        name: name.into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+        founded_on: None,
+    }
+}
+
 pub fn actor() -> Actor {
     Actor {
         user_id: None,

@@ -2,11 +2,10 @@
 //! frozen once approved, scope, and nothing written by a refused attempt.
 use crate::members::{id_number, input};
 use crate::transfers::code;
-use crate::{T0, actor, tree};
+use crate::{T0, actor, branch, tree};
 use jiceng_domain::meeting::Votes;
 use jiceng_store::audit::AuditFilter;
 use jiceng_store::meetings::{NewMeeting, NewResolution};
-use jiceng_store::orgs::NewOrg;
 use jiceng_store::sql::Page;
 use jiceng_store::{Scope, Store, both_backends};
 
@@ -21,14 +20,6 @@ fn votes(ayes: i64, nays: i64) -> Votes {
 async fn meetings(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
-    let branch = |place_id, name: &str| NewOrg {
-        parent_id: None,
-        place_id,
-        name: name.into(),
-        kind: "branch".into(),
-        unit_ids: vec![],
-        founded_on: None,
-    };
     let org = store
         .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
         .await
@@ -185,6 +176,12 @@ async fn meetings(store: Store) {
     assert_eq!(
         code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
         "meeting.leave_reason"
+    );
+    let mut bad = new(&full[..4]);
+    bad.attendance.push((full[0], "absent".into(), None));
+    assert_eq!(
+        code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
+        "meeting.attendance_twice"
     );
     let mut bad = new(&full[..4]);
     bad.kind = "joint_committees".into();

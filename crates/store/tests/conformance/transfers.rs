@@ -1,6 +1,6 @@
 //! Transfers between organisations: letter, in transit, received or withdrawn; never two at once.
 use crate::members::id_number;
-use crate::{T0, actor, tree};
+use crate::{T0, actor, branch, tree};
 use jiceng_store::members::{MemberFilter, MemberInput};
 use jiceng_store::orgs::NewOrg;
 use jiceng_store::sql::Page;
@@ -17,14 +17,6 @@ pub fn code(e: StoreError) -> &'static str {
 async fn transfers(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
-    let branch = |place_id, name: &str| NewOrg {
-        parent_id: None,
-        place_id,
-        name: name.into(),
-        kind: "branch".into(),
-        unit_ids: vec![],
-        founded_on: None,
-    };
     let from = store
         .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
         .await
