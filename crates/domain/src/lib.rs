@@ -14,6 +14,7 @@ pub mod org;
 pub mod password;
 pub mod recruitment;
 pub mod role;
+pub mod village;
 
 pub use codes::{DivisionCode, PlaceKind};
 pub use error::{DomainError, Rule};

@@ -461,6 +461,24 @@ pub(crate) fn day_number(s: &str) -> Rule<i64> {
     Ok(i64::from(date(s)?.to_julian_day()))
 }
 
+/// The day `n` days after `s` (before it when `n` is negative), as YYYY-MM-DD.
+pub fn add_days(s: &str, n: i64) -> Rule<String> {
+    let d = date(s)?;
+    let shifted = d.checked_add(time::Duration::days(n)).ok_or_else(|| {
+        DomainError::new(
+            "date.invalid",
+            format!("日期超出范围：{s}"),
+            "date out of range",
+        )
+    })?;
+    Ok(format!(
+        "{:04}-{:02}-{:02}",
+        shifted.year(),
+        u8::from(shifted.month()),
+        shifted.day()
+    ))
+}
+
 /// The notice went out early enough: at least `notice_days` before the meeting (村民会议: 10).
 pub fn check_notice(rule: &MeetingRule, notice_sent: &str, held_on: &str) -> Rule<()> {
     let gap = day_number(held_on)? - day_number(notice_sent)?;

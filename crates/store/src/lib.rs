@@ -15,6 +15,7 @@ macro_rules! counted {
 pub(crate) const COUNTED: &str = counted!();
 
 pub mod audit;
+pub mod board;
 pub mod bulk;
 pub mod coverage;
 pub mod dues;
@@ -22,6 +23,7 @@ pub mod dues_branch;
 pub mod error;
 pub mod flows;
 pub mod formation;
+pub mod matters;
 pub mod meetings;
 pub mod members;
 pub mod orgs;
@@ -40,6 +42,8 @@ pub mod totp;
 pub mod transfers;
 pub mod units;
 pub mod users;
+pub mod village;
+pub mod village_meetings;
 
 pub use error::{StoreError, StoreResult};
 pub use scope::Scope;
@@ -191,6 +195,7 @@ impl Store {
         let applied = schema::migrate(&self.writer, self.backend).await?;
         self.seed_dues_rules().await?;
         self.seed_coverage_rules().await?;
+        self.seed_power_items().await?;
         Ok(applied)
     }
 

@@ -35,6 +35,21 @@ pub struct Meeting {
     pub present: i64,
     /// 1 when the meeting had its quorum (an integer on both backends).
     pub quorate: i64,
+    /// 村民会议 only: the village's households and those represented.
+    pub households: i64,
+    pub households_present: i64,
+}
+
+impl Meeting {
+    /// The counts the meeting rules read.
+    pub fn counted(&self) -> Attendance {
+        Attendance {
+            should_attend: self.should_attend,
+            present: self.present,
+            households: self.households,
+            households_present: self.households_present,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
@@ -86,7 +101,8 @@ pub struct NewResolution<'a> {
 }
 
 const COLS: &str = "mt.id, mt.org_id, o.name AS org_name, mt.kind, mt.title, mt.held_on, mt.notice_sent_on, \
-    mt.agenda, mt.minutes, mt.minutes_approved_at, mt.should_attend, mt.present, mt.quorate";
+    mt.agenda, mt.minutes, mt.minutes_approved_at, mt.should_attend, mt.present, mt.quorate, mt.households, \
+    mt.households_present";
 const FROM: &str =
     " FROM meetings mt JOIN orgs o ON o.id = mt.org_id JOIN places p ON p.id = o.place_id";
 
@@ -145,6 +161,52 @@ fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
     }
 }
 
+/// The attendance as given, checked: everyone on the roll (`on_roll`), each once, a known status,
+/// a reason for leave. `whose` names the roll in the refusal.
+pub(crate) fn check_marks(
+    given: &[(i64, String, Option<String>)],
+    on_roll: impl Fn(i64) -> bool,
+    whose: &str,
+) -> StoreResult<HashMap<i64, (String, Option<String>)>> {
+    let mut marks = HashMap::new();
+    for (who, status, reason) in given {
+        if !on_roll(*who) {
+            return Err(refuse(
+                "meeting.not_in_org",
+                format!("编号{who}的人员不是{whose}的应到人员，不能登记出席"),
+                "attendance by someone not on the roll",
+                "attendance",
+            ));
+        }
+        if !matches!(status.as_str(), "present" | "leave" | "absent") {
+            return Err(refuse(
+                "meeting.attendance_invalid",
+                "出席情况须为出席、请假或缺席".into(),
+                "attendance is present, on leave or absent",
+                "attendance",
+            ));
+        }
+        let reason = text(reason);
+        if status == "leave" && reason.is_none() {
+            return Err(refuse(
+                "meeting.leave_reason",
+                "请假须注明事由".into(),
+                "leave needs a reason",
+                "attendance",
+            ));
+        }
+        if marks.insert(*who, (status.clone(), reason)).is_some() {
+            return Err(refuse(
+                "meeting.attendance_twice",
+                format!("编号{who}的人员登记了两次"),
+                "someone is listed twice",
+                "attendance",
+            ));
+        }
+    }
+    Ok(marks)
+}
+
 impl Store {
     /// Records a meeting held: its attendance against the register, its quorum computed.
     pub async fn record_meeting(
@@ -188,42 +250,7 @@ impl Store {
             .into_iter()
             .map(|(id, _, votes)| (id, votes))
             .collect();
-        let mut marks: HashMap<i64, (String, Option<String>)> = HashMap::new();
-        for (member, status, reason) in &m.attendance {
-            if !voting.contains_key(member) {
-                return Err(refuse(
-                    "meeting.not_in_org",
-                    format!("编号{member}的人员不是{}的党员，不能登记出席", org.name),
-                    "attendance by someone not a member of the organisation",
-                    "attendance",
-                ));
-            }
-            if !matches!(status.as_str(), "present" | "leave" | "absent") {
-                return Err(refuse(
-                    "meeting.attendance_invalid",
-                    "出席情况须为出席、请假或缺席".into(),
-                    "attendance is present, on leave or absent",
-                    "attendance",
-                ));
-            }
-            let reason = text(reason);
-            if status == "leave" && reason.is_none() {
-                return Err(refuse(
-                    "meeting.leave_reason",
-                    "请假须注明事由".into(),
-                    "leave needs a reason",
-                    "attendance",
-                ));
-            }
-            if marks.insert(*member, (status.clone(), reason)).is_some() {
-                return Err(refuse(
-                    "meeting.attendance_twice",
-                    format!("编号{member}的人员登记了两次"),
-                    "someone is listed twice",
-                    "attendance",
-                ));
-            }
-        }
+        let mut marks = check_marks(&m.attendance, |id| voting.contains_key(&id), &org.name)?;
         let counted = Attendance {
             should_attend: voting.values().filter(|v| **v).count() as i64,
             present: voting
@@ -351,15 +378,10 @@ impl Store {
         let (votes, election) = (r.votes, r.election);
         let title = crate::places::check_name(r.title, "title")?;
         let m = self.meeting(scope, r.meeting_id).await?;
-        let kind = kind_of(&m.kind)?;
+        let kind = MeetingKind::parse(&m.kind).ok_or(StoreError::NotFound)?;
         let rules = MeetingRule::defaults();
         let rule = MeetingRule::in_force(&rules, kind, &m.held_on).ok_or(StoreError::NotFound)?;
-        let counted = Attendance {
-            should_attend: m.should_attend,
-            present: m.present,
-            ..Default::default()
-        };
-        let passed = meeting::passes(rule, &counted, &votes, election)?;
+        let passed = meeting::passes(rule, &m.counted(), &votes, election)?;
         let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO resolutions (meeting_id, title, election, ayes, nays, abstentions, passed, created_at) \

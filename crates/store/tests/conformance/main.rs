@@ -12,6 +12,7 @@ mod outside;
 mod rollups;
 mod structure;
 mod transfers;
+mod village;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};

@@ -1,0 +1,868 @@
+//! The village's side of issue 6: seats and the supervision committee's eligibility, the bodies'
+//! meetings with their rolls on the meeting's date, a matter through 四议两公开 with every refusal,
+//! the board (immutable, corrections, overdue, public), reviews, scope and audit.
+use crate::transfers::code;
+use crate::{T0, actor, branch, tree};
+use jiceng_domain::decision::Step;
+use jiceng_domain::meeting::Votes;
+use jiceng_store::board::{NewPublication, Target};
+use jiceng_store::matters::StepInput;
+use jiceng_store::meetings::NewResolution;
+use jiceng_store::sql::Page;
+use jiceng_store::village::{Counts, NewSeat};
+use jiceng_store::village_meetings::NewBodyMeeting;
+use jiceng_store::{Scope, Store, both_backends};
+
+fn seat(person_id: i64, body: &str, from_on: &str) -> NewSeat {
+    NewSeat {
+        person_id,
+        body: body.into(),
+        title: None,
+        from_on: from_on.into(),
+    }
+}
+
+fn present(ids: &[i64]) -> Vec<(i64, String, Option<String>)> {
+    ids.iter().map(|i| (*i, "present".into(), None)).collect()
+}
+
+fn body_meeting(place_id: i64, kind: &str, held_on: &str, who: &[i64]) -> NewBodyMeeting {
+    NewBodyMeeting {
+        place_id,
+        kind: kind.into(),
+        title: format!("{kind}会议"),
+        held_on: held_on.into(),
+        attendance: present(who),
+        ..Default::default()
+    }
+}
+
+fn publication(up_on: &str, down_on: &str) -> StepInput {
+    StepInput::Publication {
+        title: "公开".into(),
+        body: "内容".into(),
+        up_on: up_on.into(),
+        down_on: down_on.into(),
+    }
+}
+
+async fn village(store: Store) {
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
+    store
+        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), T0)
+        .await
+        .unwrap();
+    let mut people = Vec::new();
+    for i in 0..12 {
+        let p = store
+            .add_person(&a, &s, t.qianxi, &format!("村民{i:02}"), None, T0)
+            .await
+            .unwrap();
+        people.push(p.id);
+    }
+    let p = |i: usize| people[i];
+    // Party committee 0–2; villagers' committee 2–4 (2 sits on both); representatives 5–10;
+    // accountant 11; person 3 leaves the villagers' committee at the end of June.
+    for i in 0..3 {
+        store
+            .add_seat(&a, &s, &seat(p(i), "party_committee", "2026-01-01"), T0)
+            .await
+            .unwrap();
+    }
+    let mut leaving = 0;
+    for i in 2..5 {
+        let r = store
+            .add_seat(&a, &s, &seat(p(i), "villagers_committee", "2026-01-01"), T0)
+            .await
+            .unwrap();
+        if i == 3 {
+            leaving = r.id;
+        }
+    }
+    for i in 5..11 {
+        store
+            .add_seat(&a, &s, &seat(p(i), "representatives", "2026-01-01"), T0)
+            .await
+            .unwrap();
+    }
+    store
+        .add_seat(&a, &s, &seat(p(11), "accountant", "2026-01-01"), T0)
+        .await
+        .unwrap();
+    store
+        .end_seat(&a, &s, leaving, "2026-06-30", T0)
+        .await
+        .unwrap();
+    let e = store
+        .add_seat(&a, &s, &seat(p(5), "representatives", "2026-02-01"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "village.seat_held");
+
+    // Supervision: a villagers' committee member, the accountant, a committee member's spouse
+    // are refused; a representative with no such tie is accepted.
+    store
+        .add_kinship(&a, &s, p(4), p(6), "spouse", T0)
+        .await
+        .unwrap();
+    let e = store
+        .add_kinship(&a, &s, p(6), p(4), "siblings", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "village.kinship_known");
+    for (who, why) in [
+        (2, "supervision.committee_member"),
+        (11, "supervision.finance_staff"),
+        (6, "supervision.near_relative"),
+    ] {
+        let e = store
+            .add_seat(&a, &s, &seat(p(who), "supervision", "2026-07-01"), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), why, "person {who}");
+    }
+    store
+        .add_seat(&a, &s, &seat(p(7), "supervision", "2026-07-01"), T0)
+        .await
+        .unwrap();
+    // Person 3 left the committee in June: by July they may supervise.
+    store
+        .add_seat(&a, &s, &seat(p(3), "supervision", "2026-07-01"), T0)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .supervision_conflicts(&s, t.qianxi, "2026-07-02")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A relation recorded later makes a sitting supervisor ineligible: the page lists it.
+    store
+        .add_kinship(&a, &s, p(7), p(2), "parent_of", T0)
+        .await
+        .unwrap();
+    let conflicts = store
+        .supervision_conflicts(&s, t.qianxi, "2026-07-02")
+        .await
+        .unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert!(conflicts[0].1.contains("近亲属"), "{}", conflicts[0].1);
+
+    // Rolls on the meeting's date: the joint meeting has 0–4 once each (5 people) in March, 4 in July.
+    let march = store
+        .body_roll(
+            &s,
+            t.qianxi,
+            jiceng_domain::meeting::MeetingKind::JointCommittees,
+            "2026-03-01",
+        )
+        .await
+        .unwrap();
+    assert_eq!(march.len(), 5);
+    let july = store
+        .body_roll(
+            &s,
+            t.qianxi,
+            jiceng_domain::meeting::MeetingKind::JointCommittees,
+            "2026-07-10",
+        )
+        .await
+        .unwrap();
+    assert_eq!(july.len(), 4);
+    let e = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(t.qianxi, "joint_committees", "2026-07-10", &[p(3)]),
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(e),
+        "meeting.not_in_org",
+        "person 3 left the committee in June"
+    );
+
+    // Representatives: 6 seats, quorum is at least 2/3 (4 of 6); 3 is not enough.
+    let thin = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(
+                t.qianxi,
+                "representatives_assembly",
+                "2026-07-20",
+                &[p(5), p(6), p(7)],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!((thin.should_attend, thin.present, thin.quorate), (6, 3, 0));
+    // 村民会议: needs the counts, and 10 days' notice.
+    let mut va = body_meeting(t.qianxi, "villagers_assembly", "2026-07-20", &[]);
+    va.present = 300;
+    va.households_present = 100;
+    assert_eq!(
+        code(
+            store
+                .record_body_meeting(&a, &s, &va, T0)
+                .await
+                .unwrap_err()
+        ),
+        "meeting.notice_required"
+    );
+    va.notice_sent_on = Some("2026-07-15".into());
+    assert_eq!(
+        code(
+            store
+                .record_body_meeting(&a, &s, &va, T0)
+                .await
+                .unwrap_err()
+        ),
+        "meeting.notice_too_late"
+    );
+    va.notice_sent_on = Some("2026-07-10".into());
+    assert_eq!(
+        code(
+            store
+                .record_body_meeting(&a, &s, &va, T0)
+                .await
+                .unwrap_err()
+        ),
+        "meeting.counts_missing"
+    );
+    store
+        .set_village_counts(
+            &a,
+            &s,
+            t.qianxi,
+            "2026-01-01",
+            Counts {
+                adults: 600,
+                households: 150,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    // 300 of 600 adults is not more than half, but 100 of 150 households is two thirds: valid.
+    let vm = store.record_body_meeting(&a, &s, &va, T0).await.unwrap();
+    assert_eq!((vm.should_attend, vm.households, vm.quorate), (600, 150, 1));
+    va.households_present = 99;
+    assert_eq!(
+        store
+            .record_body_meeting(&a, &s, &va, T0)
+            .await
+            .unwrap()
+            .quorate,
+        0
+    );
+    va.present = 601;
+    assert_eq!(
+        code(
+            store
+                .record_body_meeting(&a, &s, &va, T0)
+                .await
+                .unwrap_err()
+        ),
+        "meeting.attendance_invalid"
+    );
+
+    // A matter through the six steps.
+    let items = store.power_items(&s, t.qianxi).await.unwrap();
+    assert_eq!(items.len(), 9, "the law's list for every village");
+    let local = store
+        .add_power_item(&a, &s, t.qianxi, "村道硬化工程", 10, T0)
+        .await
+        .unwrap();
+    assert_eq!(store.power_items(&s, t.qianxi).await.unwrap().len(), 10);
+    assert_eq!(
+        store.power_items(&s, t.other_village).await.unwrap().len(),
+        9,
+        "a local item stays local"
+    );
+    let matter = store
+        .open_matter(&a, &s, t.qianxi, local.id, "2026年村道硬化", T0)
+        .await
+        .unwrap();
+    assert_eq!(matter.next_step.as_deref(), Some("proposal"));
+
+    let resolve = |meeting_id: i64, ayes: i64| {
+        let store = store.clone();
+        let a = a.clone();
+        async move {
+            store
+                .record_resolution(
+                    &a,
+                    &Scope::All,
+                    &NewResolution {
+                        meeting_id,
+                        title: "村道硬化",
+                        votes: Votes {
+                            ayes,
+                            nays: 0,
+                            abstentions: 0,
+                        },
+                        election: false,
+                    },
+                    T0,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let step = |step: Step, input: StepInput| {
+        let store = store.clone();
+        let a = a.clone();
+        async move {
+            store
+                .record_matter_step(&a, &Scope::All, matter.id, step, &input, T0)
+                .await
+        }
+    };
+    let committee = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(t.qianxi, "branch_committee", "2026-08-01", &[p(0), p(1)]),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!((committee.should_attend, committee.quorate), (3, 1));
+    let proposal = resolve(committee.id, 2).await;
+    // Out of order: a consultation before the proposal.
+    let e = step(Step::Consultation, StepInput::Resolution(proposal.id))
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "decision.out_of_order");
+    step(Step::Proposal, StepInput::Resolution(proposal.id))
+        .await
+        .unwrap();
+    // Wrong body: the committee's resolution offered for the joint meeting's step.
+    let e = step(Step::Consultation, StepInput::Resolution(proposal.id))
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "decision.wrong_body");
+    let joint = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(
+                t.qianxi,
+                "joint_committees",
+                "2026-08-05",
+                &[p(0), p(1), p(2)],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    // 3 of the joint meeting's 4: more than half present, but 2 ayes of 4 is not more than half.
+    let lost = resolve(joint.id, 2).await;
+    assert_eq!(lost.passed, 0);
+    assert_eq!(
+        code(
+            step(Step::Consultation, StepInput::Resolution(lost.id))
+                .await
+                .unwrap_err()
+        ),
+        "decision.not_passed"
+    );
+    let consult = resolve(joint.id, 3).await;
+    step(Step::Consultation, StepInput::Resolution(consult.id))
+        .await
+        .unwrap();
+    // The Party members' assembly of the village's branch (its register is empty here, so no quorum).
+    let org = store.meetings(&s, committee.org_id).await.unwrap();
+    assert!(!org.is_empty());
+    let members = store
+        .record_meeting(
+            &a,
+            &s,
+            &jiceng_store::meetings::NewMeeting {
+                org_id: committee.org_id,
+                kind: "branch_assembly".into(),
+                title: "审议村道硬化".into(),
+                held_on: "2026-08-10".into(),
+                ..Default::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(members.quorate, 0);
+    // Review: the other village's committee resolution cannot stand for this village.
+    store
+        .add_person(&a, &s, t.other_village, "外村人", None, T0)
+        .await
+        .unwrap();
+    let other_people = store.village_people(&s, t.other_village).await.unwrap();
+    store
+        .add_seat(
+            &a,
+            &s,
+            &seat(other_people[0].id, "party_committee", "2026-01-01"),
+            T0,
+        )
+        .await
+        .unwrap();
+    let far = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(
+                t.other_village,
+                "branch_committee",
+                "2026-08-12",
+                &[other_people[0].id],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let far_r = resolve(far.id, 1).await;
+    assert_eq!(
+        code(
+            step(Step::Review, StepInput::Resolution(far_r.id))
+                .await
+                .unwrap_err()
+        ),
+        "decision.other_village"
+    );
+    // Without a passing members' assembly the review cannot go on: resolutions at a meeting
+    // without quorum are refused outright.
+    let e = store
+        .record_resolution(
+            &a,
+            &s,
+            &NewResolution {
+                meeting_id: members.id,
+                title: "x",
+                votes: Votes::default(),
+                election: false,
+            },
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "meeting.no_quorum");
+    // The representatives' meeting without quorum: no resolution either; a quorate one decides.
+    let reps = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(
+                t.qianxi,
+                "representatives_assembly",
+                "2026-08-20",
+                &[p(5), p(6), p(7), p(8)],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reps.quorate, 1);
+    let decided = resolve(reps.id, 3).await;
+    assert_eq!(
+        decided.passed, 1,
+        "3 of 4 present is more than half of those present"
+    );
+    // The review step is still next: the resolution cannot jump it.
+    assert_eq!(
+        code(
+            step(Step::Resolution, StepInput::Resolution(decided.id))
+                .await
+                .unwrap_err()
+        ),
+        "decision.out_of_order"
+    );
+    let steps = store.matter_steps(&s, matter.id).await.unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(
+        store
+            .matter(&s, matter.id)
+            .await
+            .unwrap()
+            .next_step
+            .as_deref(),
+        Some("review")
+    );
+
+    // A second matter runs the whole way (the law's item, 7 days' publication).
+    let item = items
+        .iter()
+        .find(|i| i.code == "law.public_welfare")
+        .unwrap();
+    let m2 = store
+        .open_matter(&a, &s, t.qianxi, item.id, "文化室修缮", T0)
+        .await
+        .unwrap();
+    let step2 = |step: Step, input: StepInput| {
+        let store = store.clone();
+        let a = a.clone();
+        async move {
+            store
+                .record_matter_step(&a, &Scope::All, m2.id, step, &input, T0)
+                .await
+        }
+    };
+    step2(Step::Proposal, StepInput::Resolution(proposal.id))
+        .await
+        .unwrap();
+    step2(Step::Consultation, StepInput::Resolution(consult.id))
+        .await
+        .unwrap();
+    let member_org = committee.org_id;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let m = jiceng_store::members::MemberInput {
+            ..crate::members::input(
+                member_org,
+                &format!("党员{i}"),
+                &crate::members::id_number("19700101", i),
+            )
+        };
+        ids.push(store.create_member(&a, &s, m, T0).await.unwrap().id);
+    }
+    let assembly = store
+        .record_meeting(
+            &a,
+            &s,
+            &jiceng_store::meetings::NewMeeting {
+                org_id: member_org,
+                kind: "branch_assembly".into(),
+                title: "审议文化室修缮".into(),
+                held_on: "2026-08-15".into(),
+                attendance: present(&ids[..2]),
+                ..Default::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let reviewed = resolve(assembly.id, 2).await;
+    step2(Step::Review, StepInput::Resolution(reviewed.id))
+        .await
+        .unwrap();
+    // A step dated before the previous one is refused.
+    let early = store
+        .record_body_meeting(
+            &a,
+            &s,
+            &body_meeting(
+                t.qianxi,
+                "representatives_assembly",
+                "2026-08-14",
+                &[p(5), p(6), p(7), p(8)],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let early_r = resolve(early.id, 4).await;
+    assert_eq!(
+        code(
+            step2(Step::Resolution, StepInput::Resolution(early_r.id))
+                .await
+                .unwrap_err()
+        ),
+        "decision.before_previous"
+    );
+    step2(Step::Resolution, StepInput::Resolution(decided.id))
+        .await
+        .unwrap();
+    // Publications: 6 days is shorter than the item's 7; down before up is refused; 7 days pass.
+    assert_eq!(
+        code(
+            step2(
+                Step::ResolutionPublished,
+                publication("2026-08-21", "2026-08-27")
+            )
+            .await
+            .unwrap_err()
+        ),
+        "decision.publication_too_short"
+    );
+    assert_eq!(
+        code(
+            step2(
+                Step::ResolutionPublished,
+                publication("2026-08-21", "2026-08-20")
+            )
+            .await
+            .unwrap_err()
+        ),
+        "board.down_before_up"
+    );
+    step2(
+        Step::ResolutionPublished,
+        publication("2026-08-21", "2026-08-28"),
+    )
+    .await
+    .unwrap();
+    let done = step2(
+        Step::ResultPublished,
+        publication("2026-10-01", "2026-10-31"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.next_step, None);
+    assert_eq!(
+        code(
+            step2(
+                Step::ResultPublished,
+                publication("2026-11-01", "2026-11-30")
+            )
+            .await
+            .unwrap_err()
+        ),
+        "decision.complete"
+    );
+    let steps = store.matter_steps(&s, m2.id).await.unwrap();
+    let order: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "proposal",
+            "consultation",
+            "review",
+            "resolution",
+            "resolution_published",
+            "result_published"
+        ]
+    );
+
+    // The board: what is up on a day, corrections, and immutability (no edit exists).
+    let board = store.publications(&s, t.qianxi).await.unwrap();
+    assert_eq!(board.len(), 2, "refused publications left nothing behind");
+    let (_, up, past) = store
+        .public_board("440403105201", "2026-10-15")
+        .await
+        .unwrap();
+    assert_eq!((up.len(), past.len()), (1, 1));
+    assert!(
+        store
+            .public_board("440403105000", "2026-10-15")
+            .await
+            .is_err(),
+        "a town has no board"
+    );
+    let fin = store
+        .publish(
+            &a,
+            &s,
+            &NewPublication {
+                place_id: t.qianxi,
+                category: "finance".into(),
+                title: "9月财务收支".into(),
+                body: "收入1000元".into(),
+                up_on: "2026-10-05".into(),
+                down_on: "2026-11-05".into(),
+                corrects_id: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let fix = store
+        .publish(
+            &a,
+            &s,
+            &NewPublication {
+                place_id: t.qianxi,
+                category: "finance".into(),
+                title: "9月财务收支（更正）".into(),
+                body: "收入1100元".into(),
+                up_on: "2026-10-08".into(),
+                down_on: "2026-11-08".into(),
+                corrects_id: Some(fin.id),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.publication(&s, fin.id).await.unwrap().corrected_by,
+        Some(fix.id)
+    );
+    assert_eq!(
+        store.publication(&s, fin.id).await.unwrap().body,
+        "收入1000元",
+        "the original stays as published"
+    );
+    let e = store
+        .publish(
+            &a,
+            &s,
+            &NewPublication {
+                place_id: t.other_village,
+                category: "finance".into(),
+                title: "x".into(),
+                body: "y".into(),
+                up_on: "2026-10-08".into(),
+                down_on: "2026-11-08".into(),
+                corrects_id: Some(fin.id),
+            },
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "board.correction_elsewhere");
+    let e = store
+        .publish(
+            &a,
+            &s,
+            &NewPublication {
+                place_id: t.qianxi,
+                category: "matter".into(),
+                title: "x".into(),
+                body: "y".into(),
+                up_on: "2026-10-08".into(),
+                down_on: "2026-11-08".into(),
+                corrects_id: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "board.matter_through_steps");
+
+    // Overdue: on 2026-10-20 乾西 is up to date; the other village has never published. By
+    // 2027-01-10 乾西's finances are more than a month old.
+    let overdue = store.board_overdue(&s, None, "2026-10-20").await.unwrap();
+    assert_eq!(
+        overdue.iter().map(|o| o.place_id).collect::<Vec<_>>(),
+        [t.other_village]
+    );
+    let overdue = store.board_overdue(&s, None, "2027-01-10").await.unwrap();
+    let qx = overdue.iter().find(|o| o.place_id == t.qianxi).unwrap();
+    assert!(qx.reason.contains("财务"), "{}", qx.reason);
+    // A matter decided but not published within 3 days is overdue too.
+    let m3 = store
+        .open_matter(&a, &s, t.qianxi, item.id, "第三件事", T0)
+        .await
+        .unwrap();
+    for (st, r) in [
+        (Step::Proposal, proposal.id),
+        (Step::Consultation, consult.id),
+        (Step::Review, reviewed.id),
+        (Step::Resolution, decided.id),
+    ] {
+        store
+            .record_matter_step(&a, &s, m3.id, st, &StepInput::Resolution(r), T0)
+            .await
+            .unwrap();
+    }
+    let overdue = store.board_overdue(&s, None, "2026-10-20").await.unwrap();
+    let qx = overdue.iter().find(|o| o.place_id == t.qianxi).unwrap();
+    assert!(qx.reason.contains("未公开决议"), "{}", qx.reason);
+
+    // Reviews by a sitting supervisor only.
+    let e = store
+        .review(
+            &a,
+            &s,
+            p(5),
+            Target::Matter(m2.id),
+            "agree",
+            "程序合规",
+            "2026-10-02",
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "supervision.not_member");
+    store
+        .review(
+            &a,
+            &s,
+            p(3),
+            Target::Matter(m2.id),
+            "agree",
+            "程序合规",
+            "2026-10-02",
+            T0,
+        )
+        .await
+        .unwrap();
+    store
+        .review(
+            &a,
+            &s,
+            p(3),
+            Target::Publication(fin.id),
+            "object",
+            "数字有误",
+            "2026-10-06",
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .reviews(&s, Target::Matter(m2.id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .reviews(&s, Target::Publication(fin.id))
+            .await
+            .unwrap()[0]
+            .verdict,
+        "object"
+    );
+
+    // Scope: the other town sees none of it.
+    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
+    assert!(store.matter(&baijiao, m2.id).await.is_err());
+    assert!(store.village_people(&baijiao, t.qianxi).await.is_err());
+    assert!(store.publications(&baijiao, t.qianxi).await.is_err());
+    assert!(
+        store
+            .record_matter_step(
+                &a,
+                &baijiao,
+                m3.id,
+                Step::ResolutionPublished,
+                &publication("2026-10-21", "2026-10-31"),
+                T0
+            )
+            .await
+            .is_err()
+    );
+    let (mine, n) = store
+        .matters(&baijiao, None, false, Page::new(None, None))
+        .await
+        .unwrap();
+    assert!(mine.is_empty() && n == 0);
+    let (all, n) = store
+        .matters(&s, Some("440403105201"), true, Page::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (all.len(), n),
+        (2, 2),
+        "open matters of 乾西: the first and the third"
+    );
+    let theirs = store
+        .board_overdue(&baijiao, None, "2026-10-20")
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.iter().map(|o| o.place_id).collect::<Vec<_>>(),
+        [t.other_village]
+    );
+}
+both_backends!(village_bodies_decisions_and_board, village);
