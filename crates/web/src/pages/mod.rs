@@ -3,10 +3,12 @@
 
 mod account;
 mod audit;
+mod board;
 mod coverage;
 mod formation;
 mod listing;
 mod login;
+mod matters;
 mod member_dues;
 mod member_flows;
 mod member_import;
@@ -19,6 +21,7 @@ mod orgs;
 mod places;
 mod units;
 mod users;
+mod village;
 
 use crate::AppState;
 use crate::auth::{LANG_COOKIE, PageCtx, set_cookie};
@@ -71,6 +74,30 @@ pub fn router() -> Router<AppState> {
             get(org_meetings::list).post(org_meetings::create),
         )
         .route("/meetings/{id}", get(org_meetings::show))
+        .route("/places/{id}/village", get(village::show))
+        .route("/places/{id}/village/people", post(village::add_person))
+        .route("/places/{id}/village/seats", post(village::add_seat))
+        .route("/places/{id}/village/seats/end", post(village::end_seat))
+        .route("/places/{id}/village/kinships", post(village::add_kinship))
+        .route("/places/{id}/village/counts", post(village::set_counts))
+        .route(
+            "/places/{id}/meetings",
+            get(village::meetings).post(village::record_meeting),
+        )
+        .route(
+            "/places/{id}/matters",
+            get(matters::village).post(matters::open),
+        )
+        .route("/places/{id}/powers", post(matters::add_item))
+        .route("/matters/export.xlsx", get(matters::export))
+        .route("/matters/{id}", get(matters::show))
+        .route("/matters/{id}/steps", post(matters::step))
+        .route("/matters/{id}/reviews", post(matters::review))
+        .route("/places/{id}/board", get(board::show).post(board::publish))
+        .route("/places/{id}/board/reviews", post(board::review))
+        .route("/board-overdue", get(board::overdue))
+        .route("/board-overdue/export.xlsx", get(board::overdue_export))
+        .route("/board/{code}", get(board::public))
         .route("/meetings/{id}/resolutions", post(org_meetings::resolve))
         .route("/meetings/{id}/minutes", post(org_meetings::minutes))
         .route("/units", get(units::list).post(units::create))

@@ -11,7 +11,7 @@ use crate::error::{AppError, PageError};
 use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
 use axum::extract::State;
 use axum::response::Response;
-use jiceng_domain::meeting::{self, Attendance, MeetingKind, MeetingRule, Votes};
+use jiceng_domain::meeting::{self, MeetingKind, MeetingRule, Votes};
 use jiceng_store::meetings::{Meeting, NewMeeting, NewResolution, RECORDED_KINDS};
 
 fn kind_zh(kind: &str) -> &'static str {
@@ -24,17 +24,54 @@ fn yes_no(ctx: &Ctx, v: bool) -> String {
         .to_string()
 }
 
+/// How the outcome of a vote at this meeting is computed, in the rule's words.
+fn majority_note(ctx: &Ctx, m: &Meeting) -> String {
+    let rules = MeetingRule::defaults();
+    let rule =
+        MeetingKind::parse(&m.kind).and_then(|k| MeetingRule::in_force(&rules, k, &m.held_on));
+    match rule.map(|r| r.majority) {
+        Some(meeting::Majority::OfShouldAttend(t)) => ctx
+            .lang
+            .pick(
+                &format!(
+                    "是否通过由系统计算：赞成票须{}应到会有表决权人数（{}人中至少{}票）。",
+                    t.zh(),
+                    m.should_attend,
+                    t.least(m.should_attend)
+                ),
+                "The outcome is computed from those who should attend.",
+            )
+            .to_string(),
+        Some(meeting::Majority::OfPresent(t)) => ctx
+            .lang
+            .pick(
+                &format!(
+                    "是否通过由系统计算：赞成票须{}到会人数（{}人中至少{}票）。",
+                    t.zh(),
+                    m.present,
+                    t.least(m.present)
+                ),
+                "The outcome is computed from those present.",
+            )
+            .to_string(),
+        _ => ctx
+            .lang
+            .pick(
+                "此类会议不作表决。",
+                "This kind of meeting passes no resolutions.",
+            )
+            .to_string(),
+    }
+}
+
 /// Why a meeting had no quorum, in the rule's words (empty when it had one).
 fn quorum_reason(m: &Meeting) -> Option<String> {
     let kind = MeetingKind::parse(&m.kind)?;
     let rules = MeetingRule::defaults();
     let rule = MeetingRule::in_force(&rules, kind, &m.held_on)?;
-    let a = Attendance {
-        should_attend: m.should_attend,
-        present: m.present,
-        ..Default::default()
-    };
-    meeting::quorum(rule, &a, false).err().map(|e| e.zh)
+    meeting::quorum(rule, &m.counted(), false)
+        .err()
+        .map(|e| e.zh)
 }
 
 async fn list_page(
@@ -193,6 +230,7 @@ async fn meeting_page(
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let m = state.store.meeting(&ctx.scope, id).await?;
     let roll = state.store.attendance(&ctx.scope, id).await?;
+    let seats = state.store.seat_attendance(&ctx.scope, id).await?;
     let votes = state.store.resolutions(&ctx.scope, id).await?;
     let c = Chrome::new(
         ctx,
@@ -206,9 +244,12 @@ async fn meeting_page(
         (l("召开日期", "Held on"), m.held_on.clone()),
         (
             l("通知日期", "Notice sent on"),
-            m.notice_sent_on.clone().unwrap_or_default(),
+            m.notice_sent_on.clone().unwrap_or_else(|| "—".into()),
         ),
-        (l("议程", "Agenda"), m.agenda.clone().unwrap_or_default()),
+        (
+            l("议程", "Agenda"),
+            m.agenda.clone().unwrap_or_else(|| "—".into()),
+        ),
         (
             l("应到（有表决权）", "Should attend (voting)"),
             m.should_attend.to_string(),
@@ -219,12 +260,20 @@ async fn meeting_page(
         ),
         (l("达到法定人数", "Quorum"), yes_no(ctx, m.quorate == 1)),
     ];
+    if m.kind == MeetingKind::VillagersAssembly.as_str() {
+        facts[5].0 = l("十八周岁以上村民", "Adult villagers");
+        facts[6].0 = l("到会村民", "Adults present");
+        facts.push((
+            l("户数 / 到会户代表", "Households / represented"),
+            format!("{} / {}", m.households, m.households_present),
+        ));
+    }
     if let Some(why) = quorum_reason(&m).filter(|_| m.quorate == 0) {
         facts.push((l("说明", "Why"), why));
     }
     facts.push((
         l("会议记录", "Minutes"),
-        m.minutes.clone().unwrap_or_default(),
+        m.minutes.clone().unwrap_or_else(|| "—".into()),
     ));
     facts.push((
         l("记录审定", "Minutes approved"),
@@ -253,6 +302,15 @@ async fn meeting_page(
                     Cell::text(r.reason.clone().unwrap_or_default()),
                 ]
             })
+            // A body's meeting lists its seat holders, each with a vote.
+            .chain(seats.iter().map(|r| {
+                vec![
+                    Cell::text(r.name.clone()),
+                    Cell::text(yes_no(ctx, true)),
+                    Cell::text(status(&r.status)),
+                    Cell::text(r.reason.clone().unwrap_or_default()),
+                ]
+            }))
             .collect(),
         empty: l("本组织没有应到人员", "Nobody should attend"),
     };
@@ -290,16 +348,24 @@ async fn meeting_page(
     // A meeting without quorum offers no vote, except to show why one was refused.
     if m.quorate == 1 || fb.as_ref().is_some_and(|f| f.form == "resolution") {
         forms.push(
-            Form::new("resolution", format!("/meetings/{id}/resolutions"), l("登记表决", "Record a vote"), l("登记", "Record"))
-                .field(Field::new("title", l("表决事项", "Matter"), FieldKind::Text).required())
-                .field(Field::new("ayes", l("赞成票", "Ayes"), FieldKind::Number).required())
-                .field(Field::new("nays", l("反对票", "Nays"), FieldKind::Number).value("0"))
-                .field(Field::new("abstentions", l("弃权票", "Abstentions"), FieldKind::Number).value("0"))
-                .field(Field::new("election", l("选举（须超过五分之四有选举权的党员到会）", "An election"), FieldKind::Checkbox))
-                .note(l(
-                    "是否通过由系统计算：支部党员大会须赞成票超过应到会有表决权党员的半数。",
-                    "The outcome is computed: ayes must exceed half of the voting members who should attend.",
-                )),
+            Form::new(
+                "resolution",
+                format!("/meetings/{id}/resolutions"),
+                l("登记表决", "Record a vote"),
+                l("登记", "Record"),
+            )
+            .field(Field::new("title", l("表决事项", "Matter"), FieldKind::Text).required())
+            .field(Field::new("ayes", l("赞成票", "Ayes"), FieldKind::Number).required())
+            .field(Field::new("nays", l("反对票", "Nays"), FieldKind::Number).value("0"))
+            .field(
+                Field::new("abstentions", l("弃权票", "Abstentions"), FieldKind::Number).value("0"),
+            )
+            .field(Field::new(
+                "election",
+                l("选举（须超过五分之四有选举权的党员到会）", "An election"),
+                FieldKind::Checkbox,
+            ))
+            .note(majority_note(ctx, &m)),
         );
     }
     // Approved minutes have no form, except to show why a late change was refused.

@@ -223,7 +223,7 @@ pub async fn place_page(
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let links = vec![
+    let mut links = vec![
         (t.t("nav.orgs").to_string(), format!("/orgs?under={id}")),
         (t.t("nav.units").to_string(), format!("/units?under={id}")),
         (
@@ -235,6 +235,9 @@ pub async fn place_page(
             format!("/places?under={id}"),
         ),
     ];
+    if ctx.role.manages_members() {
+        links.extend(village_links(ctx, &place));
+    }
     let page = RecordPage {
         c,
         facts,
@@ -244,6 +247,40 @@ pub async fn place_page(
         forms,
     };
     render(status, &page)
+}
+
+/// The village's governance pages, or for a town or above the villages behind on publication.
+fn village_links(ctx: &Ctx, place: &Place) -> Vec<(String, String)> {
+    let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
+    let id = place.id;
+    match place.kind() {
+        Some(PlaceKind::Village | PlaceKind::Community) => vec![
+            (
+                l("村级组织", "Village bodies"),
+                format!("/places/{id}/village"),
+            ),
+            (
+                l("村级会议", "Body meetings"),
+                format!("/places/{id}/meetings"),
+            ),
+            (
+                l("四议两公开", "Decisions"),
+                format!("/places/{id}/matters"),
+            ),
+            (l("村务公开", "Public board"), format!("/places/{id}/board")),
+        ],
+        Some(PlaceKind::Grid) => vec![],
+        _ => vec![
+            (
+                l("村务公开逾期", "Publication overdue"),
+                format!("/board-overdue?under={id}"),
+            ),
+            (
+                l("四议两公开事项（Excel）", "Decisions (.xlsx)"),
+                format!("/matters/export.xlsx?under={id}"),
+            ),
+        ],
+    }
 }
 
 pub async fn show(
