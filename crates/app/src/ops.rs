@@ -143,6 +143,11 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
             println!("发展党员档案 / recruitment files: {files}");
             let transfers = jiceng_demo::generate_transfers(&store, now()).await?;
             println!("组织关系转接 / transfers: {transfers}");
+            let v = jiceng_demo::generate_village_governance(&store, now()).await?;
+            println!(
+                "村级组织与四议两公开 / village bodies and decisions: {} villages, {} people, {} meetings, {} matters, {} publications",
+                v.villages, v.people, v.meetings, v.matters, v.publications
+            );
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)
                 .await?;

@@ -11,6 +11,7 @@ mod province;
 mod province_members;
 mod recruitment;
 mod transfers;
+mod village;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
 pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
@@ -18,6 +19,7 @@ pub use members::{TARGET_MEMBERS, generate_members};
 pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
 pub use recruitment::{Stage, generate_recruitment};
 pub use transfers::generate_transfers;
+pub use village::{VillageSummary, generate_village_governance};
 
 use jiceng_store::{Store, StoreError};
 
