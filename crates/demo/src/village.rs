@@ -7,7 +7,7 @@
 
 use crate::members::{GIVEN, SURNAMES, pick};
 use jiceng_domain::decision::Step;
-use jiceng_domain::meeting::Votes;
+use jiceng_domain::meeting::{Votes, add_days};
 use jiceng_store::board::{NewPublication, Target};
 use jiceng_store::coverage::day_of;
 use jiceng_store::matters::StepInput;
@@ -445,19 +445,31 @@ pub async fn generate_village_governance(
         // one village in eight stopped three months ago and shows as overdue.
         let months = if rich { 24 } else { 3 };
         let lapsed = rng.gen_range(0..8) == 0;
+        let today = day_of(now);
+        let (y, m) = (
+            today[..4].parse::<i32>().unwrap_or(2026),
+            today[5..7].parse::<i32>().unwrap_or(1),
+        );
         for back in (if lapsed { 3 } else { 0 })..months {
-            let up = now - (back * 30 + 5) * DAY;
+            // Last month's accounts go up on the 5th of this month.
+            let at = y * 12 + m - 1 - back;
+            let up_on = format!("{:04}-{:02}-05", at / 12, at % 12 + 1);
+            if up_on > today {
+                continue;
+            }
+            let of = at - 1;
+            let title = format!("{}年{}月财务收支公开", of / 12, of % 12 + 1);
             let p = NewPublication {
                 place_id: v.id,
                 category: "finance".into(),
-                title: format!("{}财务收支公开", &day_of(up)[..7]),
+                title,
                 body: format!(
                     "本月收入{}元，支出{}元，详见明细表。",
                     rng.gen_range(20_000..90_000),
                     rng.gen_range(10_000..80_000)
                 ),
-                up_on: day_of(up),
-                down_on: day_of(up + 30 * DAY),
+                down_on: add_days(&up_on, 30)?,
+                up_on,
                 corrects_id: None,
             };
             store.publish(&a, &Scope::All, &p, now).await?;

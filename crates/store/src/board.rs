@@ -286,8 +286,9 @@ impl Store {
             Scope::prefix(code).predicate(&mut sql, "p.code");
         }
         sql.push(" ORDER BY p.code");
-        let rows: Vec<(i64, String, Option<String>, Option<String>, i64)> =
-            sql.query_as().fetch_all(&self.reader).await?;
+        // (village, name, last publication, last finance, matters decided but not published)
+        type Row = (i64, String, Option<String>, Option<String>, i64);
+        let rows: Vec<Row> = sql.query_as().fetch_all(&self.reader).await?;
         let (affairs_due, finance_due) =
             (day(rule.affairs_every_days)?, day(rule.finance_every_days)?);
         let mut out = Vec::new();

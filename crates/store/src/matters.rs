@@ -131,7 +131,9 @@ async fn resolution_evidence(
 
 /// The matter's recorded steps replayed through the rules: the procedure as it stands.
 async fn replay(conn: &mut AnyConnection, matter_id: i64, days: i64) -> StoreResult<Matter> {
-    let rows: Vec<(String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+    // (step, resolution, publication up, publication down)
+    type Row = (String, Option<i64>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.step, s.resolution_id, b.up_on, b.down_on FROM matter_steps s \
          LEFT JOIN publications b ON b.id = s.publication_id WHERE s.matter_id = $1 ORDER BY s.seq",
     )

@@ -329,8 +329,12 @@ impl Feedback {
             }
             match self
                 .field
-                .and_then(|name| f.fields.iter_mut().find(|x| x.name == name))
-            {
+                // A hidden field shows nothing: its refusal goes on the form.
+                .and_then(|name| {
+                    f.fields
+                        .iter_mut()
+                        .find(|x| x.name == name && !x.is_hidden())
+                }) {
                 Some(field) => field.error = Some(self.message.clone()),
                 None => f.error = Some(self.message.clone()),
             }

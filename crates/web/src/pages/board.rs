@@ -33,7 +33,7 @@ async fn staff_page(
     let items = s.publications(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let overdue = s
-        .board_overdue(&ctx.scope, Some(&place.code), &today)
+        .board_overdue(&ctx.scope, Some(&place.prefix()), &today)
         .await?;
     let c = Chrome::new(
         ctx,
@@ -234,7 +234,7 @@ async fn overdue_rows(
     q: &ListQuery,
 ) -> Result<Vec<Overdue>, AppError> {
     let under = match q.under_id() {
-        Some(pid) => Some(state.store.place(&ctx.scope, pid).await?.code),
+        Some(pid) => Some(state.store.place(&ctx.scope, pid).await?.prefix()),
         None => None,
     };
     Ok(state

@@ -65,7 +65,7 @@ async fn village_page(
     let (rows, total) = s
         .matters(
             &ctx.scope,
-            Some(&place.code),
+            Some(&place.prefix()),
             false,
             Page::new(Some(page), Some(50)),
         )
@@ -554,7 +554,7 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let under = match q.under_id() {
-        Some(pid) => Some(state.store.place(&ctx.scope, pid).await?.code),
+        Some(pid) => Some(state.store.place(&ctx.scope, pid).await?.prefix()),
         None => None,
     };
     let mut all = Vec::new();
