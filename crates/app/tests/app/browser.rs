@@ -1,5 +1,6 @@
 //! One browser session in Debian's headless Chromium through chromedriver: a town user logs in,
-//! opens a village, adds a grid, sees it in the list, imports a roster, reveals one ID number, logs out. A screenshot is kept in
+//! opens a village, adds a grid, sees it in the list, imports a roster, reveals one ID number, runs
+//! a matter through 四议两公开 to the public board (`browser_matter`), logs out. A screenshot is kept in
 //! `artifacts/`, and the database stays in `target/tmp/browser/` for `jiceng audit verify` in CI.
 
 use fantoccini::{ClientBuilder, Locator};
@@ -69,7 +70,7 @@ fn write_roster(path: &std::path::Path, org: i64) {
 }
 
 /// Waits (up to 10 s) until the browser is at `path` (ignoring the query).
-async fn wait_path(c: &fantoccini::Client, path: &str) {
+pub async fn wait_path(c: &fantoccini::Client, path: &str) {
     let mut at = String::new();
     for _ in 0..100 {
         at = c
@@ -86,7 +87,7 @@ async fn wait_path(c: &fantoccini::Client, path: &str) {
 }
 
 /// Waits (up to 10 s) until the page shows `needle`; returns the page.
-async fn wait_text(c: &fantoccini::Client, needle: &str) -> String {
+pub async fn wait_text(c: &fantoccini::Client, needle: &str) -> String {
     let mut page = String::new();
     for _ in 0..100 {
         page = c.source().await.unwrap_or_default();
@@ -309,6 +310,8 @@ async fn town_user_adds_a_grid_in_the_browser() {
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join("browser-grid.png"), shot).unwrap();
+
+    crate::browser_matter::six_steps(&c, &base, &store, village.id).await;
 
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
