@@ -165,14 +165,14 @@ async fn contributions(
     only: Option<i64>,
 ) -> StoreResult<HashMap<i64, (OrgRow, Vec<(String, String, i64)>)>> {
     let filter = |col: &str| only.map_or(String::new(), |id| format!(" AND {col} = {id}"));
-    let orgs: Vec<OrgRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORG_ROW} WHERE 1=1{}", filter("o.id"))))
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut out: HashMap<i64, (OrgRow, Vec<(String, String, i64)>)> = orgs
-        .into_iter()
-        .map(|o| (o.id, (o, Vec::new())))
-        .collect();
+    let orgs: Vec<OrgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ORG_ROW} WHERE 1=1{}",
+        filter("o.id")
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<i64, (OrgRow, Vec<(String, String, i64)>)> =
+        orgs.into_iter().map(|o| (o.id, (o, Vec::new()))).collect();
     // Months as counts per organisation and kind: a period's count is the sum of its months.
     let months: Vec<(i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT org_id, kind, SUBSTR(held_on, 1, 7), COUNT(*) FROM meetings WHERE quorate = 1{} \
@@ -257,10 +257,12 @@ pub(crate) async fn carry_place(
     new_parent_code: &str,
 ) -> StoreResult<()> {
     let old_parent_code: Option<String> = match old_parent_id {
-        Some(p) => sqlx::query_scalar("SELECT code FROM places WHERE id = $1")
-            .bind(p)
-            .fetch_optional(&mut *conn)
-            .await?,
+        Some(p) => {
+            sqlx::query_scalar("SELECT code FROM places WHERE id = $1")
+                .bind(p)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
         None => None,
     };
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
@@ -354,15 +356,10 @@ impl crate::Store {
             .collect();
         let mut out = Vec::new();
         for org in orgs {
-            out.extend(
-                self.meetings(scope, org)
-                    .await?
-                    .into_iter()
-                    .filter(|m| {
-                        on_roll.contains(&m.id)
-                            || (m.org_id == member.org_id && m.held_on.as_str() >= today)
-                    }),
-            );
+            out.extend(self.meetings(scope, org).await?.into_iter().filter(|m| {
+                on_roll.contains(&m.id)
+                    || (m.org_id == member.org_id && m.held_on.as_str() >= today)
+            }));
         }
         out.sort_by(|a, b| b.held_on.cmp(&a.held_on).then(b.id.cmp(&a.id)));
         Ok(out)

@@ -93,11 +93,13 @@ impl Store {
         .filter(|s| !s.is_empty());
         let mut tx = self.writer.begin().await?;
         let name = match o.observer_user_id {
-            Some(uid) => sqlx::query_scalar::<_, String>("SELECT display_name FROM users WHERE id = $1")
-                .bind(uid)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?,
+            Some(uid) => {
+                sqlx::query_scalar::<_, String>("SELECT display_name FROM users WHERE id = $1")
+                    .bind(uid)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+            }
             None => crate::places::check_name(&o.observer_name, "observer_name").map_err(|_| {
                 refuse(
                     "observation.observer_missing",
@@ -157,7 +159,11 @@ impl Store {
     }
 
     /// The observations of a meeting (in scope), in the order recorded.
-    pub async fn observations(&self, scope: &Scope, meeting_id: i64) -> StoreResult<Vec<Observation>> {
+    pub async fn observations(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+    ) -> StoreResult<Vec<Observation>> {
         let m = self.meeting(scope, meeting_id).await?;
         Ok(sqlx::query_as(
             "SELECT id, meeting_id, observer_user_id, observer_name, findings, suggestions, created_at \

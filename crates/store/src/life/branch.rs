@@ -3,10 +3,10 @@
 //! rule, and only over the requirement periods it owed (see the module's comment).
 
 use super::{owes, owes_from, rule};
+use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 use crate::sql::Sql;
-use crate::Store;
 use jiceng_domain::life::{self, Due, Judged, Period, holds_branch_life};
 use jiceng_domain::meeting::MeetingKind;
 use jiceng_domain::org::OrgKind;
@@ -70,7 +70,12 @@ pub(crate) fn branch_kinds(sql: &mut Sql) {
     sql.push(")");
 }
 
-fn judged(b: BranchRow, held: &[(MeetingKind, String)], period: &Period, today: &str) -> StoreResult<BranchLife> {
+fn judged(
+    b: BranchRow,
+    held: &[(MeetingKind, String)],
+    period: &Period,
+    today: &str,
+) -> StoreResult<BranchLife> {
     let from = owes_from(b.founded_on.as_deref(), b.created_at);
     let owed = life::judge(&rule(), held, period, today)?
         .into_iter()
@@ -175,7 +180,10 @@ impl Store {
             "SELECT mt.org_id, mt.kind, mt.held_on FROM meetings mt JOIN orgs o ON o.id = mt.org_id \
              JOIN places p ON p.id = o.place_id WHERE mt.quorate = 1 AND mt.held_on >= ",
         );
-        sql.bind(first.as_str()).push(" AND mt.held_on <= ").bind(last).push(" AND ");
+        sql.bind(first.as_str())
+            .push(" AND mt.held_on <= ")
+            .bind(last)
+            .push(" AND ");
         filter(&mut sql);
         let rows: Vec<(i64, String, String)> = sql.query_as().fetch_all(&self.reader).await?;
         let mut held: HashMap<i64, Vec<(MeetingKind, String)>> = HashMap::new();

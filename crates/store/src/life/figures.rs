@@ -85,7 +85,13 @@ impl Raw {
         }
     }
 
-    fn row(&self, place_id: Option<i64>, name: String, parts: &[Part], months: &[String]) -> LifeRow {
+    fn row(
+        &self,
+        place_id: Option<i64>,
+        name: String,
+        parts: &[Part],
+        months: &[String],
+    ) -> LifeRow {
         let mut by_kind: Vec<(MeetingKind, i64, i64)> = Vec::new();
         let mut running = (0, 0);
         for p in parts {
@@ -180,14 +186,9 @@ impl Store {
             .map(Period::label)
             .collect();
         let owing = self.owing(scope, &node, &children, &parts).await?;
-        let rollups = self
-            .life_rollups(scope, &node, &parts, &months)
-            .await?;
+        let rollups = self.life_rollups(scope, &node, &parts, &months).await?;
         let raw = |id: i64, key: Option<&String>| Raw {
-            owing: key
-                .and_then(|k| owing.get(k))
-                .cloned()
-                .unwrap_or_default(),
+            owing: key.and_then(|k| owing.get(k)).cloned().unwrap_or_default(),
             rollups: rollups.get(&id).cloned().unwrap_or_default(),
         };
         let mut total = Raw::default();
