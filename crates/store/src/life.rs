@@ -365,3 +365,24 @@ impl crate::Store {
         Ok(out)
     }
 }
+
+impl crate::Store {
+    /// When each meeting's record last changed (ms), for calendar feeds; ids out of the list are
+    /// left out. The caller has read the meetings through its scope.
+    pub async fn meeting_stamps(&self, ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = crate::sql::Sql::new("SELECT id, updated_at FROM meetings WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+            let rows: Vec<(i64, i64)> = sql.query_as().fetch_all(&self.reader).await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
