@@ -158,12 +158,14 @@ pub(crate) async fn observation_recorded(
     Ok(())
 }
 
-/// Every figure the organisations `only` (all when `None`) add, by organisation:
-/// (metric, period, value).
+/// Figures as (metric, period, value).
+type Figures = Vec<(String, String, i64)>;
+
+/// Every figure the organisations `only` (all when `None`) add, by organisation.
 async fn contributions(
     conn: &mut AnyConnection,
     only: Option<i64>,
-) -> StoreResult<HashMap<i64, (OrgRow, Vec<(String, String, i64)>)>> {
+) -> StoreResult<HashMap<i64, (OrgRow, Figures)>> {
     let filter = |col: &str| only.map_or(String::new(), |id| format!(" AND {col} = {id}"));
     let orgs: Vec<OrgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ORG_ROW} WHERE 1=1{}",
@@ -171,7 +173,7 @@ async fn contributions(
     )))
     .fetch_all(&mut *conn)
     .await?;
-    let mut out: HashMap<i64, (OrgRow, Vec<(String, String, i64)>)> =
+    let mut out: HashMap<i64, (OrgRow, Figures)> =
         orgs.into_iter().map(|o| (o.id, (o, Vec::new()))).collect();
     // Months as counts per organisation and kind: a period's count is the sum of its months.
     let months: Vec<(i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
