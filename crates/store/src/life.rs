@@ -369,12 +369,21 @@ impl crate::Store {
 }
 
 impl crate::Store {
-    /// When each meeting's record last changed (ms), for calendar feeds; ids out of the list are
-    /// left out. The caller has read the meetings through its scope.
-    pub async fn meeting_stamps(&self, ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
+    /// When each meeting's record last changed (ms), for calendar feeds; meetings out of scope
+    /// are left out.
+    pub async fn meeting_stamps(
+        &self,
+        scope: &crate::Scope,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, i64>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut sql = crate::sql::Sql::new("SELECT id, updated_at FROM meetings WHERE id IN (");
+            let mut sql = crate::sql::Sql::new(
+                "SELECT mt.id, mt.updated_at FROM meetings mt JOIN orgs o ON o.id = mt.org_id \
+                 JOIN places p ON p.id = o.place_id WHERE ",
+            );
+            scope.predicate(&mut sql, "p.code");
+            sql.push(" AND mt.id IN (");
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");

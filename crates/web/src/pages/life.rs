@@ -28,6 +28,8 @@ use serde::Deserialize;
 pub const LIST_CAP: usize = 3000;
 /// Rows of the list shown on the page (the export has them all).
 const LIST_SHOWN: usize = 200;
+/// Up to this many branches under a node, the page lists them all.
+const ALL_SHOWN: usize = 50;
 
 #[derive(Template)]
 #[template(path = "life.html")]
@@ -169,6 +171,16 @@ fn branch_row(b: &BranchLife) -> Vec<String> {
     ]
 }
 
+/// A branch's row, its name linking to its own page for the period.
+fn branch_cells(b: &BranchLife, period: &Period) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = branch_row(b).into_iter().map(Cell::text).collect();
+    cells[0] = Cell::link(
+        &b.org_name,
+        format!("/orgs/{}/life?period={}", b.org_id, period.label()),
+    );
+    cells
+}
+
 /// What the node page and its export read first.
 async fn node_context(
     state: &AppState,
@@ -195,10 +207,20 @@ pub async fn node(
         .store
         .life_figures(&ctx.scope, place.id, &period, &today)
         .await?;
-    let list = state
+    let all = state
         .store
-        .life_branches(&ctx.scope, &place.prefix(), &period, &today, true, LIST_CAP)
+        .life_branches(
+            &ctx.scope,
+            &place.prefix(),
+            &period,
+            &today,
+            false,
+            LIST_CAP,
+        )
         .await?;
+    let list: Option<Vec<&BranchLife>> = all
+        .as_ref()
+        .map(|v| v.iter().filter(|b| !b.missed().is_empty()).collect());
     let rule = rule();
     let t = &f.total;
     let facts = vec![
@@ -309,14 +331,7 @@ pub async fn node(
             .iter()
             .flatten()
             .take(LIST_SHOWN)
-            .map(|b| {
-                let mut cells: Vec<Cell> = branch_row(b).into_iter().map(Cell::text).collect();
-                cells[0] = Cell::link(
-                    &b.org_name,
-                    format!("/orgs/{}/life?period={}", b.org_id, period.label()),
-                );
-                cells
-            })
+            .map(|b| branch_cells(b, &period))
             .collect(),
         empty: if list.is_some() {
             l("本期已结束的期次全部达标", "Every ended period was met")
@@ -327,6 +342,19 @@ pub async fn node(
             )
         },
     };
+    let mut tables = vec![requirements, held, children, missed];
+    // A small node (a village) lists every branch, so that each one's page is a click away.
+    if let Some(v) = all
+        .as_ref()
+        .filter(|v| !v.is_empty() && v.len() <= ALL_SHOWN)
+    {
+        tables.push(Table {
+            caption: l("全部党支部", "All branches"),
+            headers: branch_headers(lang),
+            rows: v.iter().map(|b| branch_cells(b, &period)).collect(),
+            empty: String::new(),
+        });
+    }
     let here = node_href(place.id, &period);
     let mut links = period_links(lang, &format!("/life?under={}", place.id), &period, &today)?;
     if list.is_some() {
@@ -355,7 +383,7 @@ pub async fn node(
             period: period.label(),
             links,
             facts,
-            tables: vec![requirements, held, children, missed],
+            tables,
         },
     )
 }

@@ -210,11 +210,12 @@ pub async fn notice(
 /// its UID from its id, its DTSTAMP the last change of its record.
 async fn calendar(
     state: &AppState,
+    ctx: &Ctx,
     name: &str,
     meetings: &[Meeting],
 ) -> Result<Response, AppError> {
     let ids: Vec<i64> = meetings.iter().map(|m| m.id).collect();
-    let stamps = state.store.meeting_stamps(&ids).await?;
+    let stamps = state.store.meeting_stamps(&ctx.scope, &ids).await?;
     let mut cal = Calendar::empty();
     cal.append_property(Property::new("VERSION", "2.0"));
     cal.append_property(Property::new(
@@ -272,7 +273,7 @@ pub async fn org_ics(
     ctx.require(ctx.role.manages_members())?;
     let org = state.store.org(&ctx.scope, id).await?;
     let meetings = state.store.meetings(&ctx.scope, id).await?;
-    Ok(calendar(&state, &format!("{}·组织生活", org.name), &meetings).await?)
+    Ok(calendar(&state, &ctx, &format!("{}·组织生活", org.name), &meetings).await?)
 }
 
 /// `GET /members/{id}/meetings.ics`: the meetings the member should attend.
@@ -285,7 +286,13 @@ pub async fn member_ics(
     let member = state.store.member(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let meetings = state.store.member_meetings(&ctx.scope, id, &today).await?;
-    Ok(calendar(&state, &format!("{}·组织生活", member.name), &meetings).await?)
+    Ok(calendar(
+        &state,
+        &ctx,
+        &format!("{}·组织生活", member.name),
+        &meetings,
+    )
+    .await?)
 }
 
 /// The lapse watch's second half: members without organisational life for three whole months or
