@@ -140,7 +140,15 @@ async fn life(store: jiceng_store::Store) {
     let r = app
         .send(district.get(format!("/life?under={}&period=2025-12", w.village)))
         .await;
-    r.expect_page(200, &["乾西村名册测试支部", "乾西村测试党支部", "（本级）", "全部党支部"]);
+    r.expect_page(
+        200,
+        &[
+            "乾西村名册测试支部",
+            "乾西村测试党支部",
+            "（本级）",
+            "全部党支部",
+        ],
+    );
     // The list as .xlsx: the six branches that missed something.
     let r = app
         .send(district.get(format!(
