@@ -7,6 +7,9 @@ use crate::error::{DomainError, Rule};
 use crate::meeting::{MeetingKind, date, day_number};
 use serde::{Deserialize, Serialize};
 
+pub mod period;
+pub use period::{Judged, Period, holds_branch_life, judge, judged_rate};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Every {

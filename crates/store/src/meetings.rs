@@ -276,6 +276,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        crate::life::meeting_recorded(&mut tx, org.id, kind.as_str(), &held_on, quorate).await?;
         // One statement for the whole roll (a branch has at most a few hundred members).
         if !voting.is_empty() {
             let mut ins = Sql::new(

@@ -360,6 +360,7 @@ impl Store {
             let n = rollups::org_member_count(&mut tx, id).await?;
             rollups::bump(&mut tx, &before.place_code, rollups::MEMBERS, -n).await?;
             rollups::bump(&mut tx, &place.code, rollups::MEMBERS, n).await?;
+            crate::life::carry_org(&mut tx, id, &before.place_code, &place.code).await?;
         }
         let after = org_in(&mut tx, &Scope::All, id).await?;
         audit::commit(

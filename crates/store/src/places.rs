@@ -391,6 +391,7 @@ impl Store {
         for (m, n) in &counts {
             rollups::bump(&mut tx, &parent.code, m, *n).await?;
         }
+        crate::life::carry_place(&mut tx, id, before.parent_id, &parent.code).await?;
         // A village that became a community (or back) under its new code changes metric only by kind
         // group, and both kinds share the village-level metric, so no further delta is needed.
         let after = place_in(&mut tx, &Scope::All, id).await?;

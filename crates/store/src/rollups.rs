@@ -54,13 +54,24 @@ pub fn lineage(code: &str) -> Vec<String> {
 
 /// Adds `delta` to `metric` for the place coded `code` and every ancestor that exists.
 pub async fn bump(tx: &mut AnyConnection, code: &str, metric: &str, delta: i64) -> StoreResult<()> {
+    bump_period(tx, code, metric, CURRENT, delta).await
+}
+
+/// `bump` for a figure of one period (`YYYY-MM`, `YYYY-Qn`, `YYYY`).
+pub async fn bump_period(
+    tx: &mut AnyConnection,
+    code: &str,
+    metric: &str,
+    period: &str,
+    delta: i64,
+) -> StoreResult<()> {
     if delta == 0 {
         return Ok(());
     }
     let mut sql = Sql::new("INSERT INTO rollups (place_id, metric, period, value) SELECT id, ");
     sql.bind(metric)
         .push(", ")
-        .bind(CURRENT)
+        .bind(period)
         .push(", ")
         .bind(delta)
         .push(" FROM places WHERE code IN (");
@@ -213,6 +224,7 @@ impl Store {
         del.push(")");
         del.query().execute(&mut *tx).await?;
         let mut written = crate::coverage::rebuild_current(&mut tx).await?;
+        written += crate::life::rebuild(&mut tx).await?;
         for ((place_id, metric), value) in acc.into_iter().filter(|(_, v)| *v != 0) {
             sqlx::query(
                 "INSERT INTO rollups (place_id, metric, period, value) VALUES ($1, $2, $3, $4)",

@@ -230,6 +230,8 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        // The 支委会 counts toward 三会一课 like a branch's own meetings.
+        crate::life::meeting_recorded(&mut tx, org_id, kind.as_str(), &held_on, quorate).await?;
         if !marks.is_empty() {
             let mut ins = Sql::new(
                 "INSERT INTO meeting_seats (meeting_id, person_id, status, reason) VALUES ",

@@ -171,3 +171,105 @@ fn spans_end_on_the_last_day_of_their_month() {
         month_index("2025-10-01").unwrap()
     );
 }
+
+#[test]
+fn periods_parse_name_and_step() {
+    let q = Period::parse("2025-Q4").unwrap();
+    assert_eq!(q.label(), "2025-Q4");
+    assert_eq!(q.zh(), "2025年第4季度");
+    assert_eq!(q.days(), ("2025-10-01".into(), "2025-12-31".into()));
+    assert_eq!(q.next().label(), "2026-Q1");
+    assert_eq!(q.prev().label(), "2025-Q3");
+    let m = Period::parse("2024-02").unwrap();
+    assert_eq!(m.days(), ("2024-02-01".into(), "2024-02-29".into()));
+    assert_eq!(m.prev().label(), "2024-01");
+    assert_eq!(Period::parse("2024-01").unwrap().prev().label(), "2023-12");
+    assert_eq!(Period::parse("2025").unwrap().zh(), "2025年");
+    assert_eq!(
+        Period::of(Every::Quarter, "2025-08-31").unwrap().label(),
+        "2025-Q3"
+    );
+    assert_eq!(
+        Period::of(Every::Year, "2025-08-31").unwrap().label(),
+        "2025"
+    );
+    for bad in [
+        "", "2025-13", "2025-Q5", "2025-Q0", "25-01", "2025-1", "abcd", "2025/11", "2025-Q4x",
+    ] {
+        assert_eq!(
+            Period::parse(bad).unwrap_err().code,
+            "life.period_invalid",
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_period_holds_the_requirement_periods_no_longer_than_itself() {
+    let year = Period::parse("2025").unwrap();
+    assert_eq!(year.parts(Every::Month).len(), 12);
+    assert_eq!(
+        year.parts(Every::Quarter)
+            .iter()
+            .map(Period::label)
+            .collect::<Vec<_>>(),
+        ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    );
+    let month = Period::parse("2025-11").unwrap();
+    assert!(month.parts(Every::Quarter).is_empty());
+    assert!(month.parts(Every::Year).is_empty());
+}
+
+#[test]
+fn judging_a_quarter_lists_misses_and_leaves_running_months_out_of_the_rate() {
+    let rule = LifeRule::cpc_2018();
+    let q = Period::parse("2025-Q4").unwrap();
+    let h = held(&[
+        (MeetingKind::BranchAssembly, "2025-10-20"),
+        (MeetingKind::ThemeDay, "2025-10-05"),
+        (MeetingKind::ThemeDay, "2025-11-05"),
+        // Held in December, counted though December is still running.
+        (MeetingKind::ThemeDay, "2025-12-01"),
+        // Outside the quarter: counts for nothing here.
+        (MeetingKind::PartyLecture, "2025-09-30"),
+    ]);
+    let j = judge(&rule, &h, &q, "2025-12-10").unwrap();
+    // Quarterly: assembly and lecture once each; monthly: committee, group meeting, theme day
+    // three times each; yearly ones are not inside a quarter.
+    assert_eq!(j.len(), 2 + 3 * 3);
+    assert_eq!(j.iter().filter(|x| !x.ended).count(), 2 + 3);
+    let missed: Vec<(MeetingKind, String)> = j
+        .iter()
+        .filter(|x| x.missed())
+        .map(|x| (x.due.kind, x.period.label()))
+        .collect();
+    assert_eq!(
+        missed,
+        [
+            (MeetingKind::BranchCommittee, "2025-10".to_string()),
+            (MeetingKind::BranchCommittee, "2025-11".into()),
+            (MeetingKind::GroupMeeting, "2025-10".into()),
+            (MeetingKind::GroupMeeting, "2025-11".into()),
+        ]
+    );
+    // Ended: committee, group meeting and theme day in October and November: 2 of 6 met.
+    assert_eq!(judged_rate(&j), Some(333));
+    // A day later in the next year everything has ended: the assembly is met, the lecture not.
+    let all = judge(&rule, &h, &q, "2026-01-01").unwrap();
+    assert!(all.iter().all(|x| x.ended));
+    assert_eq!(all.iter().filter(|x| x.due.met()).count(), 4);
+    // Nothing has begun before the quarter: nothing judged, no rate.
+    assert!(judge(&rule, &h, &q, "2025-09-30").unwrap().is_empty());
+    assert_eq!(judged_rate(&[]), None);
+}
+
+#[test]
+fn only_branches_hold_branch_life() {
+    use crate::org::OrgKind;
+    assert!(holds_branch_life(OrgKind::Branch));
+    assert!(holds_branch_life(OrgKind::JointBranch));
+    assert!(holds_branch_life(OrgKind::RegionalBranch));
+    assert!(!holds_branch_life(OrgKind::Committee));
+    assert!(!holds_branch_life(OrgKind::GeneralBranch));
+    assert!(!holds_branch_life(OrgKind::Group));
+}

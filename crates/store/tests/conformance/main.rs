@@ -6,6 +6,7 @@ mod audit;
 mod coverage;
 mod dues;
 mod flows;
+mod life;
 mod meetings;
 mod members;
 mod outside;

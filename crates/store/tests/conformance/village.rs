@@ -856,6 +856,14 @@ async fn village(store: Store) {
         (2, 2),
         "open matters of 乾西: the first and the third"
     );
+    // The 支委会 meetings count toward 三会一课 as they are written: a rebuild finds the same.
+    let live = store.life_snapshot().await.unwrap();
+    assert!(
+        format!("{live:?}").contains("life.held.branch_committee"),
+        "{live:?}"
+    );
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.life_snapshot().await.unwrap(), live);
     let theirs = store
         .board_overdue(&baijiao, None, "2026-10-20")
         .await

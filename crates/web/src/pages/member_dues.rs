@@ -266,6 +266,10 @@ async fn lapse_page(
             .collect(),
         empty: l("没有欠交的党组织", "No organisation has members behind"),
     };
+    let (life_facts, life_table) =
+        super::meeting_extras::lapse_section(state, ctx, under.as_ref()).await?;
+    let mut facts = facts;
+    facts.extend(life_facts);
     let export = match &under {
         Some(p) => format!("/members/lapse/export.xlsx?under={}", p.id),
         None => "/members/lapse/export.xlsx".into(),
@@ -274,7 +278,7 @@ async fn lapse_page(
         c,
         facts,
         stats: vec![],
-        tables: vec![table, orgs],
+        tables: vec![table, orgs, life_table],
         links: vec![(t.t("common.export").into(), export)],
         forms: vec![],
     })

@@ -6,9 +6,11 @@ mod audit;
 mod board;
 mod coverage;
 mod formation;
+mod life;
 mod listing;
 mod login;
 mod matters;
+mod meeting_extras;
 mod member_dues;
 mod member_flows;
 mod member_import;
@@ -98,6 +100,16 @@ pub fn router() -> Router<AppState> {
         .route("/board-overdue", get(board::overdue))
         .route("/board-overdue/export.xlsx", get(board::overdue_export))
         .route("/board/{code}", get(board::public))
+        .route("/meetings/{id}/notice", get(meeting_extras::notice))
+        .route("/meetings/{id}/observations", post(meeting_extras::observe))
+        .route("/orgs/{id}/meetings.ics", get(meeting_extras::org_ics))
+        .route("/orgs/{id}/life", get(life::branch))
+        .route("/life", get(life::node))
+        .route("/life/branches.xlsx", get(life::node_export))
+        .route(
+            "/members/{id}/meetings.ics",
+            get(meeting_extras::member_ics),
+        )
         .route("/meetings/{id}/resolutions", post(org_meetings::resolve))
         .route("/meetings/{id}/minutes", post(org_meetings::minutes))
         .route("/units", get(units::list).post(units::create))

@@ -159,10 +159,20 @@ async fn list_page(
         ],
         stats: vec![],
         tables: vec![table],
-        links: vec![(
-            l("返回党组织", "Back to the organisation"),
-            format!("/orgs/{id}"),
-        )],
+        links: vec![
+            (
+                l("三会一课落实情况", "三会一课 compliance"),
+                format!("/orgs/{id}/life"),
+            ),
+            (
+                l("订阅会议日历（iCalendar）", "Calendar feed (iCalendar)"),
+                format!("/orgs/{id}/meetings.ics"),
+            ),
+            (
+                l("返回党组织", "Back to the organisation"),
+                format!("/orgs/{id}"),
+            ),
+        ],
         forms,
     })
 }
@@ -221,7 +231,7 @@ pub async fn create(
     }
 }
 
-async fn meeting_page(
+pub(super) async fn meeting_page(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
@@ -389,6 +399,8 @@ async fn meeting_page(
             )),
         );
     }
+    let (observed, observe) = super::meeting_extras::observations(state, ctx, &m).await?;
+    forms.extend(observe);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -396,11 +408,17 @@ async fn meeting_page(
         c,
         facts,
         stats: vec![],
-        tables: vec![attendance, resolutions],
-        links: vec![(
-            l("返回会议列表", "Back to the meetings"),
-            format!("/orgs/{}/meetings", m.org_id),
-        )],
+        tables: vec![attendance, resolutions, observed],
+        links: vec![
+            (
+                l("打印会议通知", "Printable notice"),
+                format!("/meetings/{id}/notice"),
+            ),
+            (
+                l("返回会议列表", "Back to the meetings"),
+                format!("/orgs/{}/meetings", m.org_id),
+            ),
+        ],
         forms,
     })
 }

@@ -409,13 +409,33 @@ async fn org_page(
             ));
         }
     }
+    let mut tables = vec![children_table, units_table];
+    // The branch's work list: requirements falling due within a week and not met yet.
+    let due = state
+        .store
+        .life_reminders(&ctx.scope, id, &crate::clock::day_of(state.now()))
+        .await?;
+    if !due.is_empty() {
+        tables.insert(0, super::life::reminders_table(ctx.lang, id, &due));
+    }
+    if org
+        .kind()
+        .is_some_and(jiceng_domain::life::holds_branch_life)
+    {
+        links.push((
+            t.lang()
+                .pick("三会一课落实情况", "三会一课 compliance")
+                .into(),
+            format!("/orgs/{id}/life"),
+        ));
+    }
     render(
         status,
         &RecordPage {
             c,
             facts,
             stats: vec![],
-            tables: vec![children_table, units_table],
+            tables,
             links,
             forms,
         },

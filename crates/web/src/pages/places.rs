@@ -231,6 +231,10 @@ pub async fn place_page(
             format!("/coverage?under={id}"),
         ),
         (
+            t.lang().pick("三会一课", "Organisational life").to_string(),
+            format!("/life?under={id}"),
+        ),
+        (
             format!("{} · {}", t.t("nav.places"), t.t("common.all")),
             format!("/places?under={id}"),
         ),

@@ -15,6 +15,7 @@ mod fixture;
 mod harness;
 mod import_tests;
 mod input_tests;
+mod life_tests;
 mod meeting_tests;
 mod member_flow_tests;
 mod member_privacy_tests;

@@ -24,7 +24,7 @@ struct Ids {
 /// Every read endpoint: own records answer, the other ones are 404 (pages and API).
 async fn reads_by_id(app: &App, who: &Caller, own: Ids, other: Ids) {
     type Pick = fn(Ids) -> i64;
-    let table: [(&str, Pick); 25] = [
+    let table: [(&str, Pick); 30] = [
         ("/places/{id}", |i| i.place),
         ("/places?under={id}", |i| i.place),
         ("/places/export.xlsx?under={id}", |i| i.place),
@@ -40,6 +40,11 @@ async fn reads_by_id(app: &App, who: &Caller, own: Ids, other: Ids) {
         ("/members/{id}", |i| i.member),
         ("/members?under={id}", |i| i.place),
         ("/members/export.xlsx?under={id}", |i| i.place),
+        ("/orgs/{id}/life", |i| i.org),
+        ("/orgs/{id}/meetings.ics", |i| i.org),
+        ("/life?under={id}", |i| i.place),
+        ("/life/branches.xlsx?under={id}", |i| i.place),
+        ("/members/{id}/meetings.ics", |i| i.member),
         ("/api/v1/places/{id}", |i| i.place),
         ("/api/v1/places?under={id}", |i| i.place),
         ("/api/v1/orgs/{id}", |i| i.org),
