@@ -457,7 +457,7 @@ pub(crate) fn date(s: &str) -> Rule<time::Date> {
 }
 
 /// The date's place in a continuous count of days (its Julian day), for differences.
-pub(crate) fn day_number(s: &str) -> Rule<i64> {
+pub fn day_number(s: &str) -> Rule<i64> {
     Ok(i64::from(date(s)?.to_julian_day()))
 }
 

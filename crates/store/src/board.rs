@@ -113,7 +113,7 @@ pub(crate) async fn insert_publication(
     matter_id: Option<i64>,
     now: i64,
 ) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO publications (place_id, category, title, body, up_on, down_on, matter_id, corrects_id, \
          created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
     )
@@ -127,7 +127,9 @@ pub(crate) async fn insert_publication(
     .bind(p.corrects_id)
     .bind(now)
     .fetch_one(&mut *conn)
-    .await?)
+    .await?;
+    crate::decisions::publication_recorded(conn, p.place_id, &p.category, &p.up_on).await?;
+    Ok(id)
 }
 
 impl Store {

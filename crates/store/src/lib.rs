@@ -18,6 +18,7 @@ pub mod audit;
 pub mod board;
 pub mod bulk;
 pub mod coverage;
+pub mod decisions;
 pub mod dues;
 pub mod dues_branch;
 pub mod error;

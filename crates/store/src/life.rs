@@ -250,8 +250,9 @@ pub(crate) async fn carry_org(
     Ok(())
 }
 
-/// Called in the transaction that moves a place under another parent: the place's own rows
-/// (its whole subtree) leave the old parent's ancestors and join the new parent's.
+/// Called in the transaction that moves a place under another parent: the place's own per-period
+/// rows (`life.*` and `decisions.*`, its whole subtree) leave the old parent's ancestors and join
+/// the new parent's.
 pub(crate) async fn carry_place(
     conn: &mut AnyConnection,
     place_id: i64,
@@ -268,7 +269,8 @@ pub(crate) async fn carry_place(
         None => None,
     };
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT metric, period, value FROM rollups WHERE place_id = $1 AND metric LIKE 'life.%' AND value <> 0",
+        "SELECT metric, period, value FROM rollups WHERE place_id = $1 \
+         AND (metric LIKE 'life.%' OR metric LIKE 'decisions.%') AND value <> 0",
     )
     .bind(place_id)
     .fetch_all(&mut *conn)

@@ -458,6 +458,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        crate::decisions::step_recorded(&mut tx, m.id, step, &on_date).await?;
         let after = serde_json::json!({"step": step.as_str(), "meeting_id": meeting_id,
             "resolution_id": resolution_id, "publication_id": publication_id, "on_date": on_date});
         audit::commit(

@@ -4,6 +4,7 @@
 use crate::transfers::code;
 use crate::{T0, actor, branch, tree};
 use jiceng_domain::decision::Step;
+use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::Votes;
 use jiceng_store::board::{NewPublication, Target};
 use jiceng_store::matters::StepInput;
@@ -872,5 +873,65 @@ async fn village(store: Store) {
         theirs.iter().map(|o| o.place_id).collect::<Vec<_>>(),
         [t.other_village]
     );
+
+    // Figures for 2026 from the roll-ups: three matters proposed, two decided (both of the law's
+    // public-welfare item), one completed, its 决议公开 a day after the 决议 (on time); the board's
+    // two finance items and the two matter publications.
+    let year = Period::parse("2026").unwrap();
+    let (county, rows) = store.decision_figures(&s, t.county, &year).await.unwrap();
+    assert_eq!(
+        (
+            county.proposed,
+            county.decided,
+            county.completed,
+            county.on_time,
+            county.late
+        ),
+        (3, 2, 1, 1, 0)
+    );
+    assert_eq!(county.by_item.get("law.public_welfare"), Some(&2));
+    assert_eq!(county.published.get("finance"), Some(&2));
+    assert_eq!(county.published.get("matter"), Some(&2));
+    assert_eq!(county.timeliness_per_mille(), Some(1000));
+    let qianwu = rows.iter().find(|r| r.place_id == t.qianwu).unwrap();
+    assert_eq!((qianwu.proposed, qianwu.decided), (3, 2));
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let (in_q3, _) = store.decision_figures(&s, t.qianxi, &q3).await.unwrap();
+    assert_eq!(
+        (in_q3.decided, in_q3.completed),
+        (2, 0),
+        "completed in October, not Q3"
+    );
+    // A late 决议公开: the third matter's goes up 40 days after its 决议.
+    store
+        .record_matter_step(
+            &a,
+            &s,
+            m3.id,
+            Step::ResolutionPublished,
+            &publication("2026-09-29", "2026-10-10"),
+            T0,
+        )
+        .await
+        .unwrap();
+    let (county, _) = store.decision_figures(&s, t.county, &year).await.unwrap();
+    assert_eq!(
+        (county.on_time, county.late, county.timeliness_per_mille()),
+        (1, 1, Some(500))
+    );
+    // Rebuilt from the records, the same; moved with its village, the figures follow.
+    let live = store.decisions_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.decisions_snapshot().await.unwrap(), live);
+    store
+        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), T0)
+        .await
+        .unwrap();
+    let (_, rows) = store.decision_figures(&s, t.county, &year).await.unwrap();
+    let by = |id: i64| rows.iter().find(|r| r.place_id == id).unwrap().decided;
+    assert_eq!((by(t.qianwu), by(t.baijiao)), (0, 2));
+    let moved = store.decisions_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.decisions_snapshot().await.unwrap(), moved);
 }
 both_backends!(village_bodies_decisions_and_board, village);
