@@ -51,7 +51,7 @@ pub struct LifeQuery {
     pub period: Option<String>,
 }
 
-fn period_of(raw: Option<&str>, today: &str) -> Result<Period, AppError> {
+pub(super) fn period_of(raw: Option<&str>, today: &str) -> Result<Period, AppError> {
     match raw.map(str::trim).filter(|p| !p.is_empty()) {
         None => Ok(Period::of(Every::Quarter, today)?),
         Some(p) => Period::parse(p).map_err(|_| {
@@ -64,7 +64,7 @@ fn period_of(raw: Option<&str>, today: &str) -> Result<Period, AppError> {
     }
 }
 
-fn rate(per_mille: Option<i64>) -> String {
+pub(super) fn rate(per_mille: Option<i64>) -> String {
     per_mille.map_or_else(|| "—".into(), percent)
 }
 
@@ -83,7 +83,7 @@ fn miss_label(j: &Judged) -> String {
 }
 
 /// Earlier, later, this month, quarter and year, for the page at `base` (a path with its query).
-fn period_links(
+pub(super) fn period_links(
     lang: Lang,
     base: &str,
     p: &Period,
@@ -110,7 +110,11 @@ fn period_links(
 }
 
 /// The place asked for (in scope), else the caller's own.
-async fn place(state: &AppState, ctx: &Ctx, under: Option<&str>) -> Result<Place, AppError> {
+pub(super) async fn place(
+    state: &AppState,
+    ctx: &Ctx,
+    under: Option<&str>,
+) -> Result<Place, AppError> {
     let id = under
         .and_then(|u| u.parse().ok())
         .unwrap_or(ctx.user.place_id);

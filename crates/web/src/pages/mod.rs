@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod board;
 mod coverage;
+mod decisions;
 mod formation;
 mod life;
 mod listing;
@@ -98,6 +99,8 @@ pub fn router() -> Router<AppState> {
         .route("/places/{id}/board", get(board::show).post(board::publish))
         .route("/places/{id}/board/reviews", post(board::review))
         .route("/board-overdue", get(board::overdue))
+        .route("/decisions", get(decisions::show))
+        .route("/decisions/export.xlsx", get(decisions::export))
         .route("/board-overdue/export.xlsx", get(board::overdue_export))
         .route("/board/{code}", get(board::public))
         .route("/meetings/{id}/notice", get(meeting_extras::notice))

@@ -272,9 +272,17 @@ fn village_links(ctx: &Ctx, place: &Place) -> Vec<(String, String)> {
                 format!("/places/{id}/matters"),
             ),
             (l("村务公开", "Public board"), format!("/places/{id}/board")),
+            (
+                l("四议两公开统计", "Decision figures"),
+                format!("/decisions?under={id}"),
+            ),
         ],
         Some(PlaceKind::Grid) => vec![],
         _ => vec![
+            (
+                l("四议两公开统计", "Decision figures"),
+                format!("/decisions?under={id}"),
+            ),
             (
                 l("村务公开逾期", "Publication overdue"),
                 format!("/board-overdue?under={id}"),

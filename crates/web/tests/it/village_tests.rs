@@ -272,6 +272,37 @@ async fn village(store: Store) {
     app.send(town.get(format!("/board-overdue?under={}", w.town)))
         .await
         .expect_page(200, &["乾东村", "尚无任何公开"]);
+    // Figures: the town's one matter proposed in 2025, linking down to the village's matters.
+    app.send(town.get(format!("/decisions?under={}&period=2025", w.town)))
+        .await
+        .expect_page(
+            200,
+            &[
+                "提议事项</dt><dd>1</dd>",
+                "形成决议</dt><dd>0</dd>",
+                &format!("/places/{}/matters", w.village),
+            ],
+        );
+    app.send(town.get(format!("/decisions?under={}&period=2024", w.town)))
+        .await
+        .expect_page(200, &["提议事项</dt><dd>0</dd>"]);
+    app.send(theirs.get(format!("/decisions?under={}", w.town)))
+        .await
+        .expect(404);
+    let r = app
+        .send(town.get(format!(
+            "/decisions/export.xlsx?under={}&period=2025",
+            w.town
+        )))
+        .await;
+    let cells = crate::harness::xlsx_cells(&r.body);
+    assert!(
+        cells
+            .iter()
+            .any(|row| row.first().is_some_and(|c| c == "乾西村")
+                && row.get(1).is_some_and(|c| c == "1")),
+        "{cells:?}"
+    );
     let r = app.send(town.get("/board-overdue")).await;
     assert!(!r.text().contains("白蕉某村"));
 }
