@@ -26,6 +26,7 @@ pub mod flows;
 pub mod formation;
 pub mod life;
 pub mod matters;
+pub mod meeting_files;
 pub mod meetings;
 pub mod members;
 pub mod observations;

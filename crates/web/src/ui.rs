@@ -116,7 +116,8 @@ pub enum FieldKind {
     Password,
     Number,
     Date,
-    /// A file to upload (the form becomes multipart).
+    /// A file to upload (the form becomes multipart); the field's value is what it accepts
+    /// (`.xlsx`, `.pdf,.jpg,.png`).
     File,
     Checkbox,
     Hidden,

@@ -129,3 +129,17 @@ CREATE TABLE supervision_reviews (
     created_at {int} NOT NULL
 );
 CREATE INDEX supervision_reviews_place ON supervision_reviews(place_id, reviewed_on);
+
+-- Files attached to a meeting (sign-in sheets, photos, minutes as signed): kept as uploaded, never
+-- replaced; the type is what the bytes are, not what the name says.
+CREATE TABLE meeting_files (
+    id {id},
+    meeting_id {int} NOT NULL REFERENCES meetings(id),
+    name TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size {int} NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes {blob} NOT NULL,
+    created_at {int} NOT NULL
+);
+CREATE INDEX meeting_files_meeting ON meeting_files(meeting_id);

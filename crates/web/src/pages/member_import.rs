@@ -53,6 +53,7 @@ fn upload_form(ctx: &Ctx, t: T) -> Form {
             },
             FieldKind::File,
         )
+        .value(".xlsx")
         .required(),
     )
     .note(t.lang().pick(

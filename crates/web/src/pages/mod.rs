@@ -12,6 +12,7 @@ mod listing;
 mod login;
 mod matters;
 mod meeting_extras;
+mod meeting_files;
 mod member_dues;
 mod member_flows;
 mod member_import;
@@ -77,6 +78,13 @@ pub fn router() -> Router<AppState> {
             get(org_meetings::list).post(org_meetings::create),
         )
         .route("/meetings/{id}", get(org_meetings::show))
+        .route(
+            "/meetings/{id}/files",
+            post(meeting_files::upload).layer(axum::extract::DefaultBodyLimit::max(
+                jiceng_store::meeting_files::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/meetings/{id}/files/{file}", get(meeting_files::download))
         .route("/places/{id}/village", get(village::show))
         .route("/places/{id}/village/people", post(village::add_person))
         .route("/places/{id}/village/seats", post(village::add_seat))

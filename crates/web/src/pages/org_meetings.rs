@@ -401,6 +401,8 @@ pub(super) async fn meeting_page(
     }
     let (observed, observe) = super::meeting_extras::observations(state, ctx, &m).await?;
     forms.extend(observe);
+    let (attached, attach) = super::meeting_files::files(state, ctx, &m).await?;
+    forms.push(attach);
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
@@ -408,7 +410,7 @@ pub(super) async fn meeting_page(
         c,
         facts,
         stats: vec![],
-        tables: vec![attendance, resolutions, observed],
+        tables: vec![attendance, resolutions, observed, attached],
         links: vec![
             (
                 l("打印会议通知", "Printable notice"),

@@ -107,6 +107,54 @@ async fn village(store: Store) {
     ))
     .await
     .expect_redirect(&committee);
+    // Attachments: a PDF is kept and read back as sent; a text file named .pdf is refused.
+    let attach = |name: &str, bytes: &[u8]| {
+        let boundary = "jicengboundary7d9";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        Call::post(format!("{committee}/files?_csrf={}", s.csrf))
+            .cookies(&s.jar)
+            .raw(&format!("multipart/form-data; boundary={boundary}"), body)
+    };
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    app.send(attach("签到表.pdf", pdf))
+        .await
+        .expect_redirect(&committee);
+    app.send(attach("伪装.pdf", b"just some text, not a pdf"))
+        .await
+        .expect_page(422, &["不是PDF"]);
+    let page = app.send(s.get(&committee)).await;
+    page.expect_page(200, &["会议附件", "签到表.pdf"]);
+    assert!(
+        !page.text().contains("伪装.pdf"),
+        "a refused file is not kept"
+    );
+    let file = app
+        .store
+        .meeting_files(
+            &Scope::All,
+            committee.trim_start_matches("/meetings/").parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(file.len(), 1);
+    let got = app
+        .send(s.get(format!("{committee}/files/{}", file[0].id)))
+        .await;
+    got.expect(200);
+    assert_eq!(got.body, pdf.to_vec());
+    assert_eq!(got.content_type(), "application/pdf");
+    assert!(
+        got.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment;"))
+    );
+    app.send(s.get(format!("{committee}/files/{}", file[0].id + 1000)))
+        .await
+        .expect(404);
     // A 村民会议 without its notice is refused and says why.
     app.send(s.post(
         &meetings,
@@ -256,6 +304,9 @@ async fn village(store: Store) {
     .await;
     let theirs = login(&app, "baijiao_town").await;
     app.send(theirs.get(&hub)).await.expect(404);
+    app.send(theirs.get(format!("{committee}/files/{}", file[0].id)))
+        .await
+        .expect(404);
     app.send(theirs.get(&matter)).await.expect(404);
     app.send(theirs.get(&board)).await.expect(404);
     app.send(theirs.post(
