@@ -164,7 +164,9 @@ impl Store {
         file_id: i64,
     ) -> StoreResult<(MeetingFile, Vec<u8>)> {
         let m = self.meeting(scope, meeting_id).await?;
-        let row: Option<(i64, String, String, i64, String, i64, Vec<u8>)> = sqlx::query_as(
+        // (id, name, mime, size, sha256, created_at, bytes)
+        type Row = (i64, String, String, i64, String, i64, Vec<u8>);
+        let row: Option<Row> = sqlx::query_as(
             "SELECT id, name, mime, size, sha256, created_at, bytes FROM meeting_files \
              WHERE id = $1 AND meeting_id = $2",
         )
