@@ -223,7 +223,7 @@ async fn review(
     day: &str,
     title: &str,
 ) -> Result<Option<i64>, StoreError> {
-    let roll = store.meeting_roll(&Scope::All, v.org_id).await?;
+    let roll = store.meeting_roll(&Scope::All, v.org_id, day).await?;
     let present: Vec<(i64, String, Option<String>)> = roll
         .iter()
         .take(roll.len() * 3 / 4 + 1)

@@ -130,21 +130,33 @@ pub const RECORDED_KINDS: [MeetingKind; 6] = [
 ];
 
 /// The organisation's Party members, by name: (member, name, votes).
+/// On `day`: those who had joined the Party by then and had not arrived by a transfer confirmed
+/// later; a vote for those full members by then (a probationary member made full after the
+/// meeting had no vote at it). Members who have since left the organisation are not on it: the
+/// register keeps no history of where each member was on each day beyond transfers.
 async fn roll(
     conn: &mut sqlx::AnyConnection,
     org_id: i64,
+    day: &str,
 ) -> StoreResult<Vec<(i64, String, bool)>> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, status FROM members WHERE org_id = $1 AND status IN ($2, $3) ORDER BY name, id",
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT m.id, m.name, m.status, m.full_date FROM members m WHERE m.org_id = $1 \
+         AND m.status IN ($2, $3) AND (m.join_date IS NULL OR m.join_date <= $4) \
+         AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.member_id = m.id AND t.to_org_id = $1 \
+         AND t.status = 'confirmed' AND t.closed_on > $4) ORDER BY m.name, m.id",
     )
     .bind(org_id)
     .bind(ATTENDING[0])
     .bind(ATTENDING[1])
+    .bind(day)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, s)| (id, name, s == "full"))
+        .map(|(id, name, s, full)| {
+            let votes = s == "full" && full.as_deref().is_none_or(|f| f <= day);
+            (id, name, votes)
+        })
         .collect())
 }
 
@@ -245,7 +257,7 @@ impl Store {
             ));
         }
         // Who should attend: the organisation's Party members today.
-        let voting: HashMap<i64, bool> = roll(&mut tx, org.id)
+        let voting: HashMap<i64, bool> = roll(&mut tx, org.id, &held_on)
             .await?
             .into_iter()
             .map(|(id, _, votes)| (id, votes))
@@ -306,15 +318,16 @@ impl Store {
         self.meeting(scope, id).await
     }
 
-    /// Who should attend a meeting of the organisation today: (member, name, votes), by name.
+    /// Who should attend a meeting of the organisation on `day`: (member, name, votes), by name.
     pub async fn meeting_roll(
         &self,
         scope: &Scope,
         org_id: i64,
+        day: &str,
     ) -> StoreResult<Vec<(i64, String, bool)>> {
         let org = self.org(scope, org_id).await?;
         let mut conn = self.reader.acquire().await?;
-        roll(&mut conn, org.id).await
+        roll(&mut conn, org.id, day).await
     }
 
     /// A meeting within scope (NotFound otherwise).

@@ -109,7 +109,11 @@ pub async fn six_steps(c: &Client, base: &str, store: &Store, village: i64) {
             .await
             .unwrap();
     let roll: Vec<i64> = store
-        .meeting_roll(&s, org)
+        .meeting_roll(
+            &s,
+            org,
+            &jiceng_web::clock::day_of(jiceng_web::clock::Clock::System.now_ms()),
+        )
         .await
         .unwrap()
         .into_iter()

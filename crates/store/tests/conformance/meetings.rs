@@ -231,3 +231,115 @@ async fn meetings(store: Store) {
     assert_eq!((count("meeting"), count("resolution")), (4, 2));
 }
 both_backends!(branch_meetings_count_quorum_and_votes, meetings);
+
+/// The roll is the register on the meeting's day: not yet joined, not yet full (no vote), or
+/// arrived by a transfer confirmed later, each counts as it stood then.
+async fn roll_on_the_day(store: Store) {
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    let org = store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
+    let other = store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村第二党支部"), T0)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let m = input(org.id, &format!("老党员{i}"), &id_number("19600101", i));
+        ids.push(store.create_member(&a, &s, m, T0).await.unwrap().id);
+    }
+    // Full since May 2026: probationary (no vote) at a March meeting.
+    let mut late_full = input(org.id, "新转正", &id_number("19900101", 1));
+    late_full.join_date = Some("2025-04-01".into());
+    late_full.full_date = Some("2026-05-01".into());
+    let late_full = store.create_member(&a, &s, late_full, T0).await.unwrap().id;
+    // Joined in June 2026: not on a March roll at all.
+    let mut newcomer = input(org.id, "新党员", &id_number("19900101", 2));
+    newcomer.status = "probationary".into();
+    newcomer.join_date = Some("2026-06-01".into());
+    newcomer.full_date = None;
+    store.create_member(&a, &s, newcomer, T0).await.unwrap();
+    // Arrived from the other branch by a transfer confirmed in April.
+    let mover = input(other.id, "转入者", &id_number("19800101", 3));
+    let mover = store.create_member(&a, &s, mover, T0).await.unwrap().id;
+    let letter = jiceng_store::transfers::Letter {
+        to_org_id: org.id,
+        letter_no: "转〔2026〕1号",
+        sent_on: "2026-04-01",
+    };
+    let tr = store
+        .send_transfer(&a, &s, mover, &letter, T0)
+        .await
+        .unwrap();
+    store
+        .close_transfer(&a, &s, tr.id, true, "2026-04-10", T0)
+        .await
+        .unwrap();
+
+    let march = store.meeting_roll(&s, org.id, "2026-03-20").await.unwrap();
+    let names: Vec<(&str, bool)> = march.iter().map(|(_, n, v)| (n.as_str(), *v)).collect();
+    assert_eq!(
+        names,
+        [
+            ("新转正", false),
+            ("老党员0", true),
+            ("老党员1", true),
+            ("老党员2", true)
+        ]
+    );
+    let m = store
+        .record_meeting(
+            &a,
+            &s,
+            &NewMeeting {
+                org_id: org.id,
+                kind: "branch_assembly".into(),
+                title: "三月支部党员大会".into(),
+                held_on: "2026-03-20".into(),
+                attendance: vec![
+                    (ids[0], "present".into(), None),
+                    (ids[1], "present".into(), None),
+                ],
+                ..Default::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    // Three with a vote then, two present: a quorum; the newcomer and the mover cannot be ticked.
+    assert_eq!((m.should_attend, m.present, m.quorate), (3, 2, 1));
+    assert!(
+        store
+            .attendance(&s, m.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.member_id == late_full && r.voting == 0)
+    );
+    let e = store
+        .record_meeting(
+            &a,
+            &s,
+            &NewMeeting {
+                org_id: org.id,
+                kind: "branch_assembly".into(),
+                title: "x".into(),
+                held_on: "2026-03-20".into(),
+                attendance: vec![(mover, "present".into(), None)],
+                ..Default::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "meeting.not_in_org");
+    // By July all six are on the roll, five with a vote.
+    let july = store.meeting_roll(&s, org.id, "2026-07-01").await.unwrap();
+    assert_eq!((july.len(), july.iter().filter(|r| r.2).count()), (6, 5));
+}
+both_backends!(
+    the_roll_is_the_register_on_the_meetings_day,
+    roll_on_the_day
+);

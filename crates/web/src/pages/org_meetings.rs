@@ -83,7 +83,10 @@ async fn list_page(
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let org = state.store.org(&ctx.scope, id).await?;
     let list = state.store.meetings(&ctx.scope, id).await?;
-    let roll = state.store.meeting_roll(&ctx.scope, id).await?;
+    let roll = state
+        .store
+        .meeting_roll(&ctx.scope, id, &day_of(state.now()))
+        .await?;
     let c = Chrome::new(
         ctx,
         format!("{} · {}", org.name, l("组织生活", "Meetings")),
