@@ -200,6 +200,7 @@ impl Store {
         self.seed_dues_rules().await?;
         self.seed_coverage_rules().await?;
         self.seed_power_items().await?;
+        self.seed_meeting_rules().await?;
         Ok(applied)
     }
 

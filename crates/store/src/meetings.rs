@@ -219,7 +219,110 @@ pub(crate) fn check_marks(
     Ok(marks)
 }
 
+/// The meeting rules on file, every version (what `MeetingRule::in_force` chooses from).
+pub(crate) async fn rules(conn: &mut sqlx::AnyConnection) -> StoreResult<Vec<MeetingRule>> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT rule_json FROM meeting_rules ORDER BY kind, effective_from")
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|j| {
+            serde_json::from_str(j).map_err(|e| StoreError::Internal(format!("meeting rule: {e}")))
+        })
+        .collect()
+}
+
+/// The rule of `kind` in force on `day`, or a refusal naming the day.
+pub(crate) fn rule_on(
+    rules: &[MeetingRule],
+    kind: MeetingKind,
+    day: &str,
+) -> StoreResult<MeetingRule> {
+    MeetingRule::in_force(rules, kind, day)
+        .cloned()
+        .ok_or_else(|| {
+            refuse(
+                "meeting.no_rule",
+                format!("{}在{}时尚无适用的规定", kind.zh(), day),
+                "no rule in force on that day",
+                "held_on",
+            )
+        })
+}
+
 impl Store {
+    /// Seeds the meeting rules once (a migration cannot read the domain's data).
+    pub(crate) async fn seed_meeting_rules(&self) -> StoreResult<()> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meeting_rules")
+            .fetch_one(&self.writer)
+            .await?;
+        if n > 0 {
+            return Ok(());
+        }
+        for r in MeetingRule::defaults() {
+            let json =
+                serde_json::to_string(&r).map_err(|e| StoreError::Internal(e.to_string()))?;
+            sqlx::query("INSERT INTO meeting_rules (kind, effective_from, rule_json, created_at) VALUES ($1, $2, $3, 0)")
+                .bind(r.kind.as_str())
+                .bind(&r.effective_from)
+                .bind(json)
+                .execute(&self.writer)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Files a new version of a meeting rule from its effective day on; meetings before that day
+    /// keep being judged by the version they were held under.
+    pub async fn add_meeting_rule(
+        &self,
+        actor: &Actor,
+        rule: &MeetingRule,
+        now: i64,
+    ) -> StoreResult<()> {
+        parse_date(&rule.effective_from, "effective_from")?;
+        let json = serde_json::to_string(rule).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO meeting_rules (kind, effective_from, rule_json, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(rule.kind.as_str())
+        .bind(&rule.effective_from)
+        .bind(&json)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::from(e).unique(
+                "meeting.rule_exists",
+                "effective_from",
+                "该类会议在这一天生效的规定已存在",
+                "a rule of this kind already takes effect that day",
+            )
+        })?;
+        let after = serde_json::json!({"kind": rule.kind.as_str(), "effective_from": rule.effective_from,
+            "basis": rule.basis});
+        audit::commit(
+            tx,
+            actor,
+            Change::new(
+                "create",
+                "meeting_rule",
+                rule.kind.as_str(),
+                None,
+                Some(after),
+            ),
+            now,
+        )
+        .await
+    }
+
+    /// Every meeting rule on file (pages explain a quorum or a majority by them).
+    pub async fn meeting_rules(&self) -> StoreResult<Vec<MeetingRule>> {
+        let mut conn = self.reader.acquire().await?;
+        rules(&mut conn).await
+    }
+
     /// Records a meeting held: its attendance against the register, its quorum computed.
     pub async fn record_meeting(
         &self,
@@ -234,15 +337,8 @@ impl Store {
         let notice = text(&m.notice_sent_on)
             .map(|d| parse_date(&d, "notice_sent_on"))
             .transpose()?;
-        let rules = MeetingRule::defaults();
-        let rule = MeetingRule::in_force(&rules, kind, &held_on).ok_or_else(|| {
-            refuse(
-                "meeting.no_rule",
-                format!("{}在{}时尚无适用的规定", kind.zh(), held_on),
-                "no rule in force on that day",
-                "held_on",
-            )
-        })?;
+        let rules = self.meeting_rules().await?;
+        let rule = &rule_on(&rules, kind, &held_on)?;
         if let Some(n) = &notice {
             meeting::check_notice(rule, n, &held_on)?;
         }
@@ -393,8 +489,8 @@ impl Store {
         let title = crate::places::check_name(r.title, "title")?;
         let m = self.meeting(scope, r.meeting_id).await?;
         let kind = MeetingKind::parse(&m.kind).ok_or(StoreError::NotFound)?;
-        let rules = MeetingRule::defaults();
-        let rule = MeetingRule::in_force(&rules, kind, &m.held_on).ok_or(StoreError::NotFound)?;
+        let rules = self.meeting_rules().await?;
+        let rule = &rule_on(&rules, kind, &m.held_on)?;
         let passed = meeting::passes(rule, &m.counted(), &votes, election)?;
         let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(

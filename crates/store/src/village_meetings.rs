@@ -6,12 +6,12 @@
 
 use crate::audit::{self, Change};
 use crate::error::StoreResult;
-use crate::meetings::{Meeting, check_marks};
+use crate::meetings::{Meeting, check_marks, rule_on};
 use crate::scope::Scope;
 use crate::sql::Sql;
 use crate::village::{SeatRow, counts_on, refuse, seats_on, village_in};
 use crate::{Actor, Store};
-use jiceng_domain::meeting::{self, Attendance, MeetingKind, MeetingRule};
+use jiceng_domain::meeting::{self, Attendance, MeetingKind};
 use jiceng_domain::member::parse_date;
 use jiceng_domain::village::Body;
 use sqlx::AnyConnection;
@@ -133,15 +133,8 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(|d| parse_date(d, "notice_sent_on"))
             .transpose()?;
-        let rules = MeetingRule::defaults();
-        let rule = MeetingRule::in_force(&rules, kind, &held_on).ok_or_else(|| {
-            refuse(
-                "meeting.no_rule",
-                format!("{}在{}时尚无适用的规定", kind.zh(), held_on),
-                "no rule in force on that day",
-                "held_on",
-            )
-        })?;
+        let rules = self.meeting_rules().await?;
+        let rule = &rule_on(&rules, kind, &held_on)?;
         match &notice {
             Some(n) => meeting::check_notice(rule, n, &held_on)?,
             None if rule.notice_days > 0 => {

@@ -143,3 +143,13 @@ CREATE TABLE meeting_files (
     created_at {int} NOT NULL
 );
 CREATE INDEX meeting_files_meeting ON meeting_files(meeting_id);
+
+-- The meeting rules (quorum, majority, notice) as data with the day each took effect and its
+-- source: seeded from domain::meeting::MeetingRule::defaults, changed by adding a row.
+CREATE TABLE meeting_rules (
+    kind TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    rule_json TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    PRIMARY KEY (kind, effective_from)
+);

@@ -25,10 +25,9 @@ fn yes_no(ctx: &Ctx, v: bool) -> String {
 }
 
 /// How the outcome of a vote at this meeting is computed, in the rule's words.
-fn majority_note(ctx: &Ctx, m: &Meeting) -> String {
-    let rules = MeetingRule::defaults();
+fn majority_note(ctx: &Ctx, rules: &[MeetingRule], m: &Meeting) -> String {
     let rule =
-        MeetingKind::parse(&m.kind).and_then(|k| MeetingRule::in_force(&rules, k, &m.held_on));
+        MeetingKind::parse(&m.kind).and_then(|k| MeetingRule::in_force(rules, k, &m.held_on));
     match rule.map(|r| r.majority) {
         Some(meeting::Majority::OfShouldAttend(t)) => ctx
             .lang
@@ -65,10 +64,9 @@ fn majority_note(ctx: &Ctx, m: &Meeting) -> String {
 }
 
 /// Why a meeting had no quorum, in the rule's words (empty when it had one).
-fn quorum_reason(m: &Meeting) -> Option<String> {
+fn quorum_reason(rules: &[MeetingRule], m: &Meeting) -> Option<String> {
     let kind = MeetingKind::parse(&m.kind)?;
-    let rules = MeetingRule::defaults();
-    let rule = MeetingRule::in_force(&rules, kind, &m.held_on)?;
+    let rule = MeetingRule::in_force(rules, kind, &m.held_on)?;
     meeting::quorum(rule, &m.counted(), false)
         .err()
         .map(|e| e.zh)
@@ -244,6 +242,7 @@ pub(super) async fn meeting_page(
     let m = state.store.meeting(&ctx.scope, id).await?;
     let roll = state.store.attendance(&ctx.scope, id).await?;
     let seats = state.store.seat_attendance(&ctx.scope, id).await?;
+    let rules = state.store.meeting_rules().await?;
     let votes = state.store.resolutions(&ctx.scope, id).await?;
     let c = Chrome::new(
         ctx,
@@ -281,7 +280,7 @@ pub(super) async fn meeting_page(
             format!("{} / {}", m.households, m.households_present),
         ));
     }
-    if let Some(why) = quorum_reason(&m).filter(|_| m.quorate == 0) {
+    if let Some(why) = quorum_reason(&rules, &m).filter(|_| m.quorate == 0) {
         facts.push((l("说明", "Why"), why));
     }
     facts.push((
@@ -378,7 +377,7 @@ pub(super) async fn meeting_page(
                 l("选举（须超过五分之四有选举权的党员到会）", "An election"),
                 FieldKind::Checkbox,
             ))
-            .note(majority_note(ctx, &m)),
+            .note(majority_note(ctx, &rules, &m)),
         );
     }
     // Approved minutes have no form, except to show why a late change was refused.
