@@ -21,6 +21,7 @@
 //! (`figures.rs`). The heavy side, the meetings (30 and more per branch per year), is the roll-up.
 
 mod branch;
+pub(crate) mod committee;
 mod figures;
 mod lapse;
 

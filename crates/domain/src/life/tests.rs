@@ -280,19 +280,18 @@ fn the_committee_meets_monthly_only_in_a_branch_of_seven_full_members() {
     let rule = LifeRule::cpc_2018();
     let year = Period::parse("2025").unwrap();
     // A branch that held nothing: what it owed in a year, by its number of full members.
-    for (full, committee_months, total) in [
-        (0, 0, 34),
-        (6, 0, 34),
-        (7, 12, 46),
-        (40, 12, 46),
-    ] {
+    for (full, committee_months, total) in [(0, 0, 34), (6, 0, 34), (7, 12, 46), (40, 12, 46)] {
         let owed = rule.for_branch(full);
         let j = judge(&owed, &[], &year, "2026-01-01").unwrap();
         let committee = j
             .iter()
             .filter(|x| x.due.kind == MeetingKind::BranchCommittee)
             .count();
-        assert_eq!((committee, j.len()), (committee_months, total), "{full} full members");
+        assert_eq!(
+            (committee, j.len()),
+            (committee_months, total),
+            "{full} full members"
+        );
         let dues = compliance(&owed, &[], "2025-01-01", "2025-12-31").unwrap();
         assert_eq!(dues.len(), total, "{full} full members");
         // Only the 支委会 carries a condition, and it cites its article.
