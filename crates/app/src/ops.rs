@@ -148,6 +148,15 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 "村级组织与四议两公开 / village bodies and decisions: {} villages, {} people, {} meetings, {} matters, {} publications",
                 v.villages, v.people, v.meetings, v.matters, v.publications
             );
+            let life = jiceng_demo::generate_life(&store, now(), &mut progress).await?;
+            println!(
+                "三会一课 / organisational life: {} branches, {} meetings ({} without quorum), {} attendance records, {} red-observer visits",
+                life.branches,
+                life.meetings,
+                life.without_quorum,
+                life.attendance,
+                life.observations
+            );
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)
                 .await?;

@@ -159,6 +159,9 @@ impl Ctx<'_> {
         Ok(p.id)
     }
 
+    /// A town's, village's or community's organisation: founded long before jiceng (what the
+    /// years of 三会一课 are judged from), on a day taken from its name so that the random
+    /// sequence of the generator stays as it was.
     async fn org(
         &mut self,
         parent: Option<i64>,
@@ -167,7 +170,8 @@ impl Ctx<'_> {
         kind: OrgKind,
         unit_ids: Vec<i64>,
     ) -> Result<i64, StoreError> {
-        self.org_founded(parent, place_id, name, kind, unit_ids, None)
+        let founded = founded_from_name(&name);
+        self.org_founded(parent, place_id, name, kind, unit_ids, Some(founded))
             .await
     }
 
@@ -215,6 +219,19 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// A day from 1950 to 2009, the same for the same name (FNV-1a of its bytes).
+fn founded_from_name(name: &str) -> String {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(
+        "{}-{:02}-{:02}",
+        1950 + h % 60,
+        (h / 60) % 12 + 1,
+        (h / 720) % 28 + 1
+    )
 }
 
 /// Writes the district under `parent` (None: 斗门区 is the root; Some: under 珠海市 in the province).

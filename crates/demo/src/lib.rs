@@ -5,6 +5,7 @@
 mod accounts;
 mod district;
 mod flows;
+mod life;
 mod members;
 mod names;
 mod province;
@@ -15,6 +16,7 @@ mod village;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
 pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
+pub use life::{LifeSummary, OBSERVED_TOWN, generate_life};
 pub use members::{TARGET_MEMBERS, generate_members};
 pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
 pub use recruitment::{Stage, generate_recruitment};

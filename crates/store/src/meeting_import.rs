@@ -54,48 +54,71 @@ fn refuse(code: &'static str, zh: String, en: &str, field: &'static str) -> Stor
     DomainError::new(code, zh, en).on(field).into()
 }
 
-/// A member as the roll of a day reads them.
-struct Registered {
-    id: i64,
-    full: bool,
-    join_date: Option<String>,
-    full_date: Option<String>,
+/// A current probationary or full member of an organisation, as the roll of a day reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub id: i64,
+    /// A full member now.
+    pub full: bool,
+    pub join_date: Option<String>,
+    pub full_date: Option<String>,
     /// The last confirmed transfer into the organisation.
-    arrived_on: Option<String>,
+    pub arrived_on: Option<String>,
 }
 
 impl Registered {
     /// On the roll of `day`, and with a vote: the rule of `meetings::roll` (joined the Party by
     /// then, not arrived by a transfer confirmed later; a vote for those full by then).
-    fn on(&self, day: &str) -> Option<bool> {
+    pub fn on(&self, day: &str) -> Option<bool> {
         let joined = self.join_date.as_deref().is_none_or(|d| d <= day);
         let here = self.arrived_on.as_deref().is_none_or(|d| d <= day);
         (joined && here).then(|| self.full && self.full_date.as_deref().is_none_or(|f| f <= day))
     }
 }
 
-/// The organisation's current probationary and full members with the dates the roll reads.
-async fn register(conn: &mut AnyConnection, org_id: i64) -> StoreResult<Vec<Registered>> {
-    let rows: Vec<(i64, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT m.id, m.status, m.join_date, m.full_date, (SELECT MAX(t.closed_on) FROM transfers t \
-         WHERE t.member_id = m.id AND t.to_org_id = m.org_id AND t.status = 'confirmed') \
-         FROM members m WHERE m.org_id = $1 AND m.status IN ('probationary', 'full')",
-    )
-    .bind(org_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, status, join_date, full_date, arrived_on)| Registered {
+/// Registers by organisation.
+pub type Registers = HashMap<i64, Vec<Registered>>;
+
+/// The current probationary and full members of these organisations (in scope), with the dates
+/// the roll reads, by organisation and member id.
+async fn registers(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    orgs: &[i64],
+) -> StoreResult<Registers> {
+    let mut out: Registers = HashMap::new();
+    for chunk in orgs.chunks(500) {
+        // Integer literals: the ids are our own i64s.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let mut sql = Sql::new(&format!(
+            "SELECT m.org_id, m.id, m.status, m.join_date, m.full_date, (SELECT MAX(t.closed_on) \
+             FROM transfers t WHERE t.member_id = m.id AND t.to_org_id = m.org_id AND t.status = 'confirmed') \
+             FROM members m JOIN orgs o ON o.id = m.org_id JOIN places p ON p.id = o.place_id \
+             WHERE m.org_id IN ({}) AND m.status IN ('probationary', 'full') AND ",
+            list.join(", ")
+        ));
+        scope.predicate(&mut sql, "p.code");
+        sql.push(" ORDER BY m.org_id, m.id");
+        type Row = (
+            i64,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sql.query_as().fetch_all(&mut *conn).await?;
+        for (org, id, status, join_date, full_date, arrived_on) in rows {
+            out.entry(org).or_default().push(Registered {
                 id,
                 full: status == "full",
                 join_date,
                 full_date,
                 arrived_on,
-            },
-        )
-        .collect())
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// One meeting checked: what goes into its row and its attendance rows.
@@ -339,6 +362,14 @@ async fn insert_observations(
 }
 
 impl Store {
+    /// The current probationary and full members of these organisations (in scope) with the
+    /// dates a day's roll reads (`Registered::on`): what a caller building a history to import
+    /// lists attendance from.
+    pub async fn registers(&self, scope: &Scope, orgs: &[i64]) -> StoreResult<Registers> {
+        let mut conn = self.reader.acquire().await?;
+        registers(&mut conn, scope, orgs).await
+    }
+
     /// Writes a history of meetings (see the module's comment): every meeting is checked before
     /// anything is written, and the first refusal names the meeting and its rule; nothing is
     /// written then. Organisations must be in scope and open; meetings must have been held by
@@ -360,7 +391,6 @@ impl Store {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut registers = HashMap::new();
         for id in &orgs {
             let org = crate::orgs::org_in(&mut tx, scope, *id).await?;
             if org.closed_at.is_some() {
@@ -371,8 +401,8 @@ impl Store {
                     "org_id",
                 ));
             }
-            registers.insert(org.id, register(&mut tx, org.id).await?);
         }
+        let registers = registers(&mut tx, scope, &orgs).await?;
         let mut checked = Vec::with_capacity(meetings.len());
         for (n, m) in meetings.iter().enumerate() {
             let register = registers.get(&m.org_id).map_or(&[][..], Vec::as_slice);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod files;
+mod life;
 mod list;
 
 use jiceng_demo::{
@@ -591,6 +592,12 @@ async fn register(store: Store) {
     files::check(&store, NOW).await;
     check_audit_and_rollups(&store).await;
     list::check(&store).await;
+    // Two years of 三会一课 on this register.
+    let life_sum = jiceng_demo::generate_life(&store, NOW, &mut |_| {})
+        .await
+        .unwrap();
+    life::check(&store, &life_sum, NOW).await;
+    check_audit_and_rollups(&store).await;
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})
@@ -604,6 +611,25 @@ async fn register(store: Store) {
         .await
         .unwrap();
     jiceng_demo::generate_transfers(&again, NOW).await.unwrap();
+    assert_eq!(
+        jiceng_demo::generate_life(&again, NOW, &mut |_| {})
+            .await
+            .unwrap(),
+        life_sum
+    );
+    let meetings = "SELECT CAST(mt.org_id AS TEXT) || mt.kind || mt.held_on || CAST(mt.present AS TEXT) || \
+             CAST(mt.quorate AS TEXT) || CAST((SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = mt.id \
+             AND a.status = 'leave') AS TEXT) || CAST((SELECT COUNT(*) FROM observations o WHERE o.meeting_id = mt.id) AS TEXT) \
+             FROM meetings mt ORDER BY mt.id";
+    let a: Vec<String> = sqlx::query_scalar(meetings)
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+    let b: Vec<String> = sqlx::query_scalar(meetings)
+        .fetch_all(&again.reader)
+        .await
+        .unwrap();
+    assert!(a == b, "two runs of the history differ");
     let q = "SELECT m.name || m.id_masked || m.status || m.birth_date || CAST(m.org_id AS TEXT) || \
              COALESCE((SELECT CAST(SUM(amount) AS TEXT) FROM dues_payments d WHERE d.member_id = m.id), '-') || \
              COALESCE((SELECT f.away_since || f.destination FROM member_flows f WHERE f.member_id = m.id), '-') || \
