@@ -33,9 +33,12 @@ pub struct HistoricMeeting {
     /// of the roll not listed were absent. For a 支委会 the roll is the committee, listed here in
     /// full: full members of the branch on the day.
     pub attendance: Vec<(i64, String, Option<String>)>,
-    /// Red observers' records: (observer, findings, suggestions).
-    pub observations: Vec<(String, String, Option<String>)>,
+    /// Red observers' records.
+    pub observations: Vec<Observed>,
 }
+
+/// An observer's record as given: (observer, findings, suggestions).
+pub type Observed = (String, String, Option<String>);
 
 /// What an import wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -132,7 +135,7 @@ struct Checked {
     quorate: bool,
     /// (member, votes, status, reason)
     roll: Vec<(i64, bool, String, Option<String>)>,
-    observations: Vec<(String, String, Option<String>)>,
+    observations: Vec<Observed>,
 }
 
 fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
@@ -147,7 +150,7 @@ fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
     }
 }
 
-fn observations(m: &HistoricMeeting) -> StoreResult<Vec<(String, String, Option<String>)>> {
+fn observations(m: &HistoricMeeting) -> StoreResult<Vec<Observed>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (who, findings, suggestions) in &m.observations {
@@ -334,7 +337,7 @@ async fn insert_attendance(
 
 async fn insert_observations(
     conn: &mut AnyConnection,
-    rows: &[(i64, &(String, String, Option<String>))],
+    rows: &[(i64, &Observed)],
     actor: &Actor,
     now: i64,
 ) -> StoreResult<()> {
