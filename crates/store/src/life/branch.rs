@@ -1,6 +1,7 @@
 //! One branch's 三会一课 in a chosen period (its own page, and the list of non-compliant branches
 //! under a node), and the reminders of its work list: read from its valid meetings, judged by the
-//! rule, and only over the requirement periods it owed (see the module's comment).
+//! rule, only over the requirement periods it owed (see the module's comment) and only for the
+//! requirements a branch of its number of full members owes (`committee.rs`).
 
 use super::{owes, owes_from, rule};
 use crate::Store;

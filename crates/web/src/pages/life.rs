@@ -270,9 +270,14 @@ pub async fn node(
                     .iter()
                     .find(|(k, _, _)| *k == req.kind)
                     .map_or((0, 0), |(_, d, m)| (*d, *m));
+                // The condition in the label: a node's owed count is of the branches it applies to.
+                let only = req.min_full_members.map_or(String::new(), |n| match lang {
+                    Lang::Zh => format!("；正式党员{n}人以上的支部"),
+                    Lang::En => format!("; branches of {n}+ full members"),
+                });
                 vec![
                     Cell::text(format!(
-                        "{}（{}至少{}次）",
+                        "{}（{}至少{}次{only}）",
                         req.kind.zh(),
                         every(lang, req.every),
                         req.times
