@@ -173,7 +173,21 @@ async fn list_page(
                 l("返回党组织", "Back to the organisation"),
                 format!("/orgs/{id}"),
             ),
-        ],
+        ]
+        .into_iter()
+        // At a village, its bodies' meetings (支委会, 两委, 村民代表会议, 村民会议) are next door.
+        .chain(
+            (org.place_code.len() == 12 && org.place_code.get(9..12) != Some("000")).then(|| {
+                (
+                    l(
+                        "村级会议（支委会、两委、村民代表会议、村民会议）",
+                        "Village bodies' meetings",
+                    ),
+                    format!("/places/{}/meetings", org.place_id),
+                )
+            }),
+        )
+        .collect(),
         forms,
     })
 }

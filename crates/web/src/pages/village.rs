@@ -57,7 +57,26 @@ async fn hub(
     let place = s.place(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let people = s.village_people(&ctx.scope, id).await?;
-    let seats = s.seats_on(&ctx.scope, id, &today).await?;
+    let mut seats = s.seats_on(&ctx.scope, id, &today).await?;
+    // Bodies in the order the village runs them, heads first.
+    let body_rank = |b: &str| {
+        [
+            Body::PartyCommittee,
+            Body::VillagersCommittee,
+            Body::Supervision,
+            Body::Representatives,
+            Body::Accountant,
+            Body::Cashier,
+        ]
+        .iter()
+        .position(|x| x.as_str() == b)
+    };
+    let title_rank = |t: &Option<String>| match t.as_deref() {
+        Some("书记" | "主任") => 0,
+        Some(t) if t.starts_with('副') => 1,
+        _ => 2,
+    };
+    seats.sort_by_key(|r| (body_rank(&r.body), title_rank(&r.title), r.name.clone()));
     let kin = s.kinships(&ctx.scope, id).await?;
     let counts = s.village_counts_on(&ctx.scope, id, &today).await?;
     let conflicts = s.supervision_conflicts(&ctx.scope, id, &today).await?;
