@@ -122,9 +122,9 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
-        version: 16,
+        version: 17,
         name: "voice",
-        sql: include_str!("migrations/0016_voice.sql"),
+        sql: include_str!("migrations/0017_voice.sql"),
         sqlite: "",
         postgres: "",
     },
