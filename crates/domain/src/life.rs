@@ -36,12 +36,22 @@ impl Every {
     }
 }
 
-/// At least `times` meetings of `kind` in every period.
+/// At least `times` meetings of `kind` in every period; only for a branch with at least
+/// `min_full_members` full members (正式党员) when that is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     pub kind: MeetingKind,
     pub every: Every,
     pub times: u32,
+    #[serde(default)]
+    pub min_full_members: Option<u32>,
+}
+
+impl Requirement {
+    /// Whether a branch with `full_members` full members owes this requirement.
+    pub fn applies(&self, full_members: u32) -> bool {
+        self.min_full_members.is_none_or(|n| full_members >= n)
+    }
 }
 
 /// What a branch must hold, in force from `effective_from` (YYYY-MM-DD).
@@ -54,19 +64,25 @@ pub struct LifeRule {
 
 impl LifeRule {
     /// DOMAIN.md, "Organisational life": 支部党员大会 and 党课 quarterly, 支委会, 党小组会 and 主题党日
-    /// monthly, 组织生活会 and 民主评议 yearly.
+    /// monthly, 组织生活会 and 民主评议 yearly. The 支委会 only where there is a committee:
+    /// 《中国共产党支部工作条例（试行）》第十条 sets one up in a branch of 7 full members or more; a
+    /// smaller branch has a secretary (and perhaps a deputy) and no committee to meet.
     pub fn cpc_2018() -> Self {
         let r = |kind, every| Requirement {
             kind,
             every,
             times: 1,
+            min_full_members: None,
         };
         Self {
             effective_from: "2018-10-28".into(),
             basis: "《中国共产党支部工作条例（试行）》（2018）".into(),
             requirements: vec![
                 r(MeetingKind::BranchAssembly, Every::Quarter),
-                r(MeetingKind::BranchCommittee, Every::Month),
+                Requirement {
+                    min_full_members: Some(COMMITTEE_MIN_FULL_MEMBERS),
+                    ..r(MeetingKind::BranchCommittee, Every::Month)
+                },
                 r(MeetingKind::GroupMeeting, Every::Month),
                 r(MeetingKind::PartyLecture, Every::Quarter),
                 r(MeetingKind::ThemeDay, Every::Month),
@@ -75,7 +91,24 @@ impl LifeRule {
             ],
         }
     }
+
+    /// The requirements a branch of `full_members` full members owes (the others left out).
+    pub fn for_branch(&self, full_members: u32) -> LifeRule {
+        LifeRule {
+            requirements: self
+                .requirements
+                .iter()
+                .filter(|r| r.applies(full_members))
+                .copied()
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
+
+/// 《中国共产党支部工作条例（试行）》第十条: a branch with 7 full members or more sets up a
+/// 支部委员会.
+pub const COMMITTEE_MIN_FULL_MEMBERS: u32 = 7;
 
 /// One requirement in one period: how many were required and held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub mod formation;
 pub mod life;
 pub mod matters;
 pub mod meeting_files;
+pub mod meeting_import;
 pub mod meetings;
 pub mod members;
 pub mod observations;

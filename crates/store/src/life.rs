@@ -21,6 +21,7 @@
 //! (`figures.rs`). The heavy side, the meetings (30 and more per branch per year), is the roll-up.
 
 mod branch;
+pub(crate) mod committee;
 mod figures;
 mod lapse;
 
@@ -164,9 +165,21 @@ type Figures = Vec<(String, String, i64)>;
 /// Every figure the organisations `only` (all when `None`) add, by organisation.
 async fn contributions(
     conn: &mut AnyConnection,
-    only: Option<i64>,
+    only: Option<&[i64]>,
 ) -> StoreResult<HashMap<i64, (OrgRow, Figures)>> {
-    let filter = |col: &str| only.map_or(String::new(), |id| format!(" AND {col} = {id}"));
+    // Integer literals: the ids are our own i64s.
+    let list = only.map(|ids| {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        if ids.is_empty() {
+            "NULL".to_string()
+        } else {
+            ids.join(", ")
+        }
+    });
+    let filter = |col: &str| {
+        list.as_ref()
+            .map_or(String::new(), |l| format!(" AND {col} IN ({l})"))
+    };
     let orgs: Vec<OrgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ORG_ROW} WHERE 1=1{}",
         filter("o.id")
@@ -240,7 +253,7 @@ pub(crate) async fn carry_org(
     if from_code == to_code {
         return Ok(());
     }
-    let figures = contributions(conn, Some(org_id)).await?;
+    let figures = contributions(conn, Some(&[org_id])).await?;
     for (_, rows) in figures.values() {
         for (metric, period, n) in rows {
             bump_period(conn, from_code, metric, period, -n).await?;
@@ -280,6 +293,61 @@ pub(crate) async fn carry_place(
             bump_period(conn, old, &metric, &period, -n).await?;
         }
         bump_period(conn, new_parent_code, &metric, &period, n).await?;
+    }
+    Ok(())
+}
+
+/// The figures of these organisations as they stand (taken before and after a batch of meetings).
+pub(crate) struct Taken(HashMap<i64, (OrgRow, Figures)>);
+
+pub(crate) async fn take(conn: &mut AnyConnection, orgs: &[i64]) -> StoreResult<Taken> {
+    Ok(Taken(contributions(conn, Some(orgs)).await?))
+}
+
+/// Brings the `life.*` roll-ups from `before` to `after` (the same organisations, before and
+/// after a batch of meetings was written in this transaction): each difference added to the
+/// organisation's place and its ancestors, in multi-row statements. What `meeting_recorded`
+/// does one meeting at a time, for a batch, by the definition `rebuild` uses.
+pub(crate) async fn apply(
+    conn: &mut AnyConnection,
+    before: &Taken,
+    after: &Taken,
+) -> StoreResult<()> {
+    let places: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM places")
+        .fetch_all(&mut *conn)
+        .await?;
+    let id_of: HashMap<String, i64> = places.into_iter().collect();
+    let mut acc: HashMap<(i64, String, String), i64> = HashMap::new();
+    for (taken, sign) in [(after, 1), (before, -1)] {
+        for (org, rows) in taken.0.values() {
+            for c in lineage(&org.code) {
+                let Some(id) = id_of.get(&c) else { continue };
+                for (metric, period, n) in rows {
+                    *acc.entry((*id, metric.clone(), period.clone()))
+                        .or_default() += sign * n;
+                }
+            }
+        }
+    }
+    let rows: Vec<_> = acc.into_iter().filter(|(_, v)| *v != 0).collect();
+    for chunk in rows.chunks(200) {
+        let mut sql =
+            crate::sql::Sql::new("INSERT INTO rollups (place_id, metric, period, value) VALUES ");
+        for (i, ((id, metric, period), value)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(*id)
+                .push(", ")
+                .bind(metric.as_str())
+                .push(", ")
+                .bind(period.as_str())
+                .push(", ")
+                .bind(*value)
+                .push(")");
+        }
+        sql.push(
+            " ON CONFLICT (place_id, metric, period) DO UPDATE SET value = rollups.value + excluded.value",
+        );
+        sql.query().execute(&mut *conn).await?;
     }
     Ok(())
 }

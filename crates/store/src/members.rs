@@ -452,6 +452,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
+        crate::life::committee::recount(tx, &[before.org_id, input.org_id]).await?;
         let now_current = member::CURRENT.contains(&input.status.as_str());
         if before.is_current() {
             rollups::bump(tx, &before.place_code, rollups::MEMBERS, -1).await?;
@@ -511,7 +512,7 @@ pub(crate) async fn insert(
     let sid =
         p.id.as_ref()
             .ok_or_else(|| StoreError::Internal("id required".into()))?;
-    sqlx::query_scalar(
+    let id = sqlx::query_scalar(
             "INSERT INTO members (org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
              join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
              address_sealed, address_masked, created_at, updated_at) \
@@ -540,7 +541,9 @@ pub(crate) async fn insert(
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))
+        .map_err(|e| StoreError::from(e).unique("member.id_number_taken", "id_number", "该身份证号已在党员名册中", "this ID number is already in the register"))?;
+    crate::life::committee::recount(tx, &[input.org_id]).await?;
+    Ok(id)
 }
 
 pub(crate) fn non_empty(s: &str) -> Option<String> {

@@ -116,6 +116,7 @@ impl Store {
                 .bind(member_id)
                 .execute(&mut *tx)
                 .await?;
+            crate::life::committee::recount_member(&mut tx, member_id).await?;
         }
         // Admission starts 党龄's clock at full membership: the dates go on the register.
         match new.step {

@@ -225,6 +225,7 @@ impl Store {
         del.query().execute(&mut *tx).await?;
         let mut written = crate::coverage::rebuild_current(&mut tx).await?;
         written += crate::life::rebuild(&mut tx).await?;
+        crate::life::committee::rebuild(&mut tx).await?;
         written += crate::decisions::rebuild(&mut tx).await?;
         for ((place_id, metric), value) in acc.into_iter().filter(|(_, v)| *v != 0) {
             sqlx::query(

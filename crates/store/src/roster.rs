@@ -432,6 +432,8 @@ impl RosterImport {
         for (code, n) in &self.counts {
             rollups::bump(&mut tx, code, rollups::MEMBERS, *n).await?;
         }
+        let orgs: Vec<i64> = self.written_orgs.iter().copied().collect();
+        crate::life::committee::recount(&mut tx, &orgs).await?;
         let after = serde_json::json!({"inserted": totals.inserted, "existing": totals.existing,
             "first_id": totals.first_id, "last_id": totals.last_id, "source": self.label});
         audit::commit(

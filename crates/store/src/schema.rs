@@ -122,6 +122,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
+        version: 16,
+        name: "full_members",
+        sql: include_str!("migrations/0016_full_members.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 17,
         name: "voice",
         sql: include_str!("migrations/0017_voice.sql"),

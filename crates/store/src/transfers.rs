@@ -301,6 +301,11 @@ impl Store {
                 .bind(before.member_id)
                 .execute(&mut *tx)
                 .await?;
+            let moved: Vec<i64> = [before.from_org_id, before.to_org_id]
+                .into_iter()
+                .flatten()
+                .collect();
+            crate::life::committee::recount(&mut tx, &moved).await?;
             // Moving the relation to the organisation that hosts a flowing member ends the flow.
             sqlx::query(
                 "UPDATE member_flows SET ended_on = $1, updated_at = $2 WHERE member_id = $3 AND host_org_id = $4 \

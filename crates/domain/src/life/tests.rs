@@ -13,6 +13,7 @@ fn only(kind: MeetingKind, every: Every) -> LifeRule {
             kind,
             every,
             times: 1,
+            min_full_members: None,
         }],
     }
 }
@@ -272,4 +273,66 @@ fn only_branches_hold_branch_life() {
     assert!(!holds_branch_life(OrgKind::Committee));
     assert!(!holds_branch_life(OrgKind::GeneralBranch));
     assert!(!holds_branch_life(OrgKind::Group));
+}
+
+#[test]
+fn the_committee_meets_monthly_only_in_a_branch_of_seven_full_members() {
+    let rule = LifeRule::cpc_2018();
+    let year = Period::parse("2025").unwrap();
+    // A branch that held nothing: what it owed in a year, by its number of full members.
+    for (full, committee_months, total) in [(0, 0, 34), (6, 0, 34), (7, 12, 46), (40, 12, 46)] {
+        let owed = rule.for_branch(full);
+        let j = judge(&owed, &[], &year, "2026-01-01").unwrap();
+        let committee = j
+            .iter()
+            .filter(|x| x.due.kind == MeetingKind::BranchCommittee)
+            .count();
+        assert_eq!(
+            (committee, j.len()),
+            (committee_months, total),
+            "{full} full members"
+        );
+        let dues = compliance(&owed, &[], "2025-01-01", "2025-12-31").unwrap();
+        assert_eq!(dues.len(), total, "{full} full members");
+        // Only the 支委会 carries a condition, and it cites its article.
+        assert!(
+            owed.requirements
+                .iter()
+                .all(|r| r.kind == MeetingKind::BranchCommittee || r.applies(0))
+        );
+    }
+    let committee = rule
+        .requirements
+        .iter()
+        .find(|r| r.kind == MeetingKind::BranchCommittee)
+        .unwrap();
+    assert_eq!(committee.min_full_members, Some(7));
+    assert!(!committee.applies(6));
+    assert!(committee.applies(7));
+    // A branch of six with every other meeting held is fully compliant.
+    let mut h = Vec::new();
+    for m in 1..=12 {
+        h.push((MeetingKind::GroupMeeting, format!("2025-{m:02}-10")));
+        h.push((MeetingKind::ThemeDay, format!("2025-{m:02}-05")));
+    }
+    for q in [1, 4, 7, 10] {
+        h.push((MeetingKind::BranchAssembly, format!("2025-{q:02}-20")));
+        h.push((MeetingKind::PartyLecture, format!("2025-{q:02}-21")));
+    }
+    h.push((MeetingKind::LifeMeeting, "2025-12-20".into()));
+    h.push((MeetingKind::Appraisal, "2025-12-21".into()));
+    let six = judge(&rule.for_branch(6), &h, &year, "2026-01-01").unwrap();
+    assert_eq!(judged_rate(&six), Some(1000));
+    let seven = judge(&rule.for_branch(7), &h, &year, "2026-01-01").unwrap();
+    assert_eq!(judged_rate(&seven), Some(34 * 1000 / 46));
+    // Reminders a week before the month ends: the 支委会 only for the branch of seven.
+    let kinds = |full| -> Vec<MeetingKind> {
+        reminders(&rule.for_branch(full), &h, "2025-12-26")
+            .unwrap()
+            .into_iter()
+            .map(|d| d.kind)
+            .collect()
+    };
+    assert_eq!(kinds(6), Vec::<MeetingKind>::new());
+    assert_eq!(kinds(7), [MeetingKind::BranchCommittee]);
 }

@@ -50,6 +50,7 @@ struct BranchRow {
     founded_on: Option<String>,
     closed_at: Option<i64>,
     created_at: i64,
+    full_members: i64,
     place_id: i64,
     place_name: String,
 }
@@ -77,7 +78,8 @@ fn judged(
     today: &str,
 ) -> StoreResult<BranchLife> {
     let from = owes_from(b.founded_on.as_deref(), b.created_at);
-    let owed = life::judge(&rule(), held, period, today)?
+    let rule = rule().for_branch(u32::try_from(b.full_members).unwrap_or(0));
+    let owed = life::judge(&rule, held, period, today)?
         .into_iter()
         .filter(|j| owes(&from, b.closed_at, &j.due.start))
         .collect();
@@ -91,7 +93,7 @@ fn judged(
 }
 
 const BRANCH_COLS: &str = "SELECT o.id, o.name, o.kind, o.founded_on, o.closed_at, o.created_at, \
-    p.id AS place_id, p.name AS place_name FROM orgs o JOIN places p ON p.id = o.place_id WHERE ";
+    o.full_members, p.id AS place_id, p.name AS place_name FROM orgs o JOIN places p ON p.id = o.place_id WHERE ";
 
 impl Store {
     /// The valid meetings of the Party's life an organisation held from `from` to `to`.
@@ -219,7 +221,12 @@ impl Store {
         let from = Period::of(life::Every::Year, today)?.days().0;
         let held = self.life_held(org.id, &from, today).await?;
         let owed_from = owes_from(org.founded_on.as_deref(), org.created_at);
-        Ok(life::reminders(&rule(), &held, today)?
+        let full: i64 = sqlx::query_scalar("SELECT full_members FROM orgs WHERE id = $1")
+            .bind(org.id)
+            .fetch_one(&self.reader)
+            .await?;
+        let rule = rule().for_branch(u32::try_from(full).unwrap_or(0));
+        Ok(life::reminders(&rule, &held, today)?
             .into_iter()
             .filter(|d| owed_from <= d.start)
             .collect())

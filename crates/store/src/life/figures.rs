@@ -1,6 +1,14 @@
 //! The 三会一课 figures of a node and of each place below it for a chosen period: what its
 //! branches owed (counted from the organisations when read, see the module's comment) against
 //! what they met (roll-ups), per requirement; meetings held per kind and observations (roll-ups).
+//!
+//! A requirement for branches of a size (the 支委会, `committee.rs`) is owed by the branches of
+//! that size only, counted from `orgs.full_members` in the same pass. Its `life.met.*` roll-up
+//! counts every branch that held the meetings, whatever its size (the roll-up cannot follow a
+//! register that changes later): the branches below the size that did so are read from their
+//! meetings and taken off (`unowed_met`). A branch below the size has no committee, so these are
+//! few, and the read touches only their own meetings of that kind, through `meetings(org_id,
+//! held_on)`.
 
 use super::branch::branch_kinds;
 use super::{OBSERVED, day_start_ms, held_metric, met_metric, rule};
@@ -9,7 +17,7 @@ use crate::error::StoreResult;
 use crate::places::{Place, PlaceFilter};
 use crate::scope::Scope;
 use crate::sql::{Page, Sql};
-use jiceng_domain::life::Period;
+use jiceng_domain::life::{Every, Period};
 use jiceng_domain::meeting::MeetingKind;
 use std::collections::{BTreeSet, HashMap};
 
@@ -64,13 +72,24 @@ struct Part {
     label: String,
     start: String,
     ended: bool,
+    /// Owed by branches of at least this many full members only.
+    min_full: Option<u32>,
 }
+
+impl Part {
+    fn owing_key(&self) -> OwingKey {
+        (self.start.clone(), self.min_full)
+    }
+}
+
+/// A period start, and the least number of full members of the branches counted.
+type OwingKey = (String, Option<u32>);
 
 /// What the figures of one place are read from.
 #[derive(Default)]
 struct Raw {
-    /// Branches owing at each period start.
-    owing: HashMap<String, i64>,
+    /// Branches owing at each period start (of a size, for a requirement with one).
+    owing: HashMap<OwingKey, i64>,
     /// (metric, period) → value.
     rollups: HashMap<(String, String), i64>,
 }
@@ -95,7 +114,7 @@ impl Raw {
         let mut by_kind: Vec<(MeetingKind, i64, i64)> = Vec::new();
         let mut running = (0, 0);
         for p in parts {
-            let owed = self.owing.get(&p.start).copied().unwrap_or(0).max(0);
+            let owed = self.owing.get(&p.owing_key()).copied().unwrap_or(0).max(0);
             let met = self
                 .rollups
                 .get(&(met_metric(p.kind), p.label.clone()))
@@ -138,13 +157,24 @@ impl Raw {
         LifeRow {
             place_id,
             name,
-            branches: latest.and_then(|s| self.owing.get(s)).copied().unwrap_or(0),
+            branches: latest
+                .and_then(|s| self.owing.get(&(s.clone(), None)))
+                .copied()
+                .unwrap_or(0),
             by_kind,
             running,
             held,
             observed: month_sum(OBSERVED),
         }
     }
+}
+
+/// The length of the code prefix that tells which place directly under `node` an organisation
+/// sits under (the node's own organisations get a key of their own).
+pub(super) fn key_len(node: &Place, children: &[Place]) -> usize {
+    children
+        .first()
+        .map_or(node.prefix().len(), |c| c.prefix().len())
 }
 
 impl Store {
@@ -176,20 +206,34 @@ impl Store {
                         label: p.label(),
                         ended: p.ended(today)?,
                         start,
+                        min_full: req.min_full_members,
                     });
                 }
             }
         }
         let months: Vec<String> = period
-            .parts(jiceng_domain::life::Every::Month)
+            .parts(Every::Month)
             .iter()
             .map(Period::label)
             .collect();
         let owing = self.owing(scope, &node, &children, &parts).await?;
         let rollups = self.life_rollups(scope, &node, &parts, &months).await?;
-        let raw = |id: i64, key: Option<&String>| Raw {
-            owing: key.and_then(|k| owing.get(k)).cloned().unwrap_or_default(),
-            rollups: rollups.get(&id).cloned().unwrap_or_default(),
+        let unowed = self.unowed_met(scope, &node, &children, period).await?;
+        let raw = |id: i64, key: &String| {
+            let mut r = Raw {
+                owing: owing.get(key).cloned().unwrap_or_default(),
+                rollups: rollups.get(&id).cloned().unwrap_or_default(),
+            };
+            if let Some(u) = unowed.get(key) {
+                r.add(
+                    &Raw {
+                        owing: HashMap::new(),
+                        rollups: u.clone(),
+                    },
+                    -1,
+                );
+            }
+            r
         };
         let mut total = Raw::default();
         for v in owing.values() {
@@ -202,12 +246,21 @@ impl Store {
             );
         }
         total.rollups = rollups.get(&node.id).cloned().unwrap_or_default();
+        for u in unowed.values() {
+            total.add(
+                &Raw {
+                    owing: HashMap::new(),
+                    rollups: u.clone(),
+                },
+                -1,
+            );
+        }
         // What sits at the node itself: the total less every child.
         let mut here = Raw::default();
         here.add(&total, 1);
         let mut rows = Vec::new();
         for c in &children {
-            let r = raw(c.id, Some(&c.prefix()));
+            let r = raw(c.id, &c.prefix());
             here.add(&r, -1);
             rows.push(r.row(Some(c.id), c.name.clone(), &parts, &months));
         }
@@ -227,23 +280,23 @@ impl Store {
         node: &Place,
         children: &[Place],
         parts: &[Part],
-    ) -> StoreResult<HashMap<String, HashMap<String, i64>>> {
-        let starts: Vec<&String> = parts
+    ) -> StoreResult<HashMap<String, HashMap<OwingKey, i64>>> {
+        // Every start for all branches (the number of branches is read from it), and again for
+        // each size a requirement asks.
+        let starts: Vec<OwingKey> = parts
             .iter()
-            .map(|p| &p.start)
+            .flat_map(|p| [(p.start.clone(), None), p.owing_key()])
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         if starts.is_empty() {
             return Ok(HashMap::new());
         }
-        let len = children
-            .first()
-            .map_or(node.prefix().len(), |c| c.prefix().len());
+        let len = key_len(node, children);
         // `len` is a number computed here, not input: it goes into the text so that the select
         // and its GROUP BY are the same expression on PostgreSQL.
         let mut sql = Sql::new(&format!("SELECT SUBSTR(p.code, 1, {len})"));
-        for s in &starts {
+        for (s, min_full) in &starts {
             let ms = day_start_ms(s);
             sql.push(", CAST(SUM(CASE WHEN (o.founded_on <= ")
                 .bind(s.as_str())
@@ -251,7 +304,11 @@ impl Store {
                 .bind(ms + 86_400_000)
                 .push(")) AND (o.closed_at IS NULL OR o.closed_at >= ")
                 .bind(ms)
-                .push(") THEN 1 ELSE 0 END) AS BIGINT)");
+                .push(")");
+            if let Some(n) = min_full {
+                sql.push(" AND o.full_members >= ").bind(i64::from(*n));
+            }
+            sql.push(" THEN 1 ELSE 0 END) AS BIGINT)");
         }
         sql.push(" FROM orgs o JOIN places p ON p.id = o.place_id WHERE ");
         branch_kinds(&mut sql);
@@ -268,7 +325,7 @@ impl Store {
             let mut counts = HashMap::new();
             for (i, s) in starts.iter().enumerate() {
                 let n: i64 = row.try_get(i + 1)?;
-                counts.insert((*s).clone(), n);
+                counts.insert(s.clone(), n);
             }
             out.insert(key, counts);
         }

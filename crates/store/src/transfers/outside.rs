@@ -69,6 +69,7 @@ pub(super) async fn leave(
         .bind(t.member_id)
         .execute(&mut *tx)
         .await?;
+    crate::life::committee::recount_member(tx, t.member_id).await?;
     sqlx::query(
         "UPDATE member_flows SET ended_on = $1, updated_at = $2 WHERE member_id = $3 AND ended_on IS NULL",
     )

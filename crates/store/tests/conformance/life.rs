@@ -153,15 +153,16 @@ async fn life(store: Store) {
     let q4 = Period::parse("2025-Q4").unwrap();
     let today = "2025-12-10";
     let f = store.life_figures(&s, t.county, &q4, today).await.unwrap();
-    // Committee, group meeting and theme day, in October and November, by three branches.
-    assert_eq!((f.total.due(), f.total.met()), (18, 4));
-    assert_eq!(f.total.rate(), Some(222));
+    // Group meeting and theme day, in October and November, by three branches; none has the 7
+    // full members that make a committee, so none owes a 支委会 (`life_committee.rs`).
+    assert_eq!((f.total.due(), f.total.met()), (12, 4));
+    assert_eq!(f.total.rate(), Some(333));
     assert_eq!(by_kind(&f.total, MeetingKind::ThemeDay), (6, 3));
     assert_eq!(by_kind(&f.total, MeetingKind::GroupMeeting), (6, 1));
-    assert_eq!(by_kind(&f.total, MeetingKind::BranchCommittee), (6, 0));
-    // Running: the quarter's assembly and lecture (3 + 3) and December's three (3 × 3); the
+    assert_eq!(by_kind(&f.total, MeetingKind::BranchCommittee), (0, 0));
+    // Running: the quarter's assembly and lecture (3 + 3) and December's two (2 × 3); the
     // assembly and the lecture of A are met already.
-    assert_eq!(f.total.running, (15, 2));
+    assert_eq!(f.total.running, (12, 2));
     assert_eq!(f.total.branches, 3);
     assert_eq!(held(&f.total, MeetingKind::ThemeDay), 4);
     assert_eq!(
@@ -180,7 +181,7 @@ async fn life(store: Store) {
         .iter()
         .map(|c| (c.name.as_str(), c.due(), c.met()))
         .collect();
-    assert_eq!(names, [("乾务镇", 12, 3), ("白蕉镇", 6, 1)]);
+    assert_eq!(names, [("乾务镇", 8, 3), ("白蕉镇", 4, 1)]);
     assert!(f.here.is_none());
     let town = store.life_figures(&s, t.qianwu, &q4, today).await.unwrap();
     assert_eq!(town.children.len(), 1);
@@ -191,7 +192,7 @@ async fn life(store: Store) {
     // A month holds only the monthly requirements; a year also the yearly ones.
     let nov = Period::parse("2025-11").unwrap();
     let f = store.life_figures(&s, t.county, &nov, today).await.unwrap();
-    assert_eq!((f.total.due(), f.total.met()), (9, 1));
+    assert_eq!((f.total.due(), f.total.met()), (6, 1));
     assert_eq!(f.total.running, (0, 0));
 
     // The branches behind the figure: every one that missed something, and what.
@@ -210,14 +211,7 @@ async fn life(store: Store) {
         .iter()
         .map(|j| format!("{}{}", j.due.kind.as_str(), j.period.label()))
         .collect();
-    assert_eq!(
-        missed,
-        [
-            "branch_committee2025-10",
-            "branch_committee2025-11",
-            "group_meeting2025-11"
-        ]
-    );
+    assert_eq!(missed, ["group_meeting2025-11"]);
     // Too many to list at this level: read a level further down.
     assert!(
         store
@@ -251,10 +245,10 @@ async fn life(store: Store) {
     let own = store.org_life(&s, branch_a, &q4, today).await.unwrap();
     assert_eq!(
         (own.owed.len(), own.due(), own.met(), own.rate()),
-        (11, 6, 3, Some(500))
+        (8, 4, 3, Some(750))
     );
     let c = store.org_life(&s, branch_c, &q4, today).await.unwrap();
-    assert_eq!((c.owed.len(), c.rate()), (3, None));
+    assert_eq!((c.owed.len(), c.rate()), (2, None));
     assert!(
         store
             .org_life(&s, committee, &q4, today)
@@ -275,19 +269,13 @@ async fn life(store: Store) {
         .unwrap();
     assert_eq!(
         kinds(r),
-        [
-            "branch_committee",
-            "group_meeting",
-            "theme_day",
-            "life_meeting",
-            "appraisal"
-        ]
+        ["group_meeting", "theme_day", "life_meeting", "appraisal"]
     );
     let r = store
         .life_reminders(&s, branch_c, "2025-12-26")
         .await
         .unwrap();
-    assert_eq!(kinds(r), ["branch_committee", "group_meeting", "theme_day"]);
+    assert_eq!(kinds(r), ["group_meeting", "theme_day"]);
     assert!(
         store
             .life_reminders(&s, branch_a, "2025-12-20")
@@ -417,7 +405,7 @@ async fn life(store: Store) {
         .await
         .unwrap();
     let f = store.life_figures(&s, t.county, &q4, today).await.unwrap();
-    assert_eq!((f.children[0].due(), f.children[0].met()), (18, 4));
+    assert_eq!((f.children[0].due(), f.children[0].met()), (12, 4));
     assert_eq!((f.children[1].due(), f.children[1].met()), (0, 0));
     store
         .move_org(&a, &s, branch_b, None, Some(t.qianxi), T0)
@@ -432,7 +420,7 @@ async fn life(store: Store) {
         "after moves"
     );
     let f = store.life_figures(&s, t.qianwu, &q4, today).await.unwrap();
-    assert_eq!((f.total.due(), f.total.met()), (18, 5));
+    assert_eq!((f.total.due(), f.total.met()), (12, 5));
     assert_eq!(f.children.len(), 2);
     assert_eq!(f.children[0].met(), 5, "乾西村 holds A and now B");
 

@@ -7,6 +7,7 @@ mod coverage;
 mod dues;
 mod flows;
 mod life;
+mod life_import;
 mod meetings;
 mod members;
 mod outside;
