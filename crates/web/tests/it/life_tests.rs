@@ -57,8 +57,9 @@ async fn life(store: jiceng_store::Store) {
     let app = App::new(store);
     let w = World::small(&app).await;
     // 张三 and two more full members of 乾西村名册测试支部.
+    // Seven full members: a branch with a committee, which owes the monthly 支委会.
     let mut full = vec![w.member];
-    for i in 0..2 {
+    for i in 0..6 {
         let input = MemberInput {
             org_id: w.member_org,
             name: format!("支部党员{i}"),
@@ -113,7 +114,8 @@ async fn life(store: jiceng_store::Store) {
         .await
         .expect_page(400, &["统计期格式"]);
 
-    // The district's December: six branches owed three requirements each, two were met.
+    // The district's December: the seven-member branch owed three requirements, the five small
+    // branches two each (no 支委会 without a committee): 13 owed, two met.
     let county = format!("/life?under={}&period=2025-12", w.county);
     let r = app.send(s.get(&county)).await;
     // The village account's scope is its village: the district is out of it.
@@ -124,7 +126,7 @@ async fn life(store: jiceng_store::Store) {
         200,
         &[
             "斗门区 · 三会一课",
-            "11.1%",
+            "15.3%",
             "乾务镇",
             "白蕉镇",
             "未达标的党支部",
@@ -136,7 +138,7 @@ async fn life(store: jiceng_store::Store) {
     // Drill down: the town, then the village, whose branches link to their own pages.
     app.send(district.get(format!("/life?under={}&period=2025-12", w.town)))
         .await
-        .expect_page(200, &["乾西村", "乾东村", "16.6%"]);
+        .expect_page(200, &["乾西村", "乾东村", "22.2%"]);
     let r = app
         .send(district.get(format!("/life?under={}&period=2025-12", w.village)))
         .await;
@@ -309,7 +311,7 @@ async fn life(store: jiceng_store::Store) {
             "2025年12月5日",
             "张三",
             "支部党员0",
-            "应到人员（3人）",
+            "应到人员（7人）",
             "通知日期",
         ],
     );
