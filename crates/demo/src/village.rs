@@ -145,7 +145,9 @@ async fn seat_village(
     }
     // The last committee member's spouse is a representative: never a supervisor.
     if let (Some(c), Some(r)) = (v.committee.last(), v.reps.last()) {
-        store.add_kinship(a, &s, *c, *r, "spouse", now).await?;
+        store
+            .add_kinship(a, &s, id, (*c, *r), "spouse", now)
+            .await?;
     }
     for (i, r) in v.reps.clone().iter().take(3).enumerate() {
         let title = if i == 0 { "主任" } else { "委员" };
@@ -319,11 +321,20 @@ async fn run_matter(
     if steps == 3 {
         return Ok((meetings, false));
     }
-    // A representatives' meeting that too few attended decides nothing; the matter waits.
+    // The 村民代表会议 is the villagers' committee and the representatives. One that too few
+    // attended decides nothing; the matter waits.
+    let mut seen = std::collections::HashSet::new();
+    let roll: Vec<i64> = v
+        .committee
+        .iter()
+        .chain(&v.reps)
+        .copied()
+        .filter(|p| seen.insert(*p))
+        .collect();
     let present = if thin_reps {
-        v.reps.len() / 2
+        roll.len() / 2
     } else {
-        v.reps.len() * 5 / 6
+        roll.len() * 5 / 6
     };
     meetings += 1;
     let Some(r) = decide(
@@ -331,7 +342,7 @@ async fn run_matter(
         a,
         v,
         "representatives_assembly",
-        &v.reps,
+        &roll,
         present,
         &day(15),
         title,
@@ -367,7 +378,12 @@ async fn run_matter(
             &s,
             m.id,
             Step::ResolutionPublished,
-            &publish(16, 30, "决议公开"),
+            // About one in six goes up a week after the 决议, later than the rule's 3 days.
+            &if m.id % 6 == 0 {
+                publish(22, 36, "决议公开")
+            } else {
+                publish(16, 30, "决议公开")
+            },
             now,
         )
         .await?;

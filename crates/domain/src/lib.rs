@@ -15,6 +15,7 @@ pub mod password;
 pub mod recruitment;
 pub mod role;
 pub mod village;
+pub mod voice;
 
 pub use codes::{DivisionCode, PlaceKind};
 pub use error::{DomainError, Rule};

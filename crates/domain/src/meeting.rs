@@ -383,6 +383,18 @@ pub fn quorum(rule: &MeetingRule, a: &Attendance, election: bool) -> Rule<()> {
 }
 
 fn check_attendance(a: &Attendance) -> Rule<()> {
+    // A household is represented by someone present: never more households than people.
+    if a.households_present > a.present {
+        return Err(DomainError::new(
+            "meeting.households_exceed_present",
+            format!(
+                "到会户代表{}户，多于到会村民{}人",
+                a.households_present, a.present
+            ),
+            "more households represented than people present",
+        )
+        .on("households_present"));
+    }
     if a.should_attend < 0
         || a.present < 0
         || a.present > a.should_attend
@@ -482,6 +494,14 @@ pub fn add_days(s: &str, n: i64) -> Rule<String> {
 /// The notice went out early enough: at least `notice_days` before the meeting (村民会议: 10).
 pub fn check_notice(rule: &MeetingRule, notice_sent: &str, held_on: &str) -> Rule<()> {
     let gap = day_number(held_on)? - day_number(notice_sent)?;
+    if gap < 0 {
+        return Err(DomainError::new(
+            "meeting.notice_after",
+            format!("通知日期（{notice_sent}）不能晚于召开日期（{held_on}）"),
+            "the notice cannot come after the meeting",
+        )
+        .on("notice_sent_on"));
+    }
     if gap < rule.notice_days.max(0) {
         return Err(DomainError::new(
             "meeting.notice_too_late",

@@ -67,7 +67,10 @@ impl Body {
         match kind {
             MeetingKind::BranchCommittee => &[Self::PartyCommittee],
             MeetingKind::JointCommittees => &[Self::PartyCommittee, Self::VillagersCommittee],
-            MeetingKind::RepresentativesAssembly => &[Self::Representatives],
+            // 《村民委员会组织法》第二十五条: the 村民委员会 members and the representatives.
+            MeetingKind::RepresentativesAssembly => {
+                &[Self::VillagersCommittee, Self::Representatives]
+            }
             _ => &[],
         }
     }

@@ -67,7 +67,41 @@ const COLS: &str = "b.id, b.place_id, b.category, b.title, b.body, b.up_on, b.do
     b.corrects_id, (SELECT MIN(c.id) FROM publications c WHERE c.corrects_id = b.id) AS corrected_by, \
     b.created_at";
 
-/// A publication checked: category known, text present, dates in order.
+/// Personal data a public board must never carry (PIPL): a valid citizen ID number or a mobile
+/// number in the text. Returns what was found, for the message.
+fn personal_data(text: &str) -> Option<&'static str> {
+    let chars: Vec<char> = text.chars().collect();
+    let run = |i: usize, n: usize, ok: &dyn Fn(char) -> bool| {
+        i + n <= chars.len() && chars[i..i + n].iter().all(|c| ok(*c))
+    };
+    let digit = |c: char| c.is_ascii_digit();
+    for i in 0..chars.len() {
+        let starts = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        if !starts {
+            continue;
+        }
+        if run(i, 17, &digit)
+            && i + 17 < chars.len()
+            && matches!(chars[i + 17], '0'..='9' | 'X' | 'x')
+        {
+            let s: String = chars[i..i + 18].iter().collect();
+            if jiceng_domain::idcard::CitizenId::parse(&s).is_ok() {
+                return Some("身份证号码");
+            }
+        }
+        let ends = |j: usize| j >= chars.len() || !chars[j].is_ascii_digit();
+        if run(i, 11, &digit)
+            && chars[i] == '1'
+            && ('3'..='9').contains(&chars[i + 1])
+            && ends(i + 11)
+        {
+            return Some("手机号码");
+        }
+    }
+    None
+}
+
+/// A publication checked: category known, text present, no personal data, dates in order.
 pub(crate) fn check(p: &NewPublication) -> StoreResult<NewPublication> {
     if Category::parse(&p.category).is_none() {
         return Err(refuse(
@@ -86,6 +120,16 @@ pub(crate) fn check(p: &NewPublication) -> StoreResult<NewPublication> {
             "the text is 1–20,000 characters",
             "body",
         ));
+    }
+    for (text, field) in [(&title, "title"), (&body.to_string(), "body")] {
+        if let Some(what) = personal_data(text) {
+            return Err(refuse(
+                "board.personal_data",
+                format!("公开内容中含有{what}，不能公开个人信息，请删去后再发布"),
+                "the text holds personal data",
+                field,
+            ));
+        }
     }
     let up_on = parse_date(p.up_on.trim(), "up_on")?;
     let down_on = parse_date(p.down_on.trim(), "down_on")?;
@@ -142,7 +186,7 @@ impl Store {
         p: &NewPublication,
         now: i64,
     ) -> StoreResult<Publication> {
-        let p = check(p)?;
+        let mut p = check(p)?;
         if p.category == Category::Matter.as_str() && p.corrects_id.is_none() {
             return Err(refuse(
                 "board.matter_through_steps",
@@ -153,30 +197,41 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let place = village_in(&mut tx, scope, p.place_id).await?;
+        let mut matter: Option<i64> = None;
         if let Some(old) = p.corrects_id {
-            let at: Option<i64> =
-                sqlx::query_scalar("SELECT place_id FROM publications WHERE id = $1")
-                    .bind(old)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if at != Some(place.id) {
+            let was: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+                "SELECT place_id, category, matter_id FROM publications WHERE id = $1",
+            )
+            .bind(old)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((at, category, of)) = was.filter(|w| w.0 == place.id) else {
                 return Err(refuse(
                     "board.correction_elsewhere",
                     "更正只能针对本村已公开的事项".into(),
                     "a correction points to an item of the same board",
                     "corrects_id",
                 ));
-            }
-        }
-        let matter: Option<i64> = match p.corrects_id {
-            Some(old) => {
-                sqlx::query_scalar("SELECT matter_id FROM publications WHERE id = $1")
+            };
+            // One line of corrections: the latest is the one to correct.
+            let newer: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(id) FROM publications WHERE corrects_id = $1")
                     .bind(old)
                     .fetch_one(&mut *tx)
-                    .await?
+                    .await?;
+            if let Some(n) = newer {
+                return Err(refuse(
+                    "board.already_corrected",
+                    format!("第{old}号已由第{n}号更正，请更正最新的第{n}号"),
+                    "correct the latest correction",
+                    "corrects_id",
+                ));
             }
-            None => None,
-        };
+            // A correction stays what it corrects: the same category, the same matter.
+            debug_assert_eq!(at, place.id);
+            p.category = category;
+            matter = of;
+        }
         let id = insert_publication(&mut tx, &p, matter, now).await?;
         let after = serde_json::json!({"place_id": place.id, "category": p.category, "title": p.title,
             "up_on": p.up_on, "down_on": p.down_on, "corrects_id": p.corrects_id});

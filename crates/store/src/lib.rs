@@ -49,6 +49,7 @@ pub mod units;
 pub mod users;
 pub mod village;
 pub mod village_meetings;
+pub mod voice;
 
 pub use error::{StoreError, StoreResult};
 pub use scope::Scope;

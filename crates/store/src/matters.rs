@@ -105,15 +105,19 @@ async fn steps_of(conn: &mut AnyConnection, matter_id: i64) -> StoreResult<Vec<S
 /// The meeting a resolution was passed at, as evidence for a step: (meeting, place, evidence).
 async fn resolution_evidence(
     conn: &mut AnyConnection,
+    scope: &Scope,
     resolution_id: i64,
 ) -> StoreResult<Option<(i64, i64, Evidence)>> {
-    let row: Option<(i64, i64, String, String, i64, i64)> = sqlx::query_as(
+    // Within the caller's scope: a vote they cannot see is as good as none.
+    let mut sql = Sql::new(
         "SELECT m.id, o.place_id, m.kind, m.held_on, m.quorate, r.passed FROM resolutions r \
-         JOIN meetings m ON m.id = r.meeting_id JOIN orgs o ON o.id = m.org_id WHERE r.id = $1",
-    )
-    .bind(resolution_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+         JOIN meetings m ON m.id = r.meeting_id JOIN orgs o ON o.id = m.org_id \
+         JOIN places p ON p.id = o.place_id WHERE r.id = ",
+    );
+    sql.bind(resolution_id).push(" AND ");
+    scope.predicate(&mut sql, "p.code");
+    let row: Option<(i64, i64, String, String, i64, i64)> =
+        sql.query_as().fetch_optional(&mut *conn).await?;
     Ok(
         row.and_then(|(mid, place, kind, held_on, quorate, passed)| {
             MeetingKind::parse(&kind).map(|kind| {
@@ -145,7 +149,7 @@ async fn replay(conn: &mut AnyConnection, matter_id: i64, days: i64) -> StoreRes
         let step =
             Step::parse(&step).ok_or_else(|| StoreError::Internal(format!("step {step}")))?;
         let e = match (resolution, up, down) {
-            (Some(r), _, _) => resolution_evidence(conn, r)
+            (Some(r), _, _) => resolution_evidence(conn, &Scope::All, r)
                 .await?
                 .map(|(_, _, e)| e)
                 .ok_or_else(|| StoreError::Internal(format!("resolution {r}")))?,
@@ -378,7 +382,7 @@ impl Store {
         let mut matter = replay(&mut tx, m.id, days).await?;
         let (evidence, meeting_id, resolution_id, publication) = match input {
             StepInput::Resolution(r) => {
-                let (mid, place, e) = resolution_evidence(&mut tx, *r)
+                let (mid, place, e) = resolution_evidence(&mut tx, scope, *r)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 if place != m.place_id {
@@ -419,6 +423,24 @@ impl Store {
             Evidence::Publication { up_on, .. } => up_on.clone(),
         };
         matter.apply(step, evidence, days)?;
+        // After the rules: a vote of the wrong body is refused as such, before being a reuse.
+        if let Some(r) = resolution_id {
+            let used: Option<String> = sqlx::query_scalar(
+                "SELECT m.title FROM matter_steps s JOIN matters m ON m.id = s.matter_id \
+                 WHERE s.resolution_id = $1",
+            )
+            .bind(r)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(other) = used {
+                return Err(refuse(
+                    "decision.resolution_used",
+                    format!("所选表决已作为事项「{other}」的依据，一次表决只能用于一个事项"),
+                    "this vote already carries a step of another matter",
+                    "resolution_id",
+                ));
+            }
+        }
         let publication_id = match publication {
             Some(p) => Some(insert_publication(&mut tx, &p, Some(m.id), now).await?),
             None => None,
@@ -486,7 +508,8 @@ impl Store {
         }
         let mut sql = Sql::new(
             "SELECT r.id, m.held_on, m.kind, r.title FROM resolutions r JOIN meetings m ON m.id = r.meeting_id \
-             JOIN orgs o ON o.id = m.org_id WHERE r.passed = 1 AND m.quorate = 1 AND o.place_id = ",
+             JOIN orgs o ON o.id = m.org_id WHERE r.passed = 1 AND m.quorate = 1 \
+             AND NOT EXISTS (SELECT 1 FROM matter_steps s WHERE s.resolution_id = r.id) AND o.place_id = ",
         );
         sql.bind(m.place_id).push(" AND m.kind IN (");
         for (i, k) in kinds.iter().enumerate() {

@@ -205,7 +205,14 @@ fn check(
         // The committee: full members of the branch, each listed once.
         let marks = check_marks(
             &m.attendance,
-            |id| on_day.get(&id).copied().unwrap_or(false),
+            // Only full members sit on the committee; the import names them by number.
+            |id| {
+                on_day
+                    .get(&id)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| format!("编号{id}的党员"))
+            },
             "支部委员会",
         )?;
         let mut roll: Vec<(i64, bool, String, Option<String>)> = marks
@@ -221,7 +228,11 @@ fn check(
         };
         (roll, counted)
     } else {
-        let mut marks = check_marks(&m.attendance, |id| on_day.contains_key(&id), "本党组织")?;
+        let mut marks = check_marks(
+            &m.attendance,
+            |id| on_day.contains_key(&id).then(|| format!("编号{id}的党员")),
+            "本党组织",
+        )?;
         let mut roll: Vec<(i64, bool, String, Option<String>)> = on_day
             .iter()
             .map(|(id, votes)| {

@@ -177,19 +177,21 @@ fn kind_of(raw: &str) -> StoreResult<MeetingKind> {
 /// a reason for leave. `whose` names the roll in the refusal.
 pub(crate) fn check_marks(
     given: &[(i64, String, Option<String>)],
-    on_roll: impl Fn(i64) -> bool,
+    on_roll: impl Fn(i64) -> Option<String>,
     whose: &str,
 ) -> StoreResult<HashMap<i64, (String, Option<String>)>> {
     let mut marks = HashMap::new();
     for (who, status, reason) in given {
-        if !on_roll(*who) {
+        let Some(name) = on_roll(*who) else {
             return Err(refuse(
                 "meeting.not_in_org",
-                format!("编号{who}的人员不是{whose}的应到人员，不能登记出席"),
-                "attendance by someone not on the roll",
+                format!(
+                    "所选人员中有人不在{whose}召开当日的应到名单中，不能登记出席（请按召开日期重新选取应到人员）"
+                ),
+                "attendance by someone not on the roll that day",
                 "attendance",
             ));
-        }
+        };
         if !matches!(status.as_str(), "present" | "leave" | "absent") {
             return Err(refuse(
                 "meeting.attendance_invalid",
@@ -210,13 +212,27 @@ pub(crate) fn check_marks(
         if marks.insert(*who, (status.clone(), reason)).is_some() {
             return Err(refuse(
                 "meeting.attendance_twice",
-                format!("编号{who}的人员登记了两次"),
+                format!("{name}登记了两次（出席和请假只能选一项）"),
                 "someone is listed twice",
                 "attendance",
             ));
         }
     }
     Ok(marks)
+}
+
+/// A meeting is recorded once held: its attendance and votes are facts, not plans.
+pub(crate) fn not_ahead(held_on: &str, now: i64) -> StoreResult<()> {
+    let today = crate::coverage::day_of(now);
+    if held_on > today.as_str() {
+        return Err(refuse(
+            "meeting.in_future",
+            format!("召开日期（{held_on}）晚于今天（{today}）：会议召开后再登记出席和表决"),
+            "a meeting is recorded after it is held",
+            "held_on",
+        ));
+    }
+    Ok(())
 }
 
 /// The meeting rules on file, every version (what `MeetingRule::in_force` chooses from).
@@ -334,6 +350,7 @@ impl Store {
         let kind = kind_of(&m.kind)?;
         let title = crate::places::check_name(&m.title, "title")?;
         let held_on = parse_date(m.held_on.trim(), "held_on")?;
+        crate::meetings::not_ahead(&held_on, now)?;
         let notice = text(&m.notice_sent_on)
             .map(|d| parse_date(&d, "notice_sent_on"))
             .transpose()?;
@@ -353,12 +370,14 @@ impl Store {
             ));
         }
         // Who should attend: the organisation's Party members today.
-        let voting: HashMap<i64, bool> = roll(&mut tx, org.id, &held_on)
-            .await?
+        let on_roll = roll(&mut tx, org.id, &held_on).await?;
+        let names: HashMap<i64, String> =
+            on_roll.iter().map(|(id, n, _)| (*id, n.clone())).collect();
+        let voting: HashMap<i64, bool> = on_roll
             .into_iter()
             .map(|(id, _, votes)| (id, votes))
             .collect();
-        let mut marks = check_marks(&m.attendance, |id| voting.contains_key(&id), &org.name)?;
+        let mut marks = check_marks(&m.attendance, |id| names.get(&id).cloned(), &org.name)?;
         let counted = Attendance {
             should_attend: voting.values().filter(|v| **v).count() as i64,
             present: voting

@@ -128,6 +128,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 17,
+        name: "voice",
+        sql: include_str!("migrations/0017_voice.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -115,6 +115,42 @@ pub(crate) async fn seats_on(
     .await?)
 }
 
+/// Every seat of `place_id` held on `day` or later (open, or ending on or after it): what a
+/// supervision check must look at, since a seat that starts later still clashes.
+async fn seats_from(
+    conn: &mut AnyConnection,
+    place_id: i64,
+    day: &str,
+) -> StoreResult<Vec<SeatRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.person_id, vp.name, s.body, s.title, s.from_on, s.to_on FROM seats s \
+         JOIN village_people vp ON vp.id = s.person_id WHERE s.place_id = $1 \
+         AND (s.to_on IS NULL OR s.to_on >= $2) ORDER BY s.body, vp.name, s.id",
+    )
+    .bind(place_id)
+    .bind(day)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every supervisor in `seats` must still be eligible with `seats` and `kin` as they would be:
+/// the check runs both ways (a new 村委会 seat or relation can bar a sitting supervisor).
+fn supervisors_still_eligible(seats: &[SeatRow], kin: &[KinRow]) -> Result<(), DomainError> {
+    for s in seats
+        .iter()
+        .filter(|s| s.body == Body::Supervision.as_str())
+    {
+        let p = Person {
+            id: s.person_id,
+            place_id: 0,
+            name: s.name.clone(),
+            member_id: None,
+        };
+        eligibility(&p, seats, kin)?;
+    }
+    Ok(())
+}
+
 async fn kin_of(conn: &mut AnyConnection, place_id: i64) -> StoreResult<Vec<KinRow>> {
     Ok(sqlx::query_as(
         "SELECT k.person_a, a.name AS name_a, k.person_b, b.name AS name_b, k.kind FROM kinships k \
@@ -236,21 +272,40 @@ impl Store {
         let title = opt_text(&s.title);
         let mut tx = self.writer.begin().await?;
         let person = person_in(&mut tx, scope, s.person_id).await?;
-        let held = seats_on(&mut tx, person.place_id, &from_on).await?;
-        if held
+        // The new seat runs from `from_on` with no end: any seat of the same body held then or
+        // later overlaps it.
+        let mut held = seats_from(&mut tx, person.place_id, &from_on).await?;
+        if let Some(h) = held
             .iter()
-            .any(|h| h.person_id == person.id && h.body == body.as_str())
+            .find(|h| h.person_id == person.id && h.body == body.as_str())
         {
             return Err(refuse(
                 "village.seat_held",
-                format!("{}在{}已是{}成员", person.name, from_on, body.zh()),
-                "the person already holds this seat",
+                format!(
+                    "{}自{}起已是{}成员，与此任职重叠",
+                    person.name,
+                    h.from_on,
+                    body.zh()
+                ),
+                "the person already holds an overlapping seat",
                 "body",
             ));
         }
-        if body == Body::Supervision {
+        if matches!(
+            body,
+            Body::Supervision | Body::VillagersCommittee | Body::Accountant | Body::Cashier
+        ) {
             let kin = kin_of(&mut tx, person.place_id).await?;
-            eligibility(&person, &held, &kin)?;
+            held.push(SeatRow {
+                id: 0,
+                person_id: person.id,
+                name: person.name.clone(),
+                body: body.as_str().into(),
+                title: title.clone(),
+                from_on: from_on.clone(),
+                to_on: None,
+            });
+            supervisors_still_eligible(&held, &kin)?;
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO seats (place_id, person_id, body, title, from_on, created_at) \
@@ -289,6 +344,7 @@ impl Store {
         &self,
         actor: &Actor,
         scope: &Scope,
+        place_id: i64,
         seat_id: i64,
         to_on: &str,
         now: i64,
@@ -301,7 +357,10 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let (person_id, from_on) = row.ok_or(StoreError::NotFound)?;
-        person_in(&mut tx, scope, person_id).await?;
+        // The seat must be of the village whose page the form was on.
+        if person_in(&mut tx, scope, person_id).await?.place_id != place_id {
+            return Err(StoreError::NotFound);
+        }
         if to_on < from_on {
             return Err(refuse(
                 "village.seat_end_before_start",
@@ -315,11 +374,12 @@ impl Store {
             .bind(seat_id)
             .execute(&mut *tx)
             .await?;
+        let before = serde_json::json!({"to_on": null});
         let after = serde_json::json!({"to_on": to_on});
         audit::commit(
             tx,
             actor,
-            Change::new("end", "seat", seat_id, None, Some(after)),
+            Change::new("end", "seat", seat_id, Some(before), Some(after)),
             now,
         )
         .await?;
@@ -331,8 +391,8 @@ impl Store {
         &self,
         actor: &Actor,
         scope: &Scope,
-        a: i64,
-        b: i64,
+        place_id: i64,
+        (a, b): (i64, i64),
         kind: &str,
         now: i64,
     ) -> StoreResult<()> {
@@ -355,7 +415,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let pa = person_in(&mut tx, scope, a).await?;
         let pb = person_in(&mut tx, scope, b).await?;
-        if pa.place_id != pb.place_id {
+        if pa.place_id != place_id || pb.place_id != place_id {
             return Err(refuse(
                 "village.kinship_elsewhere",
                 "两人须为同一村（社区）的人员".into(),
@@ -378,6 +438,17 @@ impl Store {
                 "person_b",
             ));
         }
+        // A relation that would bar a sitting supervisor is refused: the seat must end first.
+        let held = seats_from(&mut tx, place_id, &crate::coverage::day_of(now)).await?;
+        let mut kin = kin_of(&mut tx, place_id).await?;
+        kin.push(KinRow {
+            person_a: a,
+            name_a: pa.name.clone(),
+            person_b: b,
+            name_b: pb.name.clone(),
+            kind: kind.as_str().into(),
+        });
+        supervisors_still_eligible(&held, &kin)?;
         sqlx::query(
             "INSERT INTO kinships (person_a, person_b, kind, created_at) VALUES ($1,$2,$3,$4)",
         )
@@ -419,6 +490,15 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let place = village_in(&mut tx, scope, place_id).await?;
+        // What the same day held before, for the audit entry (a correction of a count).
+        let was: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT adults, households FROM village_counts WHERE place_id = $1 AND as_of = $2",
+        )
+        .bind(place.id)
+        .bind(&as_of)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let before = was.map(|(adults, households)| serde_json::json!({"as_of": as_of, "adults": adults, "households": households}));
         sqlx::query(
             "INSERT INTO village_counts (place_id, as_of, adults, households, created_at) VALUES ($1,$2,$3,$4,$5) \
              ON CONFLICT (place_id, as_of) DO UPDATE SET adults = excluded.adults, households = excluded.households",
@@ -435,7 +515,7 @@ impl Store {
         audit::commit(
             tx,
             actor,
-            Change::new("set", "village_counts", place.id, None, Some(after)),
+            Change::new("set", "village_counts", place.id, before, Some(after)),
             now,
         )
         .await?;

@@ -126,6 +126,7 @@ impl Store {
         let kind = body_kind(&m.kind)?;
         let title = crate::places::check_name(&m.title, "title")?;
         let held_on = parse_date(m.held_on.trim(), "held_on")?;
+        crate::meetings::not_ahead(&held_on, now)?;
         let notice = m
             .notice_sent_on
             .as_deref()
@@ -175,7 +176,7 @@ impl Store {
             (a, BTreeMap::new())
         } else {
             let roll = body_roll(&mut tx, place.id, kind, &held_on).await?;
-            let marks = check_marks(&m.attendance, |id| roll.contains_key(&id), kind.zh())?;
+            let marks = check_marks(&m.attendance, |id| roll.get(&id).cloned(), kind.zh())?;
             let present = marks.values().filter(|(s, _)| s == "present").count() as i64;
             let a = Attendance {
                 should_attend: roll.len() as i64,

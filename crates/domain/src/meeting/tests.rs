@@ -112,14 +112,19 @@ fn villagers_assembly_adults_or_households_and_majority_of_present() {
     for (x, valid) in [
         (a(100, 51, 30, 0), true),
         (a(100, 50, 30, 0), false),
-        (a(100, 10, 30, 20), true),
-        (a(100, 10, 30, 19), false),
+        (a(100, 20, 30, 20), true),
+        (a(100, 19, 30, 19), false),
         (a(101, 50, 31, 20), false),
         (a(101, 51, 31, 0), true),
         (a(101, 50, 31, 21), true),
     ] {
         assert_eq!(quorum(&r, &x, false).is_ok(), valid, "{x:?}");
     }
+    // A household is represented by someone present: 20 households with 10 people is refused.
+    assert_eq!(
+        quorum(&r, &a(100, 10, 30, 20), false).unwrap_err().code,
+        "meeting.households_exceed_present"
+    );
     // More than half of those present, not of all adults.
     assert_eq!(passes(&r, &a(100, 51, 30, 0), &ayes(26), false), Ok(true));
     assert_eq!(passes(&r, &a(100, 51, 30, 0), &ayes(25), false), Ok(false));

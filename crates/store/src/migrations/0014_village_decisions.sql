@@ -73,7 +73,7 @@ CREATE TABLE power_items (
     publication_days {int} NOT NULL,
     created_at {int} NOT NULL
 );
-CREATE INDEX power_items_place ON power_items(place_id);
+CREATE UNIQUE INDEX power_items_place ON power_items(place_id, code);
 
 -- A matter of the list run through 四议两公开; next_step is NULL once the result is published.
 CREATE TABLE matters (
@@ -102,6 +102,8 @@ CREATE TABLE publications (
     created_at {int} NOT NULL
 );
 CREATE INDEX publications_place ON publications(place_id, up_on);
+CREATE INDEX publications_corrects ON publications(corrects_id);
+CREATE INDEX publications_matter ON publications(matter_id);
 
 -- Each step of a matter and what it rests on: a passed resolution of a meeting, or a publication.
 CREATE TABLE matter_steps (
@@ -115,6 +117,8 @@ CREATE TABLE matter_steps (
     created_at {int} NOT NULL,
     PRIMARY KEY (matter_id, seq)
 );
+-- A vote carries one step of one matter: it cannot be reused for another.
+CREATE UNIQUE INDEX matter_steps_resolution ON matter_steps(resolution_id);
 
 -- The 村务监督委员会's review of a matter or a publication.
 CREATE TABLE supervision_reviews (
@@ -129,6 +133,8 @@ CREATE TABLE supervision_reviews (
     created_at {int} NOT NULL
 );
 CREATE INDEX supervision_reviews_place ON supervision_reviews(place_id, reviewed_on);
+CREATE INDEX supervision_reviews_matter ON supervision_reviews(matter_id);
+CREATE INDEX supervision_reviews_publication ON supervision_reviews(publication_id);
 
 -- Files attached to a meeting (sign-in sheets, photos, minutes as signed): kept as uploaded, never
 -- replaced; the type is what the bytes are, not what the name says.

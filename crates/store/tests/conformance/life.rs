@@ -32,7 +32,8 @@ async fn meet(store: &Store, org: i64, kind: &str, on: &str, present: &[i64]) ->
         ..Default::default()
     };
     store
-        .record_meeting(&actor(), &Scope::All, &m, T0)
+        // Recorded on a later day: a meeting is recorded once held.
+        .record_meeting(&actor(), &Scope::All, &m, crate::LATER)
         .await
         .unwrap()
         .id

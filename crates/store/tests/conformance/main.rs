@@ -15,11 +15,14 @@ mod rollups;
 mod structure;
 mod transfers;
 mod village;
+mod voice;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};
 
 pub const T0: i64 = 1_764_000_000_000;
+/// 2027-03-01: a clock after every meeting the tests record (a meeting is recorded once held).
+pub const LATER: i64 = 1_803_859_200_000;
 
 /// A branch (党支部) at a place, with no parent and no units.
 pub fn branch(place_id: i64, name: &str) -> jiceng_store::orgs::NewOrg {

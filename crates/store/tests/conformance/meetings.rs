@@ -2,7 +2,7 @@
 //! frozen once approved, scope, and nothing written by a refused attempt.
 use crate::members::{id_number, input};
 use crate::transfers::code;
-use crate::{T0, actor, branch, tree};
+use crate::{LATER, actor, branch, tree};
 use jiceng_domain::meeting::Votes;
 use jiceng_store::audit::AuditFilter;
 use jiceng_store::meetings::{NewMeeting, NewResolution};
@@ -21,31 +21,31 @@ async fn meetings(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
     let org = store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), LATER)
         .await
         .unwrap();
     let other = store
-        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), T0)
+        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), LATER)
         .await
         .unwrap();
     // Seven full members with a vote, two probationary without, one applicant (not a member yet).
     let mut full = Vec::new();
     for i in 0..7 {
         let m = input(org.id, &format!("党员{i}"), &id_number("19700101", i));
-        full.push(store.create_member(&a, &s, m, T0).await.unwrap().id);
+        full.push(store.create_member(&a, &s, m, LATER).await.unwrap().id);
     }
     for (i, status) in [(7, "probationary"), (8, "probationary"), (9, "applicant")] {
         let mut m = input(org.id, &format!("党员{i}"), &id_number("19700101", i));
         m.status = status.into();
         m.full_date = None;
-        store.create_member(&a, &s, m, T0).await.unwrap();
+        store.create_member(&a, &s, m, LATER).await.unwrap();
     }
     let stranger = store
         .create_member(
             &a,
             &s,
             input(other.id, "外支部党员", &id_number("19700101", 20)),
-            T0,
+            LATER,
         )
         .await
         .unwrap()
@@ -66,7 +66,7 @@ async fn meetings(store: Store) {
 
     // 7 voting members: 4 present is a quorum, and the roll has everyone who should attend.
     let m = store
-        .record_meeting(&a, &s, &new(&full[..4]), T0)
+        .record_meeting(&a, &s, &new(&full[..4]), LATER)
         .await
         .unwrap();
     assert_eq!((m.should_attend, m.present, m.quorate), (7, 4, 1));
@@ -88,7 +88,7 @@ async fn meetings(store: Store) {
                 votes: votes(4, 0),
                 election: false,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -103,7 +103,7 @@ async fn meetings(store: Store) {
                 votes: votes(3, 1),
                 election: false,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -119,7 +119,7 @@ async fn meetings(store: Store) {
                 votes: votes(4, 1),
                 election: false,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -134,7 +134,7 @@ async fn meetings(store: Store) {
                 votes: votes(4, 0),
                 election: true,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -143,7 +143,7 @@ async fn meetings(store: Store) {
 
     // 3 of 7: recorded as without quorum, and it passes nothing.
     let thin = store
-        .record_meeting(&a, &s, &new(&full[..3]), T0)
+        .record_meeting(&a, &s, &new(&full[..3]), LATER)
         .await
         .unwrap();
     assert_eq!((thin.present, thin.quorate), (3, 0));
@@ -157,7 +157,7 @@ async fn meetings(store: Store) {
                 votes: votes(3, 0),
                 election: false,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -167,42 +167,42 @@ async fn meetings(store: Store) {
     let mut bad = new(&full[..4]);
     bad.attendance.push((stranger, "present".into(), None));
     assert_eq!(
-        code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
+        code(store.record_meeting(&a, &s, &bad, LATER).await.unwrap_err()),
         "meeting.not_in_org"
     );
     let mut bad = new(&full[..4]);
     bad.attendance
         .push((full[5], "leave".into(), Some("  ".into())));
     assert_eq!(
-        code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
+        code(store.record_meeting(&a, &s, &bad, LATER).await.unwrap_err()),
         "meeting.leave_reason"
     );
     let mut bad = new(&full[..4]);
     bad.attendance.push((full[0], "absent".into(), None));
     assert_eq!(
-        code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
+        code(store.record_meeting(&a, &s, &bad, LATER).await.unwrap_err()),
         "meeting.attendance_twice"
     );
     let mut bad = new(&full[..4]);
     bad.kind = "joint_committees".into();
     assert_eq!(
-        code(store.record_meeting(&a, &s, &bad, T0).await.unwrap_err()),
+        code(store.record_meeting(&a, &s, &bad, LATER).await.unwrap_err()),
         "meeting.kind_invalid"
     );
     assert_eq!(store.meetings(&s, org.id).await.unwrap().len(), 2);
 
     // Minutes can change until approved, never after.
     store
-        .set_minutes(&a, &s, m.id, "讨论了三项议题。", false, T0)
+        .set_minutes(&a, &s, m.id, "讨论了三项议题。", false, LATER)
         .await
         .unwrap();
     let approved = store
-        .set_minutes(&a, &s, m.id, "讨论并表决了两项议题。", true, T0 + 1)
+        .set_minutes(&a, &s, m.id, "讨论并表决了两项议题。", true, LATER + 1)
         .await
         .unwrap();
-    assert_eq!(approved.minutes_approved_at, Some(T0 + 1));
+    assert_eq!(approved.minutes_approved_at, Some(LATER + 1));
     let e = store
-        .set_minutes(&a, &s, m.id, "改过的记录", false, T0 + 2)
+        .set_minutes(&a, &s, m.id, "改过的记录", false, LATER + 2)
         .await
         .unwrap_err();
     assert_eq!(code(e), "meeting.minutes_approved");
@@ -217,7 +217,7 @@ async fn meetings(store: Store) {
     assert!(store.meetings(&baijiao, org.id).await.unwrap().is_empty());
     assert!(
         store
-            .record_meeting(&a, &baijiao, &new(&full[..4]), T0)
+            .record_meeting(&a, &baijiao, &new(&full[..4]), LATER)
             .await
             .is_err()
     );
@@ -238,43 +238,47 @@ async fn roll_on_the_day(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
     let org = store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), LATER)
         .await
         .unwrap();
     let other = store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村第二党支部"), T0)
+        .create_org(&a, &s, branch(t.qianxi, "乾西村第二党支部"), LATER)
         .await
         .unwrap();
     let mut ids = Vec::new();
     for i in 0..3 {
         let m = input(org.id, &format!("老党员{i}"), &id_number("19600101", i));
-        ids.push(store.create_member(&a, &s, m, T0).await.unwrap().id);
+        ids.push(store.create_member(&a, &s, m, LATER).await.unwrap().id);
     }
     // Full since May 2026: probationary (no vote) at a March meeting.
     let mut late_full = input(org.id, "新转正", &id_number("19900101", 1));
     late_full.join_date = Some("2025-04-01".into());
     late_full.full_date = Some("2026-05-01".into());
-    let late_full = store.create_member(&a, &s, late_full, T0).await.unwrap().id;
+    let late_full = store
+        .create_member(&a, &s, late_full, LATER)
+        .await
+        .unwrap()
+        .id;
     // Joined in June 2026: not on a March roll at all.
     let mut newcomer = input(org.id, "新党员", &id_number("19900101", 2));
     newcomer.status = "probationary".into();
     newcomer.join_date = Some("2026-06-01".into());
     newcomer.full_date = None;
-    store.create_member(&a, &s, newcomer, T0).await.unwrap();
+    store.create_member(&a, &s, newcomer, LATER).await.unwrap();
     // Arrived from the other branch by a transfer confirmed in April.
     let mover = input(other.id, "转入者", &id_number("19800101", 3));
-    let mover = store.create_member(&a, &s, mover, T0).await.unwrap().id;
+    let mover = store.create_member(&a, &s, mover, LATER).await.unwrap().id;
     let letter = jiceng_store::transfers::Letter {
         to_org_id: org.id,
         letter_no: "转〔2026〕1号",
         sent_on: "2026-04-01",
     };
     let tr = store
-        .send_transfer(&a, &s, mover, &letter, T0)
+        .send_transfer(&a, &s, mover, &letter, LATER)
         .await
         .unwrap();
     store
-        .close_transfer(&a, &s, tr.id, true, "2026-04-10", T0)
+        .close_transfer(&a, &s, tr.id, true, "2026-04-10", LATER)
         .await
         .unwrap();
 
@@ -304,7 +308,7 @@ async fn roll_on_the_day(store: Store) {
                 ],
                 ..Default::default()
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -330,7 +334,7 @@ async fn roll_on_the_day(store: Store) {
                 attendance: vec![(mover, "present".into(), None)],
                 ..Default::default()
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();

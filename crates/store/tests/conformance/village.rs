@@ -2,7 +2,7 @@
 //! meetings with their rolls on the meeting's date, a matter through 四议两公开 with every refusal,
 //! the board (immutable, corrections, overdue, public), reviews, scope and audit.
 use crate::transfers::code;
-use crate::{T0, actor, branch, tree};
+use crate::{LATER, actor, branch, tree};
 use jiceng_domain::decision::Step;
 use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::Votes;
@@ -51,17 +51,17 @@ async fn village(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
     store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), LATER)
         .await
         .unwrap();
     store
-        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), T0)
+        .create_org(&a, &s, branch(t.other_village, "白蕉某村党支部"), LATER)
         .await
         .unwrap();
     let mut people = Vec::new();
     for i in 0..12 {
         let p = store
-            .add_person(&a, &s, t.qianxi, &format!("村民{i:02}"), None, T0)
+            .add_person(&a, &s, t.qianxi, &format!("村民{i:02}"), None, LATER)
             .await
             .unwrap();
         people.push(p.id);
@@ -71,14 +71,19 @@ async fn village(store: Store) {
     // accountant 11; person 3 leaves the villagers' committee at the end of June.
     for i in 0..3 {
         store
-            .add_seat(&a, &s, &seat(p(i), "party_committee", "2026-01-01"), T0)
+            .add_seat(&a, &s, &seat(p(i), "party_committee", "2026-01-01"), LATER)
             .await
             .unwrap();
     }
     let mut leaving = 0;
     for i in 2..5 {
         let r = store
-            .add_seat(&a, &s, &seat(p(i), "villagers_committee", "2026-01-01"), T0)
+            .add_seat(
+                &a,
+                &s,
+                &seat(p(i), "villagers_committee", "2026-01-01"),
+                LATER,
+            )
             .await
             .unwrap();
         if i == 3 {
@@ -87,20 +92,20 @@ async fn village(store: Store) {
     }
     for i in 5..11 {
         store
-            .add_seat(&a, &s, &seat(p(i), "representatives", "2026-01-01"), T0)
+            .add_seat(&a, &s, &seat(p(i), "representatives", "2026-01-01"), LATER)
             .await
             .unwrap();
     }
     store
-        .add_seat(&a, &s, &seat(p(11), "accountant", "2026-01-01"), T0)
+        .add_seat(&a, &s, &seat(p(11), "accountant", "2026-01-01"), LATER)
         .await
         .unwrap();
     store
-        .end_seat(&a, &s, leaving, "2026-06-30", T0)
+        .end_seat(&a, &s, t.qianxi, leaving, "2026-06-30", LATER)
         .await
         .unwrap();
     let e = store
-        .add_seat(&a, &s, &seat(p(5), "representatives", "2026-02-01"), T0)
+        .add_seat(&a, &s, &seat(p(5), "representatives", "2026-02-01"), LATER)
         .await
         .unwrap_err();
     assert_eq!(code(e), "village.seat_held");
@@ -108,11 +113,11 @@ async fn village(store: Store) {
     // Supervision: a villagers' committee member, the accountant, a committee member's spouse
     // are refused; a representative with no such tie is accepted.
     store
-        .add_kinship(&a, &s, p(4), p(6), "spouse", T0)
+        .add_kinship(&a, &s, t.qianxi, (p(4), p(6)), "spouse", LATER)
         .await
         .unwrap();
     let e = store
-        .add_kinship(&a, &s, p(6), p(4), "siblings", T0)
+        .add_kinship(&a, &s, t.qianxi, (p(6), p(4)), "siblings", LATER)
         .await
         .unwrap_err();
     assert_eq!(code(e), "village.kinship_known");
@@ -122,18 +127,18 @@ async fn village(store: Store) {
         (6, "supervision.near_relative"),
     ] {
         let e = store
-            .add_seat(&a, &s, &seat(p(who), "supervision", "2026-07-01"), T0)
+            .add_seat(&a, &s, &seat(p(who), "supervision", "2026-07-01"), LATER)
             .await
             .unwrap_err();
         assert_eq!(code(e), why, "person {who}");
     }
     store
-        .add_seat(&a, &s, &seat(p(7), "supervision", "2026-07-01"), T0)
+        .add_seat(&a, &s, &seat(p(7), "supervision", "2026-07-01"), LATER)
         .await
         .unwrap();
     // Person 3 left the committee in June: by July they may supervise.
     store
-        .add_seat(&a, &s, &seat(p(3), "supervision", "2026-07-01"), T0)
+        .add_seat(&a, &s, &seat(p(3), "supervision", "2026-07-01"), LATER)
         .await
         .unwrap();
     assert!(
@@ -143,17 +148,52 @@ async fn village(store: Store) {
             .unwrap()
             .is_empty()
     );
-    // A relation recorded later makes a sitting supervisor ineligible: the page lists it.
+    // The check runs both ways: a relation, or a seat, that would bar a sitting supervisor is
+    // refused, and nothing is written.
+    let e = store
+        .add_kinship(&a, &s, t.qianxi, (p(7), p(2)), "parent_of", LATER)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "supervision.near_relative");
+    assert_eq!(store.kinships(&s, t.qianxi).await.unwrap().len(), 1);
+    for (body, why) in [
+        ("villagers_committee", "supervision.committee_member"),
+        ("accountant", "supervision.finance_staff"),
+        ("cashier", "supervision.finance_staff"),
+    ] {
+        let e = store
+            .add_seat(&a, &s, &seat(p(7), body, "2026-09-01"), LATER)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), why, "{body}");
+    }
+    // A 村委会 seat that starts after a supervisor took office is caught as well: 9 supervises
+    // from July; their spouse 10 cannot join the villagers' committee in August.
     store
-        .add_kinship(&a, &s, p(7), p(2), "parent_of", T0)
+        .add_seat(&a, &s, &seat(p(9), "supervision", "2026-07-01"), LATER)
         .await
         .unwrap();
-    let conflicts = store
-        .supervision_conflicts(&s, t.qianxi, "2026-07-02")
+    store
+        .add_kinship(&a, &s, t.qianxi, (p(9), p(10)), "spouse", LATER)
         .await
         .unwrap();
-    assert_eq!(conflicts.len(), 1);
-    assert!(conflicts[0].1.contains("近亲属"), "{}", conflicts[0].1);
+    let e = store
+        .add_seat(
+            &a,
+            &s,
+            &seat(p(10), "villagers_committee", "2026-08-01"),
+            LATER,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "supervision.near_relative");
+    // Seats and relations of another village cannot be reached from this one's page.
+    assert!(
+        store
+            .end_seat(&a, &s, t.other_village, leaving, "2026-06-30", LATER)
+            .await
+            .is_err()
+    );
 
     // Rolls on the meeting's date: the joint meeting has 0–4 once each (5 people) in March, 4 in July.
     let march = store
@@ -181,7 +221,7 @@ async fn village(store: Store) {
             &a,
             &s,
             &body_meeting(t.qianxi, "joint_committees", "2026-07-10", &[p(3)]),
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -202,11 +242,12 @@ async fn village(store: Store) {
                 "2026-07-20",
                 &[p(5), p(6), p(7)],
             ),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
-    assert_eq!((thin.should_attend, thin.present, thin.quorate), (6, 3, 0));
+    // 《组织法》第二十五条: the villagers' committee (2 and 4 in July) sits with the 6 representatives.
+    assert_eq!((thin.should_attend, thin.present, thin.quorate), (8, 3, 0));
     // 村民会议: needs the counts, and 10 days' notice.
     let mut va = body_meeting(t.qianxi, "villagers_assembly", "2026-07-20", &[]);
     va.present = 300;
@@ -214,7 +255,7 @@ async fn village(store: Store) {
     assert_eq!(
         code(
             store
-                .record_body_meeting(&a, &s, &va, T0)
+                .record_body_meeting(&a, &s, &va, LATER)
                 .await
                 .unwrap_err()
         ),
@@ -224,7 +265,7 @@ async fn village(store: Store) {
     assert_eq!(
         code(
             store
-                .record_body_meeting(&a, &s, &va, T0)
+                .record_body_meeting(&a, &s, &va, LATER)
                 .await
                 .unwrap_err()
         ),
@@ -234,7 +275,7 @@ async fn village(store: Store) {
     assert_eq!(
         code(
             store
-                .record_body_meeting(&a, &s, &va, T0)
+                .record_body_meeting(&a, &s, &va, LATER)
                 .await
                 .unwrap_err()
         ),
@@ -250,17 +291,30 @@ async fn village(store: Store) {
                 adults: 600,
                 households: 150,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
     // 300 of 600 adults is not more than half, but 100 of 150 households is two thirds: valid.
-    let vm = store.record_body_meeting(&a, &s, &va, T0).await.unwrap();
+    let vm = store.record_body_meeting(&a, &s, &va, LATER).await.unwrap();
     assert_eq!((vm.should_attend, vm.households, vm.quorate), (600, 150, 1));
-    va.households_present = 99;
+    // Households are represented by people present: never more households than people.
+    let (came, households) = (va.present, va.households_present);
+    va.present = 50;
+    assert_eq!(
+        code(
+            store
+                .record_body_meeting(&a, &s, &va, LATER)
+                .await
+                .unwrap_err()
+        ),
+        "meeting.households_exceed_present"
+    );
+    va.present = came;
+    va.households_present = households - 1;
     assert_eq!(
         store
-            .record_body_meeting(&a, &s, &va, T0)
+            .record_body_meeting(&a, &s, &va, LATER)
             .await
             .unwrap()
             .quorate,
@@ -270,7 +324,7 @@ async fn village(store: Store) {
     assert_eq!(
         code(
             store
-                .record_body_meeting(&a, &s, &va, T0)
+                .record_body_meeting(&a, &s, &va, LATER)
                 .await
                 .unwrap_err()
         ),
@@ -281,7 +335,7 @@ async fn village(store: Store) {
     let items = store.power_items(&s, t.qianxi).await.unwrap();
     assert_eq!(items.len(), 9, "the law's list for every village");
     let local = store
-        .add_power_item(&a, &s, t.qianxi, "村道硬化工程", 10, T0)
+        .add_power_item(&a, &s, t.qianxi, "村道硬化工程", 10, LATER)
         .await
         .unwrap();
     assert_eq!(store.power_items(&s, t.qianxi).await.unwrap().len(), 10);
@@ -291,7 +345,7 @@ async fn village(store: Store) {
         "a local item stays local"
     );
     let matter = store
-        .open_matter(&a, &s, t.qianxi, local.id, "2026年村道硬化", T0)
+        .open_matter(&a, &s, t.qianxi, local.id, "2026年村道硬化", LATER)
         .await
         .unwrap();
     assert_eq!(matter.next_step.as_deref(), Some("proposal"));
@@ -314,7 +368,7 @@ async fn village(store: Store) {
                         },
                         election: false,
                     },
-                    T0,
+                    LATER,
                 )
                 .await
                 .unwrap()
@@ -325,7 +379,7 @@ async fn village(store: Store) {
         let a = a.clone();
         async move {
             store
-                .record_matter_step(&a, &Scope::All, matter.id, step, &input, T0)
+                .record_matter_step(&a, &Scope::All, matter.id, step, &input, LATER)
                 .await
         }
     };
@@ -334,7 +388,7 @@ async fn village(store: Store) {
             &a,
             &s,
             &body_meeting(t.qianxi, "branch_committee", "2026-08-01", &[p(0), p(1)]),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -363,7 +417,7 @@ async fn village(store: Store) {
                 "2026-08-05",
                 &[p(0), p(1), p(2)],
             ),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -396,14 +450,14 @@ async fn village(store: Store) {
                 held_on: "2026-08-10".into(),
                 ..Default::default()
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
     assert_eq!(members.quorate, 0);
     // Review: the other village's committee resolution cannot stand for this village.
     store
-        .add_person(&a, &s, t.other_village, "外村人", None, T0)
+        .add_person(&a, &s, t.other_village, "外村人", None, LATER)
         .await
         .unwrap();
     let other_people = store.village_people(&s, t.other_village).await.unwrap();
@@ -412,7 +466,7 @@ async fn village(store: Store) {
             &a,
             &s,
             &seat(other_people[0].id, "party_committee", "2026-01-01"),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -426,7 +480,7 @@ async fn village(store: Store) {
                 "2026-08-12",
                 &[other_people[0].id],
             ),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -451,7 +505,7 @@ async fn village(store: Store) {
                 votes: Votes::default(),
                 election: false,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -465,18 +519,20 @@ async fn village(store: Store) {
                 t.qianxi,
                 "representatives_assembly",
                 "2026-08-20",
-                &[p(5), p(6), p(7), p(8)],
+                &[p(2), p(4), p(5), p(6), p(7), p(8)],
             ),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
     assert_eq!(reps.quorate, 1);
-    let decided = resolve(reps.id, 3).await;
     assert_eq!(
-        decided.passed, 1,
-        "3 of 4 present is more than half of those present"
+        resolve(reps.id, 3).await.passed,
+        0,
+        "3 of 6 present is not more than half"
     );
+    let decided = resolve(reps.id, 4).await;
+    assert_eq!(decided.passed, 1, "4 of 6 present is");
     // The review step is still next: the resolution cannot jump it.
     assert_eq!(
         code(
@@ -504,7 +560,7 @@ async fn village(store: Store) {
         .find(|i| i.code == "law.public_welfare")
         .unwrap();
     let m2 = store
-        .open_matter(&a, &s, t.qianxi, item.id, "文化室修缮", T0)
+        .open_matter(&a, &s, t.qianxi, item.id, "文化室修缮", LATER)
         .await
         .unwrap();
     let step2 = |step: Step, input: StepInput| {
@@ -512,14 +568,25 @@ async fn village(store: Store) {
         let a = a.clone();
         async move {
             store
-                .record_matter_step(&a, &Scope::All, m2.id, step, &input, T0)
+                .record_matter_step(&a, &Scope::All, m2.id, step, &input, LATER)
                 .await
         }
     };
-    step2(Step::Proposal, StepInput::Resolution(proposal.id))
+    // A vote carries one step of one matter: the first matter's proposal cannot serve again.
+    assert_eq!(
+        code(
+            step2(Step::Proposal, StepInput::Resolution(proposal.id))
+                .await
+                .unwrap_err()
+        ),
+        "decision.resolution_used"
+    );
+    let proposal2 = resolve(committee.id, 2).await;
+    let consult2 = resolve(joint.id, 3).await;
+    step2(Step::Proposal, StepInput::Resolution(proposal2.id))
         .await
         .unwrap();
-    step2(Step::Consultation, StepInput::Resolution(consult.id))
+    step2(Step::Consultation, StepInput::Resolution(consult2.id))
         .await
         .unwrap();
     let member_org = committee.org_id;
@@ -532,7 +599,7 @@ async fn village(store: Store) {
                 &crate::members::id_number("19700101", i),
             )
         };
-        ids.push(store.create_member(&a, &s, m, T0).await.unwrap().id);
+        ids.push(store.create_member(&a, &s, m, LATER).await.unwrap().id);
     }
     let assembly = store
         .record_meeting(
@@ -546,7 +613,7 @@ async fn village(store: Store) {
                 attendance: present(&ids[..2]),
                 ..Default::default()
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -563,9 +630,9 @@ async fn village(store: Store) {
                 t.qianxi,
                 "representatives_assembly",
                 "2026-08-14",
-                &[p(5), p(6), p(7), p(8)],
+                &[p(2), p(4), p(5), p(6), p(7), p(8)],
             ),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -670,7 +737,7 @@ async fn village(store: Store) {
                 down_on: "2026-11-05".into(),
                 corrects_id: None,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -687,7 +754,7 @@ async fn village(store: Store) {
                 down_on: "2026-11-08".into(),
                 corrects_id: Some(fin.id),
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -700,6 +767,49 @@ async fn village(store: Store) {
         "收入1000元",
         "the original stays as published"
     );
+    // One line of corrections; a correction keeps the category and matter of what it corrects;
+    // a board never carries an ID number or a mobile number.
+    let notice = |category: &str, body: &str, corrects_id: Option<i64>| NewPublication {
+        place_id: t.qianxi,
+        category: category.into(),
+        title: "更正".into(),
+        body: body.into(),
+        up_on: "2026-10-09".into(),
+        down_on: "2026-11-09".into(),
+        corrects_id,
+    };
+    let e = store
+        .publish(&a, &s, &notice("finance", "再更正", Some(fin.id)), LATER)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "board.already_corrected");
+    let of_matter = store
+        .publications(&s, t.qianxi)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.matter_id == Some(m2.id))
+        .unwrap();
+    let fixed = store
+        .publish(
+            &a,
+            &s,
+            &notice("affairs", "实施结果更正为：投资22万元", Some(of_matter.id)),
+            LATER,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (fixed.category.as_str(), fixed.matter_id),
+        ("matter", Some(m2.id))
+    );
+    for pii in ["联系人电话13800138000", "身份证11010519491231002X"] {
+        let e = store
+            .publish(&a, &s, &notice("affairs", pii, None), LATER)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "board.personal_data", "{pii}");
+    }
     let e = store
         .publish(
             &a,
@@ -713,7 +823,7 @@ async fn village(store: Store) {
                 down_on: "2026-11-08".into(),
                 corrects_id: Some(fin.id),
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -731,7 +841,7 @@ async fn village(store: Store) {
                 down_on: "2026-11-08".into(),
                 corrects_id: None,
             },
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -749,17 +859,23 @@ async fn village(store: Store) {
     assert!(qx.reason.contains("财务"), "{}", qx.reason);
     // A matter decided but not published within 3 days is overdue too.
     let m3 = store
-        .open_matter(&a, &s, t.qianxi, item.id, "第三件事", T0)
+        .open_matter(&a, &s, t.qianxi, item.id, "第三件事", LATER)
         .await
         .unwrap();
+    let (p3, c3, r3, d3) = (
+        resolve(committee.id, 2).await.id,
+        resolve(joint.id, 3).await.id,
+        resolve(assembly.id, 2).await.id,
+        resolve(reps.id, 4).await.id,
+    );
     for (st, r) in [
-        (Step::Proposal, proposal.id),
-        (Step::Consultation, consult.id),
-        (Step::Review, reviewed.id),
-        (Step::Resolution, decided.id),
+        (Step::Proposal, p3),
+        (Step::Consultation, c3),
+        (Step::Review, r3),
+        (Step::Resolution, d3),
     ] {
         store
-            .record_matter_step(&a, &s, m3.id, st, &StepInput::Resolution(r), T0)
+            .record_matter_step(&a, &s, m3.id, st, &StepInput::Resolution(r), LATER)
             .await
             .unwrap();
     }
@@ -777,7 +893,7 @@ async fn village(store: Store) {
             "agree",
             "程序合规",
             "2026-10-02",
-            T0,
+            LATER,
         )
         .await
         .unwrap_err();
@@ -791,7 +907,7 @@ async fn village(store: Store) {
             "agree",
             "程序合规",
             "2026-10-02",
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -804,7 +920,7 @@ async fn village(store: Store) {
             "object",
             "数字有误",
             "2026-10-06",
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -838,7 +954,7 @@ async fn village(store: Store) {
                 m3.id,
                 Step::ResolutionPublished,
                 &publication("2026-10-21", "2026-10-31"),
-                T0
+                LATER
             )
             .await
             .is_err()
@@ -891,7 +1007,11 @@ async fn village(store: Store) {
     );
     assert_eq!(county.by_item.get("law.public_welfare"), Some(&2));
     assert_eq!(county.published.get("finance"), Some(&2));
-    assert_eq!(county.published.get("matter"), Some(&2));
+    assert_eq!(
+        county.published.get("matter"),
+        Some(&3),
+        "two steps and one correction"
+    );
     assert_eq!(county.timeliness_per_mille(), Some(1000));
     let qianwu = rows.iter().find(|r| r.place_id == t.qianwu).unwrap();
     assert_eq!((qianwu.proposed, qianwu.decided), (3, 2));
@@ -910,7 +1030,7 @@ async fn village(store: Store) {
             m3.id,
             Step::ResolutionPublished,
             &publication("2026-09-29", "2026-10-10"),
-            T0,
+            LATER,
         )
         .await
         .unwrap();
@@ -924,7 +1044,7 @@ async fn village(store: Store) {
     store.rollup_rebuild().await.unwrap();
     assert_eq!(store.decisions_snapshot().await.unwrap(), live);
     store
-        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), T0)
+        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), LATER)
         .await
         .unwrap();
     let (_, rows) = store.decision_figures(&s, t.county, &year).await.unwrap();
@@ -943,17 +1063,17 @@ async fn rules_are_data(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
     store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), LATER)
         .await
         .unwrap();
     let mut reps = Vec::new();
     for i in 0..9 {
         let p = store
-            .add_person(&a, &s, t.qianxi, &format!("代表{i}"), None, T0)
+            .add_person(&a, &s, t.qianxi, &format!("代表{i}"), None, LATER)
             .await
             .unwrap();
         store
-            .add_seat(&a, &s, &seat(p.id, "representatives", "2026-01-01"), T0)
+            .add_seat(&a, &s, &seat(p.id, "representatives", "2026-01-01"), LATER)
             .await
             .unwrap();
         reps.push(p.id);
@@ -965,8 +1085,11 @@ async fn rules_are_data(store: Store) {
     stricter.effective_from = "2027-01-01".into();
     stricter.basis = "本地村民代表会议议事规则".into();
     stricter.quorum = Quorum::ShouldAttend(Threshold::at_least(3, 4));
-    store.add_meeting_rule(&a, &stricter, T0).await.unwrap();
-    let e = store.add_meeting_rule(&a, &stricter, T0).await.unwrap_err();
+    store.add_meeting_rule(&a, &stricter, LATER).await.unwrap();
+    let e = store
+        .add_meeting_rule(&a, &stricter, LATER)
+        .await
+        .unwrap_err();
     assert_eq!(code(e), "meeting.rule_exists");
     // 6 of 9: at least 2/3 in 2026, a quorum; under the 2027 rule 3/4 of 9 needs 7.
     let meet = |day: &'static str, n: usize| {
@@ -975,7 +1098,7 @@ async fn rules_are_data(store: Store) {
         let m = body_meeting(t.qianxi, "representatives_assembly", day, &reps[..n]);
         async move {
             store
-                .record_body_meeting(&a, &Scope::All, &m, T0)
+                .record_body_meeting(&a, &Scope::All, &m, LATER)
                 .await
                 .unwrap()
                 .quorate

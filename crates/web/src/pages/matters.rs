@@ -234,7 +234,7 @@ async fn matter_page(
         .map_or(7, |i| i.publication_days);
     let today = day_of(state.now());
     let c = Chrome::new(ctx, m.title.clone(), "nav.home", &format!("/matters/{id}"));
-    let facts = vec![
+    let mut facts = vec![
         (l("村（社区）", "Village"), m.place_name.clone()),
         (l("清单事项", "List item"), m.item_name.clone()),
         (
@@ -321,6 +321,7 @@ async fn matter_page(
         empty: l("尚无监督意见", "No reviews yet"),
     };
     let mut forms = Vec::new();
+    let mut need: Option<(String, String)> = None;
     if let Some(next) = m.next_step.as_deref().and_then(Step::parse) {
         let title = format!("{}{}", l("登记：", "Record: "), next.zh());
         let mut form = Form::new(
@@ -359,8 +360,28 @@ async fn matter_page(
                 .await?
                 .into_iter()
                 .map(|(rid, label)| (rid.to_string(), label))
-                .collect();
+                .collect::<Vec<_>>();
             let bodies: Vec<&str> = next.bodies().iter().map(|k| k.zh()).collect();
+            // Nothing to choose yet: say what is missing and where to record it, not an empty list.
+            if choices.is_empty() {
+                let kind = next.bodies()[0];
+                facts.push((
+                    l("下一步需要", "Needed next"),
+                    format!(
+                        "{}{}{}",
+                        l("尚无可作依据的", "No usable vote of "),
+                        bodies.join("或"),
+                        l("表决（须达到法定人数并获通过，且未用于其他事项）", " yet"),
+                    ),
+                ));
+                need = Some((
+                    format!("{}{}", l("登记", "Record "), kind.zh()),
+                    match kind {
+                        MeetingKind::BranchAssembly => format!("/orgs?under={}", m.place_id),
+                        k => format!("/places/{}/meetings?kind={}", m.place_id, k.as_str()),
+                    },
+                ));
+            }
             form = form
                 .field(
                     Field::new(
@@ -380,7 +401,10 @@ async fn matter_page(
                     )
                 ));
         }
-        forms.push(form);
+        // A refused step keeps its form, to show why beside it.
+        if need.is_none() || fb.as_ref().is_some_and(|f| f.form == "step") {
+            forms.push(form);
+        }
     }
     let supervisors: Vec<(String, String)> = s
         .seats_on(&ctx.scope, m.place_id, &today)
@@ -389,23 +413,37 @@ async fn matter_page(
         .filter(|r| r.body == Body::Supervision.as_str())
         .map(|r| (r.person_id.to_string(), r.name))
         .collect();
-    forms.push(review_form(
-        ctx,
-        format!("/matters/{id}/reviews"),
-        supervisors,
-        &today,
-        None,
-    ));
+    if supervisors.is_empty() {
+        facts.push((
+            l("村务监督", "Supervision"),
+            l(
+                "尚未登记村务监督委员会成员，请在“村级组织”页登记后再录入监督意见",
+                "No supervision committee seated yet",
+            ),
+        ));
+    } else {
+        forms.push(review_form(
+            ctx,
+            format!("/matters/{id}/reviews"),
+            supervisors,
+            &today,
+            None,
+        ));
+    }
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
     let place = s.place(&ctx.scope, m.place_id).await?;
+    let mut links = village_links(ctx, m.place_id, &place.code);
+    if let Some(n) = need {
+        links.insert(0, n);
+    }
     super::render_record(&RecordPage {
         c,
         facts,
         stats: vec![],
         tables: vec![steps_table, review_table],
-        links: village_links(ctx, m.place_id, &place.code),
+        links,
         forms,
     })
 }

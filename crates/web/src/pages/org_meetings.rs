@@ -173,7 +173,21 @@ async fn list_page(
                 l("返回党组织", "Back to the organisation"),
                 format!("/orgs/{id}"),
             ),
-        ],
+        ]
+        .into_iter()
+        // At a village, its bodies' meetings (支委会, 两委, 村民代表会议, 村民会议) are next door.
+        .chain(
+            (org.place_code.len() == 12 && org.place_code.get(9..12) != Some("000")).then(|| {
+                (
+                    l(
+                        "村级会议（支委会、两委、村民代表会议、村民会议）",
+                        "Village bodies' meetings",
+                    ),
+                    format!("/places/{}/meetings", org.place_id),
+                )
+            }),
+        )
+        .collect(),
         forms,
     })
 }
@@ -357,28 +371,31 @@ pub(super) async fn meeting_page(
         empty: l("尚无表决事项", "No votes recorded"),
     };
     let mut forms = Vec::new();
+    // Only a kind of meeting that may hold an election offers the box for one.
+    let elects = MeetingKind::parse(&m.kind)
+        .and_then(|k| MeetingRule::in_force(&rules, k, &m.held_on))
+        .is_some_and(|r| r.election_quorum.is_some());
     // A meeting without quorum offers no vote, except to show why one was refused.
     if m.quorate == 1 || fb.as_ref().is_some_and(|f| f.form == "resolution") {
-        forms.push(
-            Form::new(
-                "resolution",
-                format!("/meetings/{id}/resolutions"),
-                l("登记表决", "Record a vote"),
-                l("登记", "Record"),
-            )
-            .field(Field::new("title", l("表决事项", "Matter"), FieldKind::Text).required())
-            .field(Field::new("ayes", l("赞成票", "Ayes"), FieldKind::Number).required())
-            .field(Field::new("nays", l("反对票", "Nays"), FieldKind::Number).value("0"))
-            .field(
-                Field::new("abstentions", l("弃权票", "Abstentions"), FieldKind::Number).value("0"),
-            )
-            .field(Field::new(
+        let mut vote = Form::new(
+            "resolution",
+            format!("/meetings/{id}/resolutions"),
+            l("登记表决", "Record a vote"),
+            l("登记", "Record"),
+        )
+        .field(Field::new("title", l("表决事项", "Matter"), FieldKind::Text).required())
+        .field(Field::new("ayes", l("赞成票", "Ayes"), FieldKind::Number).required())
+        .field(Field::new("nays", l("反对票", "Nays"), FieldKind::Number).value("0"))
+        .field(Field::new("abstentions", l("弃权票", "Abstentions"), FieldKind::Number).value("0"))
+        .note(majority_note(ctx, &rules, &m));
+        if elects {
+            vote = vote.field(Field::new(
                 "election",
                 l("选举（须超过五分之四有选举权的党员到会）", "An election"),
                 FieldKind::Checkbox,
-            ))
-            .note(majority_note(ctx, &rules, &m)),
-        );
+            ));
+        }
+        forms.push(vote);
     }
     // Approved minutes have no form, except to show why a late change was refused.
     if m.minutes_approved_at.is_none() || fb.as_ref().is_some_and(|f| f.form == "minutes") {

@@ -57,7 +57,26 @@ async fn hub(
     let place = s.place(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let people = s.village_people(&ctx.scope, id).await?;
-    let seats = s.seats_on(&ctx.scope, id, &today).await?;
+    let mut seats = s.seats_on(&ctx.scope, id, &today).await?;
+    // Bodies in the order the village runs them, heads first.
+    let body_rank = |b: &str| {
+        [
+            Body::PartyCommittee,
+            Body::VillagersCommittee,
+            Body::Supervision,
+            Body::Representatives,
+            Body::Accountant,
+            Body::Cashier,
+        ]
+        .iter()
+        .position(|x| x.as_str() == b)
+    };
+    let title_rank = |t: &Option<String>| match t.as_deref() {
+        Some("书记" | "主任") => 0,
+        Some(t) if t.starts_with('副') => 1,
+        _ => 2,
+    };
+    seats.sort_by_key(|r| (body_rank(&r.body), title_rank(&r.title), r.name.clone()));
     let kin = s.kinships(&ctx.scope, id).await?;
     let counts = s.village_counts_on(&ctx.scope, id, &today).await?;
     let conflicts = s.supervision_conflicts(&ctx.scope, id, &today).await?;
@@ -303,7 +322,14 @@ pub async fn end_seat(
             let seat = pick(&data, "seat_id", "任职")?;
             state
                 .store
-                .end_seat(&ctx.actor, &ctx.scope, seat, data.get("to_on"), state.now())
+                .end_seat(
+                    &ctx.actor,
+                    &ctx.scope,
+                    id,
+                    seat,
+                    data.get("to_on"),
+                    state.now(),
+                )
                 .await?;
             Ok(())
         },
@@ -324,7 +350,14 @@ pub async fn add_kinship(
         );
         state
             .store
-            .add_kinship(&ctx.actor, &ctx.scope, a, b, data.get("kind"), state.now())
+            .add_kinship(
+                &ctx.actor,
+                &ctx.scope,
+                id,
+                (a, b),
+                data.get("kind"),
+                state.now(),
+            )
             .await?;
         Ok(())
     })
@@ -368,6 +401,8 @@ pub async fn set_counts(
 #[derive(Debug, Deserialize, Default)]
 pub struct KindQuery {
     pub kind: Option<String>,
+    /// The meeting's day: the roll offered is the seats held then (default today).
+    pub on: Option<String>,
 }
 
 async fn meetings_page(
@@ -375,6 +410,7 @@ async fn meetings_page(
     ctx: &Ctx,
     id: i64,
     kind: Option<MeetingKind>,
+    on: Option<String>,
     fb: Option<Feedback>,
 ) -> Result<Response, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
@@ -382,6 +418,9 @@ async fn meetings_page(
     let place = s.place(&ctx.scope, id).await?;
     let list = s.body_meetings(&ctx.scope, id).await?;
     let today = day_of(state.now());
+    let day = on
+        .filter(|d| jiceng_domain::member::parse_date(d, "on").is_ok() && *d <= today)
+        .unwrap_or_else(|| today.clone());
     let c = Chrome::new(
         ctx,
         format!("{} · {}", place.name, l("村级会议", "Body meetings")),
@@ -436,7 +475,7 @@ async fn meetings_page(
         .field(Field::new("title", l("议题", "Title"), FieldKind::Text).required())
         .field(
             Field::new("held_on", l("召开日期", "Held on"), FieldKind::Date)
-                .value(today.clone())
+                .value(day.clone())
                 .required(),
         )
         .field(Field::new(
@@ -458,7 +497,7 @@ async fn meetings_page(
                     "10 days' notice; more than half of the adults or two thirds of the households.",
                 ));
         } else {
-            let roll = s.body_roll(&ctx.scope, id, kind, &today).await?;
+            let roll = s.body_roll(&ctx.scope, id, kind, &day).await?;
             let people: Vec<(String, String, bool)> = roll
                 .iter()
                 .map(|(pid, name)| (pid.to_string(), name.clone(), false))
@@ -468,7 +507,7 @@ async fn meetings_page(
                 .field(Field::new("leave", l("请假", "On leave"), FieldKind::Checks(people)))
                 .field(Field::new("leave_reason", l("请假事由", "Reason for leave"), FieldKind::Text))
                 .note(l(
-                    "应到人员取自召开日期当天在任的成员（此处列出今天在任者），未勾选的记为缺席；是否达到法定人数由系统计算。",
+                    "应到人员为召开当日在任的成员，此处列出的是所填召开日期当天的名单（日期与名单不符时，提交后会按所填日期重新列出）；未勾选的记为缺席；是否达到法定人数由系统计算。",
                     "Who should attend are the seat holders on the meeting's date; the quorum is computed.",
                 ));
         }
@@ -499,7 +538,7 @@ pub async fn meetings(
         .as_deref()
         .and_then(MeetingKind::parse)
         .filter(|k| BODY_KINDS.contains(k));
-    meetings_page(&state, &ctx, id, kind, None).await
+    meetings_page(&state, &ctx, id, kind, q.on, None).await
 }
 
 pub async fn record_meeting(
@@ -553,8 +592,9 @@ pub async fn record_meeting(
     match r {
         Ok(m) => Ok(done(&format!("/meetings/{}", m.id))),
         Err(e) => {
+            let on = data.opt("held_on");
             let fb = Feedback::refusal("body-meeting", data.0, e, ctx.lang)?;
-            meetings_page(&state, &ctx, id, kind, Some(fb)).await
+            meetings_page(&state, &ctx, id, kind, on, Some(fb)).await
         }
     }
 }

@@ -56,8 +56,8 @@ fn unfolded(ics: &str) -> Vec<String> {
 async fn life(store: jiceng_store::Store) {
     let app = App::new(store);
     let w = World::small(&app).await;
-    // 张三 and six more full members of 乾西村名册测试支部: seven, so it has a committee that
-    // meets monthly (《支部工作条例》第十条); the other branches have none.
+    // 张三 and two more full members of 乾西村名册测试支部.
+    // Seven full members: a branch with a committee, which owes the monthly 支委会.
     let mut full = vec![w.member];
     for i in 0..6 {
         let input = MemberInput {
@@ -114,8 +114,8 @@ async fn life(store: jiceng_store::Store) {
         .await
         .expect_page(400, &["统计期格式"]);
 
-    // The district's December: six branches owed the group meeting and the theme day, the one
-    // with a committee the 支委会 too (13), and two were met.
+    // The district's December: the seven-member branch owed three requirements, the five small
+    // branches two each (no 支委会 without a committee): 13 owed, two met.
     let county = format!("/life?under={}&period=2025-12", w.county);
     let r = app.send(s.get(&county)).await;
     // The village account's scope is its village: the district is out of it.

@@ -103,7 +103,7 @@ async fn meetings(store: Store) {
     let other = w.other_member.to_string();
     app.send(record(&[ids[0].clone(), other]))
         .await
-        .expect_page(422, &["不是"]);
+        .expect_page(422, &["应到名单"]);
     app.send(s.get(&list))
         .await
         .expect_page(200, &["第一季度支部党员大会"]);

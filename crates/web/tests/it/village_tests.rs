@@ -206,9 +206,15 @@ async fn village(store: Store) {
     ))
     .await
     .expect_redirect(&matter);
-    app.send(s.get(&matter))
-        .await
-        .expect_page(200, &["登记：村“两委”会议商议", "提议村道硬化"]);
+    // No 两委 meeting yet: the page says what is missing and links to where to record it.
+    app.send(s.get(&matter)).await.expect_page(
+        200,
+        &[
+            "尚无可作依据的村“两委”联席会议表决",
+            "kind=joint_committees",
+            "提议村道硬化",
+        ],
+    );
     // The same resolution offered for the joint meeting's step: the wrong body.
     app.send(s.post(
         &steps,
@@ -355,6 +361,7 @@ async fn village(store: Store) {
         "{cells:?}"
     );
     let r = app.send(town.get("/board-overdue")).await;
+    r.expect_page(200, &["乾东村"]);
     assert!(!r.text().contains("白蕉某村"));
 }
 jiceng_store::both_backends!(village_bodies_matters_and_board_through_the_pages, village);
