@@ -50,6 +50,8 @@ struct Village {
     code: String,
     /// The organisation at the village with the most full members: its assembly reviews.
     org_id: i64,
+    /// The generator's clock: meetings are recorded as held before it.
+    now: i64,
     party: Vec<i64>,
     committee: Vec<i64>,
     reps: Vec<i64>,
@@ -103,6 +105,7 @@ async fn seat_village(
         id,
         code,
         org_id,
+        now,
         party: vec![],
         committee: vec![],
         reps: vec![],
@@ -198,7 +201,7 @@ async fn decide(
             .collect(),
         ..Default::default()
     };
-    let m = store.record_body_meeting(a, &Scope::All, &m, 0).await?;
+    let m = store.record_body_meeting(a, &Scope::All, &m, v.now).await?;
     if m.quorate == 0 {
         return Ok(None);
     }
@@ -213,7 +216,7 @@ async fn decide(
         election: false,
     };
     Ok(Some(
-        store.record_resolution(a, &Scope::All, &r, 0).await?.id,
+        store.record_resolution(a, &Scope::All, &r, v.now).await?.id,
     ))
 }
 
@@ -239,7 +242,7 @@ async fn review(
         attendance: present,
         ..Default::default()
     };
-    let m = store.record_meeting(a, &Scope::All, &m, 0).await?;
+    let m = store.record_meeting(a, &Scope::All, &m, v.now).await?;
     if m.quorate == 0 {
         return Ok(None);
     }
@@ -253,7 +256,7 @@ async fn review(
         },
         election: false,
     };
-    let r = store.record_resolution(a, &Scope::All, &r, 0).await?;
+    let r = store.record_resolution(a, &Scope::All, &r, v.now).await?;
     Ok((r.passed == 1).then_some(r.id))
 }
 

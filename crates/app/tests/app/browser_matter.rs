@@ -129,7 +129,8 @@ pub async fn six_steps(c: &Client, base: &str, store: &Store, village: i64) {
     wait_text(c, "重要事权清单").await;
     fill(c, "#matter input[name=title]", "浏览器村道硬化").await;
     click(c, "#matter button[type=submit]").await;
-    wait_text(c, "登记：村党组织提议").await;
+    // No 支委会 vote yet: the page says so and links to where to record one.
+    wait_text(c, "尚无可作依据的").await;
     let matter = c.current_url().await.unwrap().path().to_string();
 
     let meeting = |kind: &'static str| format!("{base}/places/{village}/meetings?kind={kind}");
