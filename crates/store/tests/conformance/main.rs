@@ -8,6 +8,7 @@ mod dues;
 mod flows;
 mod life;
 mod life_import;
+mod meeting_rules;
 mod meetings;
 mod members;
 mod outside;

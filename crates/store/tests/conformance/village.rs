@@ -14,7 +14,7 @@ use jiceng_store::village::{Counts, NewSeat};
 use jiceng_store::village_meetings::NewBodyMeeting;
 use jiceng_store::{Scope, Store, both_backends};
 
-fn seat(person_id: i64, body: &str, from_on: &str) -> NewSeat {
+pub(crate) fn seat(person_id: i64, body: &str, from_on: &str) -> NewSeat {
     NewSeat {
         person_id,
         body: body.into(),
@@ -23,11 +23,16 @@ fn seat(person_id: i64, body: &str, from_on: &str) -> NewSeat {
     }
 }
 
-fn present(ids: &[i64]) -> Vec<(i64, String, Option<String>)> {
+pub(crate) fn present(ids: &[i64]) -> Vec<(i64, String, Option<String>)> {
     ids.iter().map(|i| (*i, "present".into(), None)).collect()
 }
 
-fn body_meeting(place_id: i64, kind: &str, held_on: &str, who: &[i64]) -> NewBodyMeeting {
+pub(crate) fn body_meeting(
+    place_id: i64,
+    kind: &str,
+    held_on: &str,
+    who: &[i64],
+) -> NewBodyMeeting {
     NewBodyMeeting {
         place_id,
         kind: kind.into(),
@@ -1055,65 +1060,3 @@ async fn village(store: Store) {
     assert_eq!(store.decisions_snapshot().await.unwrap(), moved);
 }
 both_backends!(village_bodies_decisions_and_board, village);
-
-/// Meeting rules are data with a date: a stricter local rule for the 村民代表会议 from 2027 judges
-/// meetings from then on, and leaves earlier ones as they were.
-async fn rules_are_data(store: Store) {
-    use jiceng_domain::meeting::{MeetingKind, MeetingRule, Quorum, Threshold};
-    let t = tree(&store).await;
-    let (a, s) = (actor(), Scope::All);
-    store
-        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), LATER)
-        .await
-        .unwrap();
-    let mut reps = Vec::new();
-    for i in 0..9 {
-        let p = store
-            .add_person(&a, &s, t.qianxi, &format!("代表{i}"), None, LATER)
-            .await
-            .unwrap();
-        store
-            .add_seat(&a, &s, &seat(p.id, "representatives", "2026-01-01"), LATER)
-            .await
-            .unwrap();
-        reps.push(p.id);
-    }
-    let mut stricter = MeetingRule::defaults()
-        .into_iter()
-        .find(|r| r.kind == MeetingKind::RepresentativesAssembly)
-        .unwrap();
-    stricter.effective_from = "2027-01-01".into();
-    stricter.basis = "本地村民代表会议议事规则".into();
-    stricter.quorum = Quorum::ShouldAttend(Threshold::at_least(3, 4));
-    store.add_meeting_rule(&a, &stricter, LATER).await.unwrap();
-    let e = store
-        .add_meeting_rule(&a, &stricter, LATER)
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), "meeting.rule_exists");
-    // 6 of 9: at least 2/3 in 2026, a quorum; under the 2027 rule 3/4 of 9 needs 7.
-    let meet = |day: &'static str, n: usize| {
-        let store = store.clone();
-        let a = a.clone();
-        let m = body_meeting(t.qianxi, "representatives_assembly", day, &reps[..n]);
-        async move {
-            store
-                .record_body_meeting(&a, &Scope::All, &m, LATER)
-                .await
-                .unwrap()
-                .quorate
-        }
-    };
-    assert_eq!(meet("2026-12-20", 6).await, 1);
-    assert_eq!(meet("2026-12-20", 5).await, 0);
-    assert_eq!(meet("2027-01-05", 6).await, 0);
-    assert_eq!(meet("2027-01-05", 7).await, 1);
-    let rules = store.meeting_rules().await.unwrap();
-    let in_force =
-        MeetingRule::in_force(&rules, MeetingKind::RepresentativesAssembly, "2027-01-05").unwrap();
-    assert_eq!(in_force.basis, "本地村民代表会议议事规则");
-    let old =
-        MeetingRule::in_force(&rules, MeetingKind::RepresentativesAssembly, "2026-12-31").unwrap();
-    assert_ne!(old.basis, in_force.basis);
-}
-both_backends!(meeting_rules_are_data_with_a_date, rules_are_data);
