@@ -25,6 +25,7 @@ pub mod error;
 pub mod flows;
 pub mod formation;
 pub mod life;
+pub mod mandates;
 pub mod matters;
 pub mod meeting_files;
 pub mod meeting_import;
@@ -203,6 +204,7 @@ impl Store {
         self.seed_coverage_rules().await?;
         self.seed_power_items().await?;
         self.seed_meeting_rules().await?;
+        self.seed_publication_rules().await?;
         Ok(applied)
     }
 

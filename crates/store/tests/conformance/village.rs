@@ -7,6 +7,7 @@ use jiceng_domain::decision::Step;
 use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::Votes;
 use jiceng_store::board::{NewPublication, Target};
+use jiceng_store::mandates::NewMandate;
 use jiceng_store::matters::StepInput;
 use jiceng_store::meetings::NewResolution;
 use jiceng_store::sql::Page;
@@ -650,6 +651,97 @@ async fn village(store: Store) {
         ),
         "decision.before_previous"
     );
+    // The representatives decide a matter of the list only under the 村民会议's authorisation
+    // (《组织法》第二十四条); their vote is not even offered until then.
+    let unauthorised = || async {
+        code(
+            step2(Step::Resolution, StepInput::Resolution(decided.id))
+                .await
+                .unwrap_err(),
+        )
+    };
+    assert_eq!(unauthorised().await, "decision.not_authorised");
+    let offered = || async {
+        store
+            .step_choices(&s, m2.id, Step::Resolution)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(id, _)| *id == decided.id)
+    };
+    assert!(!offered().await);
+    let grant = |resolution_id: i64, item_id: Option<i64>, from_on: &str| NewMandate {
+        place_id: t.qianxi,
+        resolution_id,
+        item_id,
+        from_on: from_on.into(),
+        until_on: None,
+    };
+    let refused = |n: NewMandate| {
+        let store = store.clone();
+        let a = a.clone();
+        async move {
+            code(
+                store
+                    .grant_mandate(&a, &Scope::All, &n, LATER)
+                    .await
+                    .unwrap_err(),
+            )
+        }
+    };
+    // Only a passed vote of a quorate 村民会议 authorises — not the representatives themselves.
+    assert_eq!(
+        refused(grant(decided.id, None, "2026-08-01")).await,
+        "mandate.not_villagers_assembly"
+    );
+    let authority = resolve(vm.id, 200).await;
+    assert_eq!(authority.passed, 1, "200 of the 300 present");
+    assert_eq!(
+        refused(grant(authority.id, None, "2026-07-19")).await,
+        "mandate.before_assembly"
+    );
+    assert_eq!(
+        refused(NewMandate {
+            until_on: Some("2026-07-01".into()),
+            ..grant(authority.id, None, "2026-07-20")
+        })
+        .await,
+        "mandate.until_before_from"
+    );
+    // Another village's vote, or an item of another village's list, authorises nothing here.
+    assert_eq!(
+        refused(NewMandate {
+            place_id: t.other_village,
+            ..grant(authority.id, None, "2026-07-20")
+        })
+        .await,
+        "mandate.resolution_invalid"
+    );
+    // Authorised for another item only, or for a time that ended the day before: still refused.
+    store
+        .grant_mandate(
+            &a,
+            &s,
+            &grant(authority.id, Some(local.id), "2026-07-20"),
+            LATER,
+        )
+        .await
+        .unwrap();
+    let ended = NewMandate {
+        until_on: Some("2026-08-19".into()),
+        ..grant(authority.id, None, "2026-07-20")
+    };
+    store.grant_mandate(&a, &s, &ended, LATER).await.unwrap();
+    assert_eq!(unauthorised().await, "decision.not_authorised");
+    assert!(!offered().await);
+    // Every item of the list from the assembly on: now the representatives' vote carries.
+    let all = store
+        .grant_mandate(&a, &s, &grant(authority.id, None, "2026-07-20"), LATER)
+        .await
+        .unwrap();
+    assert_eq!((all.item_id, all.until_on.as_deref()), (None, None));
+    assert_eq!(store.mandates(&s, t.qianxi).await.unwrap().len(), 3);
+    assert!(offered().await);
     step2(Step::Resolution, StepInput::Resolution(decided.id))
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 //! rule refused it, beside the field.
 
 use super::village::village_links;
-use super::{FormData, Id, ListQuery, Q, RecordPage, done};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, saved};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::day_of;
@@ -16,6 +16,7 @@ use jiceng_domain::decision::Step;
 use jiceng_domain::meeting::{MeetingKind, add_days};
 use jiceng_domain::village::Body;
 use jiceng_store::board::Target;
+use jiceng_store::mandates::NewMandate;
 use jiceng_store::matters::{MatterRow, StepInput};
 use jiceng_store::sql::Page;
 
@@ -62,6 +63,8 @@ async fn village_page(
     let s = &state.store;
     let place = s.place(&ctx.scope, id).await?;
     let items = s.power_items(&ctx.scope, id).await?;
+    let mandates = s.mandates(&ctx.scope, id).await?;
+    let votes = s.mandate_choices(&ctx.scope, id).await?;
     let (rows, total) = s
         .matters(
             &ctx.scope,
@@ -102,10 +105,77 @@ async fn village_page(
             .collect(),
         empty: l("清单为空", "The list is empty"),
     };
-    let options = items
+    let options: Vec<(String, String)> = items
         .iter()
         .map(|i| (i.id.to_string(), i.name.clone()))
         .collect();
+    let mandate_table = Table {
+        caption: l(
+            "村民会议对村民代表会议的授权（《村民委员会组织法》第二十四条）",
+            "Authorisations of the representatives by the villagers' assembly",
+        ),
+        headers: vec![
+            l("授权事项", "Matters"),
+            l("村民会议决定", "Assembly's resolution"),
+            l("开始", "From"),
+            l("截止", "Until"),
+        ],
+        rows: mandates
+            .iter()
+            .map(|m| {
+                vec![
+                    Cell::text(
+                        m.item_name
+                            .clone()
+                            .unwrap_or_else(|| l("清单全部事项", "Every item")),
+                    ),
+                    Cell::text(format!("{} {}", m.held_on, m.resolution_title)),
+                    Cell::text(m.from_on.clone()),
+                    Cell::text(m.until_on.clone().unwrap_or_else(|| l("未定", "open"))),
+                ]
+            })
+            .collect(),
+        empty: l(
+            "尚无授权：村民代表会议不能对清单事项作出决议，须由村民会议决定",
+            "No authorisation: only the villagers' assembly can decide",
+        ),
+    };
+    let mut mandate_form = Form::new(
+        "mandate",
+        format!("/places/{id}/mandates"),
+        l("登记村民会议的授权", "Record an authorisation"),
+        l("登记", "Record"),
+    );
+    if votes.is_empty() {
+        mandate_form = mandate_form.note(l(
+            "授权须由达到法定人数的村民会议表决通过，本村尚无这样的表决：请先在“村级会议”中登记村民会议及其表决。",
+            "An authorisation rests on a passed vote of a quorate villagers' assembly; record one first.",
+        ));
+    } else {
+        let mut scope = vec![(String::new(), l("清单全部事项", "Every item"))];
+        scope.extend(options.iter().cloned());
+        let votes = votes.into_iter().map(|(v, t)| (v.to_string(), t)).collect();
+        mandate_form = mandate_form
+            .field(
+                Field::new(
+                    "resolution_id",
+                    l("村民会议的决定", "Assembly's resolution"),
+                    FieldKind::Select(votes),
+                )
+                .required(),
+            )
+            .field(Field::new(
+                "item_id",
+                l("授权事项", "Matters"),
+                FieldKind::Select(scope),
+            ))
+            .field(Field::new("from_on", l("开始日期", "From"), FieldKind::Date).required())
+            .field(Field::new(
+                "until_on",
+                l("截止日期（可不填）", "Until (optional)"),
+                FieldKind::Date,
+            ));
+    }
     let mut forms = vec![
         Form::new("matter", format!("/places/{id}/matters"), l("新建事项", "Open a matter"), l("新建", "Open"))
             .field(Field::new("item_id", l("清单事项", "List item"), FieldKind::Select(options)).required())
@@ -117,6 +187,7 @@ async fn village_page(
         Form::new("item", format!("/places/{id}/powers"), l("增加本村清单事项", "Add a local list item"), l("增加", "Add"))
             .field(Field::new("name", l("事项", "Matter"), FieldKind::Text).required())
             .field(Field::new("publication_days", l("公开天数", "Days published"), FieldKind::Number).value("7").required()),
+        mandate_form,
     ];
     if let Some(fb) = fb {
         fb.apply(&mut forms);
@@ -135,7 +206,7 @@ async fn village_page(
             (l("页", "Page"), format!("{} / {}", pager.page, pager.pages)),
         ],
         stats: vec![],
-        tables: vec![matters_table(ctx, &rows), list],
+        tables: vec![matters_table(ctx, &rows), list, mandate_table],
         links,
         forms,
     })
@@ -175,13 +246,11 @@ pub async fn open(
         )
     }
     .await;
-    match r {
-        Ok(m) => Ok(done(&format!("/matters/{}", m.id))),
-        Err(e) => {
-            let fb = Feedback::refusal("matter", data.0, e, ctx.lang)?;
-            village_page(&state, &ctx, id, 1, Some(fb)).await
-        }
-    }
+    let to = r.map(|m| format!("/matters/{}", m.id));
+    saved(to, "matter", data, ctx.lang, |fb| {
+        village_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
 }
 
 pub async fn add_item(
@@ -207,13 +276,44 @@ pub async fn add_item(
         Ok::<_, AppError>(())
     }
     .await;
-    match r {
-        Ok(()) => Ok(done(&format!("/places/{id}/matters"))),
-        Err(e) => {
-            let fb = Feedback::refusal("item", data.0, e, ctx.lang)?;
-            village_page(&state, &ctx, id, 1, Some(fb)).await
-        }
+    let to = r.map(|()| format!("/places/{id}/matters"));
+    saved(to, "item", data, ctx.lang, |fb| {
+        village_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
+}
+
+/// Records the 村民会议's authorisation of the 村民代表会议.
+pub async fn grant_mandate(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role.manages_members())?;
+    let r = async {
+        let item = match data.get("item_id").trim() {
+            "" => None,
+            _ => Some(data.int("item_id", "授权事项", "Matters")?),
+        };
+        let m = NewMandate {
+            place_id: id,
+            resolution_id: data.int("resolution_id", "村民会议的决定", "Assembly's resolution")?,
+            item_id: item,
+            from_on: data.get("from_on").into(),
+            until_on: Some(data.get("until_on").into()),
+        };
+        state
+            .store
+            .grant_mandate(&ctx.actor, &ctx.scope, &m, state.now())
+            .await?;
+        Ok::<_, AppError>(format!("/places/{id}/matters"))
     }
+    .await;
+    saved(r, "mandate", data, ctx.lang, |fb| {
+        village_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
 }
 
 async fn matter_page(
@@ -372,7 +472,15 @@ async fn matter_page(
                         l("尚无可作依据的", "No usable vote of "),
                         bodies.join("或"),
                         l("表决（须达到法定人数并获通过，且未用于其他事项）", " yet"),
-                    ),
+                    ) + if next == Step::Resolution {
+                        l(
+                            "；村民代表会议须经村民会议授权才能决定",
+                            "; the representatives need the villagers' authorisation",
+                        )
+                    } else {
+                        String::new()
+                    }
+                    .as_str(),
                 ));
                 need = Some((
                     format!("{}{}", l("登记", "Record "), kind.zh()),
