@@ -373,20 +373,13 @@ impl Store {
         if open_only {
             w.push(" AND mt.next_step IS NOT NULL");
         }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {MATTER_COLS}{} ORDER BY mt.created_at DESC, mt.id DESC",
-                w.text
-            ),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(
+            MATTER_COLS,
+            "ORDER BY mt.created_at DESC, mt.id DESC",
+            page,
+            &self.reader,
+        )
+        .await?)
     }
 
     /// Records the matter's next step on what it rests on, or refuses with the rule broken.

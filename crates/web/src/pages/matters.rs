@@ -196,8 +196,9 @@ async fn village_page(
         l("导出事项（Excel）", "Export matters (.xlsx)"),
         format!("/matters/export.xlsx?under={id}"),
     )];
-    links.extend(village_links(ctx, id, &place.code));
     let pager = Pager::new(&format!("/places/{id}/matters"), page, 50, total);
+    links.extend(pager.links(ctx.lang));
+    links.extend(village_links(ctx, id, &place.code));
     super::render_record(&RecordPage {
         c,
         facts: vec![
