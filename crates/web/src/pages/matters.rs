@@ -16,7 +16,6 @@ use jiceng_domain::decision::Step;
 use jiceng_domain::meeting::{MeetingKind, add_days};
 use jiceng_domain::village::Body;
 use jiceng_store::board::Target;
-use jiceng_store::mandates::NewMandate;
 use jiceng_store::matters::{MatterRow, StepInput};
 use jiceng_store::sql::Page;
 
@@ -52,7 +51,7 @@ fn matters_table(ctx: &Ctx, rows: &[MatterRow]) -> Table {
     }
 }
 
-async fn village_page(
+pub(crate) async fn village_page(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
@@ -63,8 +62,6 @@ async fn village_page(
     let s = &state.store;
     let place = s.place(&ctx.scope, id).await?;
     let items = s.power_items(&ctx.scope, id).await?;
-    let mandates = s.mandates(&ctx.scope, id).await?;
-    let votes = s.mandate_choices(&ctx.scope, id).await?;
     let (rows, total) = s
         .matters(
             &ctx.scope,
@@ -109,73 +106,7 @@ async fn village_page(
         .iter()
         .map(|i| (i.id.to_string(), i.name.clone()))
         .collect();
-    let mandate_table = Table {
-        caption: l(
-            "村民会议对村民代表会议的授权（《村民委员会组织法》第二十四条）",
-            "Authorisations of the representatives by the villagers' assembly",
-        ),
-        headers: vec![
-            l("授权事项", "Matters"),
-            l("村民会议决定", "Assembly's resolution"),
-            l("开始", "From"),
-            l("截止", "Until"),
-        ],
-        rows: mandates
-            .iter()
-            .map(|m| {
-                vec![
-                    Cell::text(
-                        m.item_name
-                            .clone()
-                            .unwrap_or_else(|| l("清单全部事项", "Every item")),
-                    ),
-                    Cell::text(format!("{} {}", m.held_on, m.resolution_title)),
-                    Cell::text(m.from_on.clone()),
-                    Cell::text(m.until_on.clone().unwrap_or_else(|| l("未定", "open"))),
-                ]
-            })
-            .collect(),
-        empty: l(
-            "尚无授权：村民代表会议不能对清单事项作出决议，须由村民会议决定",
-            "No authorisation: only the villagers' assembly can decide",
-        ),
-    };
-    let mut mandate_form = Form::new(
-        "mandate",
-        format!("/places/{id}/mandates"),
-        l("登记村民会议的授权", "Record an authorisation"),
-        l("登记", "Record"),
-    );
-    if votes.is_empty() {
-        mandate_form = mandate_form.note(l(
-            "授权须由达到法定人数的村民会议表决通过，本村尚无这样的表决：请先在“村级会议”中登记村民会议及其表决。",
-            "An authorisation rests on a passed vote of a quorate villagers' assembly; record one first.",
-        ));
-    } else {
-        let mut scope = vec![(String::new(), l("清单全部事项", "Every item"))];
-        scope.extend(options.iter().cloned());
-        let votes = votes.into_iter().map(|(v, t)| (v.to_string(), t)).collect();
-        mandate_form = mandate_form
-            .field(
-                Field::new(
-                    "resolution_id",
-                    l("村民会议的决定", "Assembly's resolution"),
-                    FieldKind::Select(votes),
-                )
-                .required(),
-            )
-            .field(Field::new(
-                "item_id",
-                l("授权事项", "Matters"),
-                FieldKind::Select(scope),
-            ))
-            .field(Field::new("from_on", l("开始日期", "From"), FieldKind::Date).required())
-            .field(Field::new(
-                "until_on",
-                l("截止日期（可不填）", "Until (optional)"),
-                FieldKind::Date,
-            ));
-    }
+    let (mandate_table, mandate_form) = super::mandates::section(state, ctx, id, &options).await?;
     let mut forms = vec![
         Form::new("matter", format!("/places/{id}/matters"), l("新建事项", "Open a matter"), l("新建", "Open"))
             .field(Field::new("item_id", l("清单事项", "List item"), FieldKind::Select(options)).required())
@@ -279,39 +210,6 @@ pub async fn add_item(
     .await;
     let to = r.map(|()| format!("/places/{id}/matters"));
     saved(to, "item", data, ctx.lang, |fb| {
-        village_page(&state, &ctx, id, 1, Some(fb))
-    })
-    .await
-}
-
-/// Records the 村民会议's authorisation of the 村民代表会议.
-pub async fn grant_mandate(
-    State(state): State<AppState>,
-    PageCtx(ctx): PageCtx,
-    Id(id): Id,
-    data: FormData,
-) -> Result<Response, PageError> {
-    ctx.require(ctx.role.manages_members())?;
-    let r = async {
-        let item = match data.get("item_id").trim() {
-            "" => None,
-            _ => Some(data.int("item_id", "授权事项", "Matters")?),
-        };
-        let m = NewMandate {
-            place_id: id,
-            resolution_id: data.int("resolution_id", "村民会议的决定", "Assembly's resolution")?,
-            item_id: item,
-            from_on: data.get("from_on").into(),
-            until_on: Some(data.get("until_on").into()),
-        };
-        state
-            .store
-            .grant_mandate(&ctx.actor, &ctx.scope, &m, state.now())
-            .await?;
-        Ok::<_, AppError>(format!("/places/{id}/matters"))
-    }
-    .await;
-    saved(r, "mandate", data, ctx.lang, |fb| {
         village_page(&state, &ctx, id, 1, Some(fb))
     })
     .await

@@ -10,6 +10,7 @@ mod formation;
 mod life;
 mod listing;
 mod login;
+mod mandates;
 mod matters;
 mod meeting_extras;
 mod meeting_files;
@@ -100,7 +101,7 @@ pub fn router() -> Router<AppState> {
             get(matters::village).post(matters::open),
         )
         .route("/places/{id}/powers", post(matters::add_item))
-        .route("/places/{id}/mandates", post(matters::grant_mandate))
+        .route("/places/{id}/mandates", post(mandates::grant_mandate))
         .route("/matters/export.xlsx", get(matters::export))
         .route("/matters/{id}", get(matters::show))
         .route("/matters/{id}/steps", post(matters::step))
