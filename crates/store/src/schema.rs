@@ -135,6 +135,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    // 18 and 19 are taken by work on other branches.
+    Migration {
+        version: 20,
+        name: "open311",
+        sql: include_str!("migrations/0020_open311.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
