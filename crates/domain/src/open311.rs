@@ -44,50 +44,46 @@ pub fn mask_personal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let starts = digit(chars[i]).is_some()
-            && (i == 0 || (digit(chars[i - 1]).is_none() && !chars[i - 1].is_ascii_alphabetic()));
-        if starts {
-            // Groups of digits separated by one space or hyphen.
-            let mut j = i;
-            let mut groups: Vec<usize> = vec![];
-            let mut compact = String::new();
-            loop {
-                let from = j;
-                while j < chars.len()
-                    && let Some(d) = digit(chars[j])
-                {
-                    compact.push(d);
-                    j += 1;
-                }
-                groups.push(j - from);
-                let sep = j + 1 < chars.len()
-                    && matches!(chars[j], ' ' | '-')
-                    && digit(chars[j + 1]).is_some();
-                if !sep {
-                    break;
-                }
-                j += 1;
-            }
-            let mut end = j;
-            if end < chars.len() && is_check_x(chars[end]) && compact.len() == 17 {
-                compact.push('X');
-                end += 1;
-            }
-            let grouped_ok = groups.len() == 1 || groups.iter().all(|g| *g >= 3);
-            let digits = compact.chars().filter(char::is_ascii_digit).count();
-            if digits >= 7 && grouped_ok {
-                out.push_str(&mask_number(&compact));
-                i = end;
-                continue;
-            }
-            // Not a number to hide: keep the first group as written and go on after it.
-            let first = i + groups[0];
-            out.extend(&chars[i..first]);
-            i = first;
+        // A number starts at a digit not preceded by one (a letter before it does not make it a
+        // code to keep: `Tel13800135678` is a phone).
+        if digit(chars[i]).is_none() || (i > 0 && digit(chars[i - 1]).is_some()) {
+            out.push(chars[i]);
+            i += 1;
             continue;
         }
-        out.push(chars[i]);
-        i += 1;
+        // Groups of digits separated by one space or hyphen.
+        let mut j = i;
+        let mut groups: Vec<(usize, usize)> = vec![];
+        loop {
+            let from = j;
+            while j < chars.len() && digit(chars[j]).is_some() {
+                j += 1;
+            }
+            groups.push((from, j));
+            let sep = j + 1 < chars.len()
+                && matches!(chars[j], ' ' | '-')
+                && digit(chars[j + 1]).is_some();
+            if !sep {
+                break;
+            }
+            j += 1;
+        }
+        // Grouped as phones and ID numbers are (every group of three or more), the whole run;
+        // otherwise (a date, `12-3`) only its first group.
+        let whole = groups.iter().all(|(a, b)| b - a >= 3);
+        let (from, to) = if whole { (i, j) } else { groups[0] };
+        let mut compact: String = chars[from..to].iter().filter_map(|c| digit(*c)).collect();
+        let mut end = to;
+        if end < chars.len() && is_check_x(chars[end]) && compact.len() == 17 {
+            compact.push('X');
+            end += 1;
+        }
+        if compact.chars().filter(char::is_ascii_digit).count() >= 7 {
+            out.push_str(&mask_number(&compact));
+        } else {
+            out.extend(&chars[from..end]);
+        }
+        i = end;
     }
     mask_emails(&out)
 }
@@ -169,6 +165,9 @@ mod tests {
         );
         assert_eq!(mask_personal("座机0756-5512345"), "座机*********45");
         assert_eq!(mask_personal("门牌 7654321"), "门牌 *****21");
+        assert_eq!(mask_personal("Tel13800135678"), "Tel138****5678");
+        assert_eq!(mask_personal("13800135678-12"), "138****5678-12");
+        assert_eq!(mask_personal("2025-11-13800135678"), "2025-11-138****5678");
     }
 
     #[test]
@@ -178,7 +177,6 @@ mod tests {
             "路灯3盏不亮，第12号",
             "花了1,000,000元",
             "G325国道",
-            "编号AB1234567",
         ] {
             assert_eq!(mask_personal(keep), keep);
         }
@@ -191,6 +189,18 @@ mod tests {
             "请回复 z***@example.com 谢谢"
         );
         assert_eq!(mask_personal("a@b 不是邮箱"), "a@b 不是邮箱");
+    }
+
+    proptest::proptest! {
+        /// Any text is taken (no panic on user input), and a mobile number in it never survives,
+        /// whatever surrounds it.
+        #[test]
+        fn any_text_masks_its_mobiles(before in "\\PC{0,20}", tail in 0u64..100_000_000, after in "\\PC{0,20}") {
+            let _ = mask_personal(&before);
+            let mobile = format!("139{tail:08}");
+            let masked = mask_personal(&format!("{before}{mobile}{after}"));
+            proptest::prop_assert!(!masked.contains(&mobile), "{}", masked);
+        }
     }
 
     #[test]
