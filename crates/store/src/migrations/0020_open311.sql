@@ -63,3 +63,6 @@ CREATE TABLE open311_requests (
     created_at {int} NOT NULL
 );
 CREATE INDEX open311_requests_key ON open311_requests(key_id, created_at);
+
+-- GET Service Requests reads the newest problems of a window (the last 90 days by default).
+CREATE INDEX problems_created ON problems(created_at);
