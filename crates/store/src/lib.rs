@@ -32,6 +32,7 @@ pub mod meeting_import;
 pub mod meetings;
 pub mod members;
 pub mod observations;
+pub mod open311;
 pub mod orgs;
 pub mod places;
 pub mod recruitment;

@@ -142,6 +142,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    // 19 is taken by work on another branch.
+    Migration {
+        version: 20,
+        name: "open311",
+        sql: include_str!("migrations/0020_open311.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
