@@ -137,6 +137,7 @@ impl Settings {
             request_timeout_secs: self.request_timeout_secs,
             import_timeout_secs: self.import_timeout_secs,
             trust_proxy: self.trust_proxy,
+            ..Default::default()
         }
     }
 }
