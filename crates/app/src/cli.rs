@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         action: InsightAction,
     },
+    /// Residents' voice (问题清单).
+    Voice {
+        #[command(subcommand)]
+        action: VoiceAction,
+    },
     /// Print a new random encryption key (64 hex characters) for `key_file`.
     Keygen,
 }
@@ -114,6 +119,13 @@ pub enum AuditAction {
 pub enum InsightAction {
     /// Recompute every roll-up from the records.
     Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VoiceAction {
+    /// Close problems whose objection window has passed and escalate overdue ones (the server
+    /// does this every ten minutes).
+    Sweep,
 }
 
 pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
@@ -174,6 +186,9 @@ pub async fn run(cli: Cli) -> CliResult {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Voice {
+            action: VoiceAction::Sweep,
+        } => ops::voice_sweep_once(&settings).await,
         Command::Keygen | Command::Demo { .. } => Ok(ExitCode::SUCCESS),
     }
 }

@@ -49,8 +49,42 @@ fn spawn_monthly_figures(store: Store) {
     });
 }
 
+/// Residents' voice: closes problems whose objection window has passed and escalates those past
+/// their deadline to the town, at start and then every ten minutes (idempotent).
+fn spawn_voice_sweep(store: Store) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = voice_sweep(&store).await {
+                tracing::warn!(error = %e, "voice sweep failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
+}
+
+async fn voice_sweep(store: &Store) -> Result<(u64, u64), jiceng_store::StoreError> {
+    let now = now();
+    let (closed, escalated) = store
+        .voice_sweep(&jiceng_web::clock::day_of(now), now)
+        .await?;
+    if closed + escalated > 0 {
+        tracing::info!(closed, escalated, "voice sweep");
+    }
+    Ok((closed, escalated))
+}
+
+/// `jiceng voice sweep`: the server's sweep, once, now.
+pub async fn voice_sweep_once(s: &Settings) -> CliResult {
+    let store = open(s).await?;
+    let (closed, escalated) = voice_sweep(&store).await?;
+    println!("已销号 / closed: {closed}；已上报 / escalated: {escalated}");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn serve_store(store: Store, web: WebConfig, listen: &str) -> CliResult {
     spawn_monthly_figures(store.clone());
+    spawn_voice_sweep(store.clone());
     let state = AppState::new(store.clone(), web, Clock::System);
     let app = jiceng_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -234,10 +234,12 @@ async fn rule_on(conn: &mut AnyConnection, day: &str) -> StoreResult<VoiceRule> 
 /// The last entry of a problem's history (the one `act` just wrote).
 async fn last_seq(conn: &mut AnyConnection, id: i64) -> StoreResult<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM problem_events WHERE problem_id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?,
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM problem_events WHERE problem_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?,
     )
 }
 

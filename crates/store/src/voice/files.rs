@@ -2,9 +2,9 @@
 //! when they resolve it. Judged by their bytes (`infer`), kept as uploaded with their SHA-256,
 //! never replaced, read back only within the caller's scope.
 
+use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
-use crate::Store;
 use jiceng_domain::DomainError;
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -72,8 +72,10 @@ fn problem_where(scope: &Scope, f: &ProblemFilter) -> Sql {
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pat = like_contains(q);
         w.push(" AND (pr.body LIKE ").bind(pat.as_str());
-        w.push(" ESCAPE '\\' OR pr.category LIKE ").bind(pat.as_str());
-        w.push(" ESCAPE '\\' OR pr.location LIKE ").bind(pat.as_str());
+        w.push(" ESCAPE '\\' OR pr.category LIKE ")
+            .bind(pat.as_str());
+        w.push(" ESCAPE '\\' OR pr.location LIKE ")
+            .bind(pat.as_str());
         w.push(" ESCAPE '\\' OR pr.owner LIKE ").bind(pat);
         w.push(" ESCAPE '\\')");
     }

@@ -17,6 +17,7 @@ mod structure;
 mod transfers;
 mod village;
 mod voice;
+mod voice_pages;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};

@@ -8,7 +8,7 @@ use jiceng_store::sql::Page;
 use jiceng_store::voice::NewProblem;
 use jiceng_store::{Scope, Store, StoreError, both_backends};
 
-fn report(place_id: i64, body: &str) -> NewProblem {
+pub fn report(place_id: i64, body: &str) -> NewProblem {
     NewProblem {
         place_id,
         source: "resident".into(),
@@ -16,6 +16,7 @@ fn report(place_id: i64, body: &str) -> NewProblem {
         body: body.into(),
         location: Some("村口".into()),
         contact: None,
+        photo: None,
     }
 }
 

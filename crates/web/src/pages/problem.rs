@@ -16,8 +16,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiceng_domain::meeting::add_days;
 use jiceng_domain::voice::{CATEGORIES, Event, Status};
-use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, ProblemFilter};
 use jiceng_store::sql::Page;
+use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, ProblemFilter};
 
 fn detail(e: &EventRow) -> String {
     match serde_json::from_str::<Event>(&e.detail_json) {
@@ -79,7 +79,10 @@ async fn page(
     if let Some(d) = &p.deadline {
         let mut v = d.clone();
         if p.escalated == 1 {
-            v.push_str(ctx.lang.pick("（逾期，已上报镇（街道））", " (overdue, escalated)"));
+            v.push_str(
+                ctx.lang
+                    .pick("（逾期，已上报镇（街道））", " (overdue, escalated)"),
+            );
         } else if status == Some(Status::Assigned) && d.as_str() < today.as_str() {
             v.push_str(ctx.lang.pick("（已逾期）", " (overdue)"));
         }
@@ -137,7 +140,11 @@ async fn page(
     };
     let photos = Table {
         caption: l("照片", "Photos"),
-        headers: vec![l("照片", "Photo"), l("随哪一环节", "With step"), l("大小", "Size")],
+        headers: vec![
+            l("照片", "Photo"),
+            l("随哪一环节", "With step"),
+            l("大小", "Size"),
+        ],
         rows: files
             .iter()
             .map(|f| {
@@ -170,11 +177,7 @@ async fn page(
                 ),
         );
         let f = ProblemFilter {
-            under: Some(
-                s.place(&ctx.scope, p.place_id)
-                    .await?
-                    .prefix(),
-            ),
+            under: Some(s.place(&ctx.scope, p.place_id).await?.prefix()),
             status: Some("open".into()),
             today: today.clone(),
             ..Default::default()
@@ -192,16 +195,18 @@ async fn page(
             .collect();
         if !choices.is_empty() {
             forms.push(
-                Form::new("merge", &act, l("合并重复问题", "Merge a duplicate"), l("合并", "Merge"))
-                    .field(Field::new("event", "", FieldKind::Hidden).value("merged"))
-                    .field(
-                        Field::new("into", l("并入", "Into"), FieldKind::Select(choices))
-                            .required(),
-                    )
-                    .note(l(
-                        "本问题与同村另一问题重复时，并入后随该问题一起办理。",
-                        "A duplicate follows the problem it is merged into.",
-                    )),
+                Form::new(
+                    "merge",
+                    &act,
+                    l("合并重复问题", "Merge a duplicate"),
+                    l("合并", "Merge"),
+                )
+                .field(Field::new("event", "", FieldKind::Hidden).value("merged"))
+                .field(Field::new("into", l("并入", "Into"), FieldKind::Select(choices)).required())
+                .note(l(
+                    "本问题与同村另一问题重复时，并入后随该问题一起办理。",
+                    "A duplicate follows the problem it is merged into.",
+                )),
             );
         }
     }
@@ -234,15 +239,27 @@ async fn page(
         forms.push(
             Form::new(
                 "resolve",
-                format!("/problems/{id}/resolve?_csrf={}", crate::auth::urlencode(&ctx.csrf)),
+                format!(
+                    "/problems/{id}/resolve?_csrf={}",
+                    crate::auth::urlencode(&ctx.csrf)
+                ),
                 l("办结", "Resolve"),
                 l("办结", "Resolve"),
             )
-            .field(Field::new("what", l("办理结果", "What was done"), FieldKind::LongText).required())
+            .field(
+                Field::new("what", l("办理结果", "What was done"), FieldKind::LongText).required(),
+            )
             .field(
                 Field::new(
                     "photo",
-                    format!("{}{}MB）", l("办理照片（可不附，不超过", "Evidence photo (optional, at most "), MAX_PHOTO_BYTES >> 20),
+                    format!(
+                        "{}{}MB）",
+                        l(
+                            "办理照片（可不附，不超过",
+                            "Evidence photo (optional, at most "
+                        ),
+                        MAX_PHOTO_BYTES >> 20
+                    ),
                     FieldKind::File,
                 )
                 .value(ACCEPT_PHOTO),
@@ -261,7 +278,10 @@ async fn page(
                 l("查看联系电话", "Show the phone"),
                 l("查看（将记录审计）", "Show (audited)"),
             )
-            .note(l("仅为回访群众使用；每次查看都记入审计日志。", "Each reveal is audited.")),
+            .note(l(
+                "仅为回访群众使用；每次查看都记入审计日志。",
+                "Each reveal is audited.",
+            )),
         );
     }
     if let Some(fb) = fb {
@@ -353,7 +373,10 @@ pub async fn resolve(
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: "problem.photo_too_large",
         zh: format!("照片过大：上限为{}MB", MAX_PHOTO_BYTES >> 20),
-        en: format!("the photo is too large: at most {} MB", MAX_PHOTO_BYTES >> 20),
+        en: format!(
+            "the photo is too large: at most {} MB",
+            MAX_PHOTO_BYTES >> 20
+        ),
     };
     let (mut what, mut photo) = (String::new(), None);
     while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
@@ -371,7 +394,15 @@ pub async fn resolve(
     let e = Event::Resolved { what: what.clone() };
     match state
         .store
-        .problem_act_with(&ctx.actor, &ctx.scope, id, &e, photo.as_deref(), &day_of(now), now)
+        .problem_act_with(
+            &ctx.actor,
+            &ctx.scope,
+            id,
+            &e,
+            photo.as_deref(),
+            &day_of(now),
+            now,
+        )
         .await
     {
         Ok(_) => Ok(done(&format!("/problems/{id}"))),

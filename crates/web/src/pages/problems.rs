@@ -127,8 +127,8 @@ pub fn problems_table(ctx: &Ctx, rows: &[ProblemRow], caption: String, today: &s
             .iter()
             .map(|p| {
                 let short: String = p.body.chars().take(40).collect();
-                let overdue = p.status == "assigned"
-                    && p.deadline.as_deref().is_some_and(|d| d < today);
+                let overdue =
+                    p.status == "assigned" && p.deadline.as_deref().is_some_and(|d| d < today);
                 let flag = match (p.escalated == 1, overdue) {
                     (true, _) => l("已上报镇（街道）", "Escalated"),
                     (false, true) => l("已逾期", "Overdue"),

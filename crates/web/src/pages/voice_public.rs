@@ -149,10 +149,7 @@ fn too_many(what: &str) -> PageError {
 }
 
 fn is_village(p: &Place) -> bool {
-    matches!(
-        p.kind(),
-        Some(PlaceKind::Village | PlaceKind::Community)
-    )
+    matches!(p.kind(), Some(PlaceKind::Village | PlaceKind::Community))
 }
 
 #[derive(Deserialize, Default)]
@@ -280,7 +277,10 @@ fn too_large() -> AppError {
             "照片过大：上限为{}MB，请换一张或不附照片后重新提交",
             MAX_PHOTO_BYTES >> 20
         ),
-        en: format!("the photo is too large: at most {} MB", MAX_PHOTO_BYTES >> 20),
+        en: format!(
+            "the photo is too large: at most {} MB",
+            MAX_PHOTO_BYTES >> 20
+        ),
     }
 }
 
@@ -358,10 +358,7 @@ pub async fn file(
 }
 
 /// The track form.
-pub async fn track_form(
-    State(state): State<AppState>,
-    meta: Meta,
-) -> Result<Response, PageError> {
+pub async fn track_form(State(state): State<AppState>, meta: Meta) -> Result<Response, PageError> {
     let (csrf, fresh) = csrf_of(&state, &meta).await?;
     let page = VoicePage::new(
         "查询办理进度",
@@ -527,7 +524,14 @@ pub async fn confirm(
     meta: Meta,
     data: super::FormData,
 ) -> Result<Response, PageError> {
-    answer(&state, &meta, &data, Event::Confirmed, "已确认解决，问题已销号。感谢您的反馈！").await
+    answer(
+        &state,
+        &meta,
+        &data,
+        Event::Confirmed,
+        "已确认解决，问题已销号。感谢您的反馈！",
+    )
+    .await
 }
 
 pub async fn object(
@@ -553,5 +557,12 @@ pub async fn rate(
 ) -> Result<Response, PageError> {
     // Anything but 1–5 is refused by the rule (0 stands for a missing or malformed score).
     let score = form_value(&data, "score").parse::<u8>().unwrap_or(0);
-    answer(&state, &meta, &data, Event::Rated { score }, "感谢您的评价！").await
+    answer(
+        &state,
+        &meta,
+        &data,
+        Event::Rated { score },
+        "感谢您的评价！",
+    )
+    .await
 }
