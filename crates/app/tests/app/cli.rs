@@ -187,6 +187,10 @@ async fn operator_story_on_sqlite() {
 
     let o = jiceng(d, &["insight", "rebuild"], None);
     assert!(o.status.success(), "{}", text(&o));
+    // The residents' voice sweep, once: nothing to do in this database.
+    let o = jiceng(d, &["voice", "sweep"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("closed: 0"), "{}", text(&o));
 }
 
 #[test]

@@ -201,7 +201,7 @@ pub fn router() -> Router<AppState> {
                 ),
             ),
         )
-        .route("/problems", get(problems::list))
+        .route("/problems", get(problems::list).post(problem::file_desk))
         .route("/problems/export.xlsx", get(problems::export))
         .route("/problems/report.xlsx", get(problems::report))
         .route("/problems/{id}", get(problem::show))

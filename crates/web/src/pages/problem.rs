@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use jiceng_domain::meeting::add_days;
 use jiceng_domain::voice::{CATEGORIES, Event, Status};
 use jiceng_store::sql::Page;
-use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, ProblemFilter};
+use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, NewProblem, ProblemFilter};
 
 fn detail(e: &EventRow) -> String {
     match serde_json::from_str::<Event>(&e.detail_json) {
@@ -47,6 +47,17 @@ async fn page(
     fb: Option<Feedback>,
     contact: Option<String>,
 ) -> Result<Response, PageError> {
+    page_with(state, ctx, id, fb, contact, None).await
+}
+
+async fn page_with(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+    contact: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let s = &state.store;
     let p = s.problem(&ctx.scope, id).await?;
@@ -54,12 +65,13 @@ async fn page(
     let files = s.problem_files(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let status = Status::parse(&p.status);
-    let c = Chrome::new(
+    let mut c = Chrome::new(
         ctx,
         format!("{} #{}", l("群众反映问题", "Problem"), p.id),
         "nav.home",
         &format!("/problems/{id}"),
     );
+    c.notice = notice;
     let mut facts = vec![
         (l("村（社区）", "Village"), p.place_name.clone()),
         (l("状态", "Status"), status.map_or("—", Status::zh).into()),
@@ -307,6 +319,60 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     ctx.require(handles(ctx.role))?;
     page(&state, &ctx, id, None, None).await
+}
+
+/// A report taken at the desk (or on a visit): filed in a village within scope; the page shows
+/// its tracking code once, to hand to the resident.
+pub async fn file_desk(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    data: FormData,
+) -> Result<Response, PageError> {
+    ctx.require(handles(ctx.role))?;
+    let r = async {
+        let place_id = data.int("place_id", "村（社区）", "Village")?;
+        // Only a village the caller may see (the store files in any village it is given).
+        let place = state.store.place(&ctx.scope, place_id).await?;
+        let source = match data.get("source") {
+            s @ ("visit" | "studio") => s,
+            _ => "desk",
+        };
+        let n = NewProblem {
+            place_id: place.id,
+            source: source.into(),
+            category: data.opt("category"),
+            body: data.get("body").into(),
+            location: data.opt("location"),
+            contact: data.opt("contact"),
+            photo: None,
+        };
+        let now = state.now();
+        Ok::<_, AppError>(
+            state
+                .store
+                .file_problem(&ctx.actor, &n, &day_of(now), now)
+                .await?,
+        )
+    }
+    .await;
+    match r {
+        Ok((p, code)) => {
+            let notice = format!(
+                "{}{code}{}",
+                ctx.lang
+                    .pick("已登记。查询码：", "Recorded. Tracking code: "),
+                ctx.lang.pick(
+                    "（仅显示这一次，请告知群众）",
+                    " (shown once: give it to the resident)"
+                )
+            );
+            page_with(&state, &ctx, p.id, None, None, Some(notice)).await
+        }
+        Err(e) => {
+            let fb = Feedback::refusal("desk", data.0, e, ctx.lang)?;
+            super::problems::list_page(&state, &ctx, &Default::default(), Some(fb)).await
+        }
+    }
 }
 
 fn broken_form() -> AppError {

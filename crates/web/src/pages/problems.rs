@@ -7,11 +7,11 @@ use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::{day_of, month_of};
 use crate::error::{AppError, PageError};
-use crate::ui::{Cell, Chrome, Field, FieldKind, Pager, Table, query};
+use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table, query};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::Role;
-use jiceng_domain::voice::Status;
+use jiceng_domain::voice::{CATEGORIES, Status};
 use jiceng_store::places::{Place, PlaceFilter};
 use jiceng_store::sql::Page;
 use jiceng_store::voice::{MonthRow, ProblemFilter, ProblemRow};
@@ -178,8 +178,65 @@ pub async fn list(
     Q(q): Q<ProblemQuery>,
 ) -> Result<Response, PageError> {
     ctx.require(handles(ctx.role))?;
+    list_page(&state, &ctx, &q, None).await
+}
+
+/// The desk's form: a problem a resident brings to the service centre or tells on a visit.
+fn desk_form(ctx: &Ctx, villages: Vec<(String, String)>) -> Form {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
-    let (node, f) = filter(&state, &ctx, &q).await?;
+    let cats = CATEGORIES
+        .iter()
+        .map(|c| (c.to_string(), c.to_string()))
+        .collect();
+    let sources = vec![
+        ("desk".to_string(), l("窗口受理", "At the desk")),
+        ("visit".to_string(), l("走访收集", "On a visit")),
+        (
+            "studio".to_string(),
+            l("党代表工作室", "Representatives' office"),
+        ),
+    ];
+    Form::new(
+        "desk",
+        "/problems",
+        l("登记群众反映", "Take a report"),
+        l("登记", "Record"),
+    )
+    .field(
+        Field::new(
+            "place_id",
+            l("村（社区）", "Village"),
+            FieldKind::Select(villages),
+        )
+        .required(),
+    )
+    .field(Field::new("source", l("来源", "Source"), FieldKind::Select(sources)).required())
+    .field(Field::new("category", l("类别", "Category"), FieldKind::Select(cats)).required())
+    .field(Field::new("body", l("反映内容", "Report"), FieldKind::LongText).required())
+    .field(Field::new(
+        "location",
+        l("位置", "Location"),
+        FieldKind::Text,
+    ))
+    .field(Field::new(
+        "contact",
+        l("联系电话（加密保存）", "Phone (sealed)"),
+        FieldKind::Text,
+    ))
+    .note(l(
+        "登记后显示查询码，请告知群众凭码查询进度、确认结果。",
+        "The tracking code is shown once: give it to the resident.",
+    ))
+}
+
+pub async fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ProblemQuery,
+    fb: Option<Feedback>,
+) -> Result<Response, PageError> {
+    let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
+    let (node, f) = filter(&state, &ctx, q).await?;
     let page = Page::new(Some(q.page()), Some(PER_PAGE));
     let (rows, total) = state.store.problem_list(&ctx.scope, &f, page).await?;
     let mut statuses = vec![
@@ -197,13 +254,22 @@ pub async fn list(
         ("escalated".to_string(), l("已上报镇（街道）", "Escalated")),
     ];
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let villages = village_options(&state, &ctx, &node).await?;
+    let mut forms = vec![desk_form(&ctx, villages[1..].to_vec())];
+    let status = match fb {
+        Some(fb) => {
+            fb.apply(&mut forms);
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+        None => axum::http::StatusCode::OK,
+    };
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(node.id.to_string()),
         Field::new("q", l("关键词", "Words"), FieldKind::Text).value(o(&q.q)),
         Field::new(
             "village",
             l("村（社区）", "Village"),
-            FieldKind::Select(village_options(&state, &ctx, &node).await?),
+            FieldKind::Select(villages),
         )
         .value(o(&q.village)),
         Field::new("status", l("状态", "Status"), FieldKind::Select(statuses)).value(o(&q.status)),
@@ -224,9 +290,9 @@ pub async fn list(
             l("本月问题清单月报（Excel）", "Monthly report (.xlsx)"),
             format!("/problems/report.xlsx?under={}&month={month}", node.id),
         )],
-        forms: vec![],
+        forms,
     };
-    super::ok(&page)
+    super::render(status, &page)
 }
 
 /// The list with the page's filters, every page of it, as .xlsx.

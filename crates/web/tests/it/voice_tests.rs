@@ -468,6 +468,40 @@ async fn resident_flow(store: Store) {
             "{who}'s export is only its header"
         );
     }
+    // The desk: a town's staff take a report for one of its villages; the code is shown once.
+    let town = login(&app, "town_committee").await;
+    let sibling = w.sibling.to_string();
+    let desk = [
+        ("place_id", sibling.as_str()),
+        ("source", "desk"),
+        ("category", "办事求助"),
+        ("body", "想咨询高龄津贴怎么申请"),
+    ];
+    let taken = app.send(town.post("/problems", &desk)).await;
+    taken.expect_page(
+        200,
+        &["已登记。查询码：", "想咨询高龄津贴怎么申请", "乾东村"],
+    );
+    let before = count(&app).await;
+    app.send(town.post(
+        "/problems",
+        &[
+            ("place_id", sibling.as_str()),
+            ("category", "其他"),
+            ("body", " "),
+        ],
+    ))
+    .await
+    .expect_page(422, &["请写下要反映的问题"]);
+    let other_village = w.other_village.to_string();
+    app.send(town.post(
+        "/problems",
+        &[("place_id", other_village.as_str()), ("body", "越权登记")],
+    ))
+    .await
+    .expect(404);
+    assert_eq!(count(&app).await, before, "refused reports leave nothing");
+
     // A member of the public cannot reach the staff pages.
     app.send(Call::get(&page)).await.expect(303);
 }
