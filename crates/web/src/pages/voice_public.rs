@@ -404,18 +404,47 @@ async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<Sta
         }
         _ => String::new(),
     };
+    let mut history: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.on_date.clone(), history_line(e)))
+        .collect();
+    let mut shown = status.map_or("办理中", Status::zh).to_string();
+    // A duplicate follows the problem it was merged into: its steps, never its resident's words
+    // (their objections, confirmation or rating).
+    if let Some(into) = p.merged_into {
+        let target = state.store.problem(&Scope::All, into).await?;
+        shown = format!(
+            "已与同一问题合并办理，当前：{}",
+            Status::parse(&target.status).map_or("办理中", Status::zh)
+        );
+        let theirs = state.store.problem_events(&Scope::All, into).await?;
+        history.extend(
+            theirs
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.event.as_str(),
+                        "analysed" | "assigned" | "resolved" | "escalated" | "window_passed"
+                    )
+                })
+                .map(|e| {
+                    (
+                        e.on_date.clone(),
+                        format!("（合并办理）{}", history_line(e)),
+                    )
+                }),
+        );
+        history.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     Ok(StatusView {
         code: code.trim().to_ascii_uppercase(),
         village: p.place_name.clone(),
         category: p.category.clone().unwrap_or_else(|| "未分类".into()),
         filed_on: p.filed_on.clone(),
-        status: status.map_or("办理中", Status::zh).to_string(),
+        status: shown,
         body: p.body.clone(),
         location: p.location.clone(),
-        history: events
-            .iter()
-            .map(|e| (e.on_date.clone(), history_line(e)))
-            .collect(),
+        history,
         window,
         can_answer: status == Some(Status::Resolved),
         can_rate: status == Some(Status::Closed) && p.score.is_none(),

@@ -188,6 +188,7 @@ async fn resident_flow(store: Store) {
         .send(r.post("/voice/track", &[("code", &code.to_lowercase())]))
         .await;
     status.expect_page(200, &["村口路灯不亮", "已收集", "收到您的反映"]);
+    assert!(status.text().len() + APP_CSS.len() < 50 * 1024 && !status.text().contains("<script"));
     assert!(!status.text().contains("13800138000") && !status.text().contains("138****"));
     assert!(
         !status.text().contains("id=\"confirm\""),
@@ -313,6 +314,31 @@ async fn resident_flow(store: Store) {
         .await
         .unwrap();
     let q = app.store.problem_by_code(&second).await.unwrap().id;
+    // A neighbour reports the same: merged, their code follows the first one's steps.
+    let (dup, dup_code) = app
+        .store
+        .file_problem(
+            &jiceng_store::Actor::cli("t"),
+            &jiceng_store::voice::NewProblem {
+                place_id: w.village,
+                source: "resident".into(),
+                body: "市场门口垃圾堆积".into(),
+                ..Default::default()
+            },
+            &today,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    app.send(s.get(format!("/problems/{}", dup.id)))
+        .await
+        .expect_page(200, &["合并重复问题", "垃圾清运不及时"]);
+    app.send(s.post(
+        format!("/problems/{}/act", dup.id),
+        &[("event", "merged"), ("into", &q.to_string())],
+    ))
+    .await
+    .expect_redirect("/problems/");
     let qact = format!("/problems/{q}/act");
     app.send(s.post(&qact, &[("event", "analysed"), ("category", "环境卫生")]))
         .await
@@ -361,6 +387,14 @@ async fn resident_flow(store: Store) {
     app.send(resolve_call(&s, q, "已清运", None))
         .await
         .expect_redirect("/problems/");
+    let merged = app
+        .send(r.post("/voice/track", &[("code", &dup_code)]))
+        .await;
+    merged.expect_page(200, &["已与同一问题合并办理", "（合并办理）已办结：已清运"]);
+    assert!(
+        !merged.text().contains("垃圾清运不及时"),
+        "not the other resident's words"
+    );
     app.send(r.post("/voice/track/object", &[("code", &second), ("reason", "")]))
         .await
         .expect_page(422, &["请说明仍未解决的情况"]);
@@ -418,7 +452,7 @@ async fn resident_flow(store: Store) {
         cells
             .iter()
             .any(|row| row.first().is_some_and(|c| c == "乾西村")
-                && row.get(1).is_some_and(|c| c == "2")),
+                && row.get(1).is_some_and(|c| c == "3")),
         "{cells:?}"
     );
     app.send(town.get(format!(
