@@ -236,7 +236,7 @@ pub async fn list_page(
     fb: Option<Feedback>,
 ) -> Result<Response, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
-    let (node, f) = filter(&state, &ctx, q).await?;
+    let (node, f) = filter(state, ctx, q).await?;
     let page = Page::new(Some(q.page()), Some(PER_PAGE));
     let (rows, total) = state.store.problem_list(&ctx.scope, &f, page).await?;
     let mut statuses = vec![
@@ -254,8 +254,8 @@ pub async fn list_page(
         ("escalated".to_string(), l("已上报镇（街道）", "Escalated")),
     ];
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let villages = village_options(&state, &ctx, &node).await?;
-    let mut forms = vec![desk_form(&ctx, villages[1..].to_vec())];
+    let villages = village_options(state, ctx, &node).await?;
+    let mut forms = vec![desk_form(ctx, villages[1..].to_vec())];
     let status = match fb {
         Some(fb) => {
             fb.apply(&mut forms);
@@ -277,13 +277,13 @@ pub async fn list_page(
     ];
     let qs = q.qs();
     let title = format!("{} · {}", node.name, l("问题清单", "Problem list"));
-    let c = Chrome::new(&ctx, title.clone(), "nav.home", &format!("/problems?{qs}"));
+    let c = Chrome::new(ctx, title.clone(), "nav.home", &format!("/problems?{qs}"));
     let month = month_of(state.now());
     let page = ListPage {
         c,
         action: "/problems".into(),
         filters,
-        table: problems_table(&ctx, &rows, title, &f.today),
+        table: problems_table(ctx, &rows, title, &f.today),
         pager: Pager::new(&format!("/problems?{qs}"), page.number, page.size, total),
         export: Some(format!("/problems/export.xlsx?{qs}")),
         links: vec![(
