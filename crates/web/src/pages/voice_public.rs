@@ -399,7 +399,7 @@ async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<Sta
         (Some(Status::Resolved), Some(_)) => {
             let ends = state.store.problem_window_ends(p).await?;
             format!(
-                "请确认办理结果：如已解决请点“确认销号”；如未解决可在{ends}前提出异议，逾期未提出的将自动销号。"
+                "请确认办理结果：如已解决请点“确认销号”；如未解决可在{ends}（含当天）之前提出异议，期满未提出的将自动销号。"
             )
         }
         _ => String::new(),
