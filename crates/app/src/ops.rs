@@ -191,6 +191,11 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 life.attendance,
                 life.observations
             );
+            let voice = jiceng_demo::generate_voice(&store, now()).await?;
+            println!(
+                "群众心声 / residents' voice: {} problems, {} closed, {} escalated",
+                voice.problems, voice.closed, voice.escalated
+            );
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)
                 .await?;
