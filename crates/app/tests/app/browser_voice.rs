@@ -1,16 +1,16 @@
 //! A resident reports a problem from a phone: Debian's headless Chromium at 360 px with
 //! JavaScript switched off, no account. Choose the town and the village, fill the one form
-//! (category, words, place, phone, a photo), read the tracking code; staff deal with it (through
-//! the store); the resident looks the code up, confirms it is solved and rates it. Screenshots of
-//! the three screens are kept in `artifacts/`.
+//! (category, words, place, phone, a photo), read the tracking code; the village's staff sign in
+//! in the same browser (still without JavaScript) and analyse, assign and resolve it with a photo
+//! through their forms, then sign out; the resident looks the code up, confirms it is solved and
+//! rates it. Screenshots of each screen are kept in `artifacts/`.
 
 use crate::browser::{Driver, chromedriver, free_port, wait_text};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use jiceng_domain::voice::Event;
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Sealer, Store, StoreOptions};
-use jiceng_web::clock::{Clock, day_of};
+use jiceng_web::clock::Clock;
 use jiceng_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,6 +78,7 @@ async fn resident_reports_tracks_and_confirms_without_javascript() {
     store.migrate().await.unwrap();
     let (a, s) = (Actor::cli("browser-fixture"), Scope::All);
     let mut parent = None;
+    let mut village = 0;
     for (code, name) in [
         ("440403000000", "斗门区"),
         ("440403105000", "乾务镇"),
@@ -88,8 +89,17 @@ async fn resident_reports_tracks_and_confirms_without_javascript() {
             code: code.into(),
             name: name.into(),
         };
-        parent = Some(store.create_place(&a, &s, p, 0).await.unwrap().id);
+        village = store.create_place(&a, &s, p, 0).await.unwrap().id;
+        parent = Some(village);
     }
+    let clerk = jiceng_store::users::NewUser {
+        username: "qianxi_clerk".into(),
+        display_name: "乾西村文书".into(),
+        password: "Clerk#2026voice".into(),
+        role: "village_committee".into(),
+        place_id: village,
+    };
+    store.create_user(&a, &s, clerk, 0).await.unwrap();
     let photo = dir.join("photo.png");
     std::fs::write(&photo, PNG).unwrap();
 
@@ -191,32 +201,51 @@ async fn resident_reports_tracks_and_confirms_without_javascript() {
     assert_eq!(code.trim().len(), 10, "{code:?}");
     shot(&c, "browser-voice-code-360.png").await;
 
-    // Staff deal with it (their pages have their own tests).
+    // The village's clerk, in the same browser: the list, the problem, a form per step.
     let p = store.problem_by_code(&code).await.unwrap();
     assert_eq!(
         store.problem_files(&s, p.id).await.unwrap().len(),
         1,
         "the photo was kept"
     );
-    let now = Clock::System.now_ms();
-    let today = day_of(now);
-    for e in [
-        Event::Analysed {
-            category: "环境卫生".into(),
-        },
-        Event::Assigned {
-            owner: "村保洁队".into(),
-            deadline: today.clone(),
-        },
-        Event::Resolved {
-            what: "已清运并增加每日清运一次".into(),
-        },
-    ] {
-        store
-            .problem_act(&a, &s, p.id, &e, &today, now)
-            .await
-            .unwrap();
-    }
+    c.set_window_size(1200, 1600).await.unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "input[name=username]", "qianxi_clerk").await;
+    fill(&c, "input[name=password]", "Clerk#2026voice").await;
+    click(&c, "#login button[type=submit]").await;
+    wait_text(&c, "退出").await;
+    c.goto(&format!("{base}/problems")).await.unwrap();
+    wait_text(&c, "垃圾桶满了三天没人清运").await;
+    c.goto(&format!("{base}/problems/{}", p.id)).await.unwrap();
+    wait_text(&c, "研判分类").await;
+    click(&c, "#analyse button[type=submit]").await;
+    wait_text(&c, "责任人或责任单位").await;
+    fill(&c, "#assign input[name=owner]", "村保洁队").await;
+    click(&c, "#assign button[type=submit]").await;
+    wait_text(&c, "办理结果").await;
+    fill(
+        &c,
+        "#resolve textarea[name=what]",
+        "已清运并增加每日清运一次",
+    )
+    .await;
+    fill(
+        &c,
+        "#resolve input[name=photo]",
+        &photo.display().to_string(),
+    )
+    .await;
+    click(&c, "#resolve button[type=submit]").await;
+    wait_text(&c, "异议期").await;
+    shot(&c, "browser-voice-staff.png").await;
+    assert_eq!(
+        store.problem_files(&s, p.id).await.unwrap().len(),
+        2,
+        "the evidence was kept"
+    );
+    click(&c, "form[action='/logout'] button").await;
+    wait_text(&c, "name=\"password\"").await;
+    c.set_window_size(360, 1400).await.unwrap();
 
     // Track: the code, the status and history, confirm, rate.
     c.goto(&format!("{base}/voice/track")).await.unwrap();

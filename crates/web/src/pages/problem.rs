@@ -68,7 +68,7 @@ async fn page_with(
     let mut c = Chrome::new(
         ctx,
         format!("{} #{}", l("群众反映问题", "Problem"), p.id),
-        "nav.home",
+        "nav.problems",
         &format!("/problems/{id}"),
     );
     c.notice = notice;
@@ -107,7 +107,7 @@ async fn page_with(
             format!(
                 "{ends}{}",
                 l(
-                    "前群众可提出异议；群众确认或期满后销号",
+                    "（含当天）前群众可提出异议；群众确认或期满后销号",
                     ": closed on confirmation or after it"
                 )
             ),
@@ -150,6 +150,12 @@ async fn page_with(
             .collect(),
         empty: String::new(),
     };
+    let step_of = |seq: i64| {
+        events
+            .iter()
+            .find(|e| e.seq == seq)
+            .map_or_else(|| seq.to_string(), |e| format!("{} {}", e.seq, event_zh(e)))
+    };
     let photos = Table {
         caption: l("照片", "Photos"),
         headers: vec![
@@ -165,7 +171,7 @@ async fn page_with(
                         format!("{} {}", l("照片", "Photo"), f.id),
                         format!("/problems/{id}/files/{}", f.id),
                     ),
-                    Cell::text(f.seq.to_string()),
+                    Cell::text(step_of(f.seq)),
                     Cell::text(format!("{} KB", (f.size + 1023) / 1024)),
                 ]
             })

@@ -277,7 +277,12 @@ pub async fn list_page(
     ];
     let qs = q.qs();
     let title = format!("{} · {}", node.name, l("问题清单", "Problem list"));
-    let c = Chrome::new(ctx, title.clone(), "nav.home", &format!("/problems?{qs}"));
+    let c = Chrome::new(
+        ctx,
+        title.clone(),
+        "nav.problems",
+        &format!("/problems?{qs}"),
+    );
     let month = month_of(state.now());
     let page = ListPage {
         c,
