@@ -122,6 +122,10 @@ async fn resident_flow(store: Store) {
         "the form with its stylesheet stays under 50 KB: {}",
         page.len() + APP_CSS.len()
     );
+    // The public board leads to the same form.
+    app.send(Call::get(format!("/board/{VILLAGE}")))
+        .await
+        .expect_page(200, &[&format!("href=\"/voice/{VILLAGE}\"")]);
     app.send(Call::get("/voice/440403105000")).await.expect(404);
     app.send(Call::get("/voice/nonsense")).await.expect(404);
 
