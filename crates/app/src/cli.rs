@@ -126,6 +126,19 @@ pub enum VoiceAction {
     /// Close problems whose objection window has passed and escalate overdue ones (the server
     /// does this every ten minutes).
     Sweep,
+    /// File a new objection window (days after 办结 in which a resident may object) from a day
+    /// on; problems resolved before that day keep the window in force then. Lists the windows.
+    Window {
+        /// Days (1–60); without it, only list the windows on file.
+        #[arg(long)]
+        days: Option<i64>,
+        /// First day it applies (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// The local rule it rests on.
+        #[arg(long)]
+        basis: Option<String>,
+    },
 }
 
 pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
@@ -189,6 +202,9 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Voice {
             action: VoiceAction::Sweep,
         } => ops::voice_sweep_once(&settings).await,
+        Command::Voice {
+            action: VoiceAction::Window { days, from, basis },
+        } => ops::voice_window(&settings, days, from, basis).await,
         Command::Keygen | Command::Demo { .. } => Ok(ExitCode::SUCCESS),
     }
 }

@@ -82,6 +82,39 @@ pub async fn voice_sweep_once(s: &Settings) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `jiceng voice window`: files a new objection window (if `days` is given), then lists them.
+pub async fn voice_window(
+    s: &Settings,
+    days: Option<i64>,
+    from: Option<String>,
+    basis: Option<String>,
+) -> CliResult {
+    let store = open(s).await?;
+    if let Some(days) = days {
+        let rule = jiceng_domain::voice::VoiceRule {
+            effective_from: from.unwrap_or_else(|| jiceng_web::clock::day_of(now())),
+            basis: basis.unwrap_or_default(),
+            objection_days: days,
+        };
+        if let Err(e) = store
+            .add_voice_rule(&cli_actor("voice-window"), &rule, now())
+            .await
+        {
+            store.close().await;
+            return Err(e.into());
+        }
+    }
+    println!("异议期 / objection windows:");
+    for r in store.voice_rules().await? {
+        println!(
+            "  {} 起 {} 天 — {}",
+            r.effective_from, r.objection_days, r.basis
+        );
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn serve_store(store: Store, web: WebConfig, listen: &str) -> CliResult {
     spawn_monthly_figures(store.clone());
     spawn_voice_sweep(store.clone());

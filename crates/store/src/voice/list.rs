@@ -96,6 +96,88 @@ fn next_month(month: &str) -> Option<String> {
 }
 
 impl Store {
+    /// Files a new objection window from its effective day on (problems resolved before it keep
+    /// the window in force on their day of 办结).
+    pub async fn add_voice_rule(
+        &self,
+        actor: &crate::Actor,
+        rule: &jiceng_domain::voice::VoiceRule,
+        now: i64,
+    ) -> StoreResult<()> {
+        use crate::error::StoreError;
+        use jiceng_domain::DomainError;
+        jiceng_domain::meeting::day_number(&rule.effective_from)
+            .map_err(|e| StoreError::from(e.on("effective_from")))?;
+        if !(1..=60).contains(&rule.objection_days) {
+            return Err(DomainError::new(
+                "problem.window_days",
+                "异议期须为1至60天",
+                "the objection window is 1 to 60 days",
+            )
+            .on("objection_days")
+            .into());
+        }
+        if rule.basis.trim().is_empty() {
+            return Err(
+                DomainError::new("problem.basis_required", "请写明依据", "name the basis")
+                    .on("basis")
+                    .into(),
+            );
+        }
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO voice_rules (effective_from, basis, objection_days, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&rule.effective_from)
+        .bind(rule.basis.trim())
+        .bind(rule.objection_days)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::from(e).unique(
+                "problem.window_exists",
+                "effective_from",
+                "这一天生效的异议期规定已存在",
+                "a window already takes effect that day",
+            )
+        })?;
+        let after = serde_json::json!({"effective_from": rule.effective_from,
+            "objection_days": rule.objection_days, "basis": rule.basis.trim()});
+        crate::audit::commit(
+            tx,
+            actor,
+            crate::audit::Change::new(
+                "create",
+                "voice_rule",
+                rule.effective_from.as_str(),
+                None,
+                Some(after),
+            ),
+            now,
+        )
+        .await
+    }
+
+    /// Every objection window on file, the earliest first.
+    pub async fn voice_rules(&self) -> StoreResult<Vec<jiceng_domain::voice::VoiceRule>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT effective_from, basis, objection_days FROM voice_rules ORDER BY effective_from",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(effective_from, basis, objection_days)| jiceng_domain::voice::VoiceRule {
+                    effective_from,
+                    basis,
+                    objection_days,
+                },
+            )
+            .collect())
+    }
+
     /// The staff list: problems in scope matching `f`, latest first, with the total.
     pub async fn problem_list(
         &self,

@@ -213,13 +213,34 @@ async fn pages(store: Store) {
     );
 
     // The objection window is a rule with a day: from 2026-03-10 it is 3 days.
-    sqlx::query(
-        "INSERT INTO voice_rules (effective_from, basis, objection_days, created_at) \
-         VALUES ('2026-03-10', '本地规定', 3, 0)",
-    )
-    .execute(&store.writer)
-    .await
-    .unwrap();
+    let rule = |from: &str, days: i64, basis: &str| jiceng_domain::voice::VoiceRule {
+        effective_from: from.into(),
+        basis: basis.into(),
+        objection_days: days,
+    };
+    for (bad, why) in [
+        (rule("2026-03-10", 0, "本地规定"), "problem.window_days"),
+        (rule("2026-02-30", 3, "本地规定"), "date.invalid"),
+        (rule("2026-03-10", 3, " "), "problem.basis_required"),
+        (rule("2020-01-01", 3, "本地规定"), "problem.window_exists"),
+    ] {
+        let e = store.add_voice_rule(&a, &bad, T0).await.unwrap_err();
+        assert_eq!(code(e), why);
+    }
+    store
+        .add_voice_rule(&a, &rule("2026-03-10", 3, "本地规定"), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .voice_rules()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.objection_days)
+            .collect::<Vec<_>>(),
+        [7, 3]
+    );
     go(
         rubbish.id,
         Event::Resolved {
