@@ -81,7 +81,6 @@ pub async fn generate_voice(store: &Store, now: i64) -> Result<VoiceSummary, Sto
                     body: body.into(),
                     location: None,
                     contact: None,
-                    photo: None,
                 },
             ));
             let mut at = |d: i64, w: Who| plan.entry(d).or_default().push((i, w));

@@ -40,8 +40,6 @@ pub struct NewProblem {
     pub body: String,
     pub location: Option<String>,
     pub contact: Option<String>,
-    /// A photo, judged by its bytes (JPEG, PNG, WEBP or HEIC, at most `MAX_PHOTO_BYTES`).
-    pub photo: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
@@ -252,6 +250,19 @@ impl Store {
         today: &str,
         now: i64,
     ) -> StoreResult<(ProblemRow, String)> {
+        self.file_problem_with(actor, n, None, today, now).await
+    }
+
+    /// Files a problem with a photo, judged by its bytes (JPEG, PNG, WEBP or HEIC, at most
+    /// `MAX_PHOTO_BYTES`) before anything is written, and kept in the same transaction.
+    pub async fn file_problem_with(
+        &self,
+        actor: &Actor,
+        n: &NewProblem,
+        photo_bytes: Option<&[u8]>,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<(ProblemRow, String)> {
         let body = n.body.trim();
         if body.is_empty() || body.chars().count() > MAX_TEXT_CHARS {
             return Err(refuse(
@@ -284,7 +295,7 @@ impl Store {
             .map(|c| self.sealer.seal(c.as_bytes()))
             .transpose()?;
         let category = opt(&n.category);
-        let photo = n.photo.as_deref().map(files::check_photo).transpose()?;
+        let photo = photo_bytes.map(files::check_photo).transpose()?;
         let mut tx = self.writer.begin().await?;
         let place = village_in(&mut tx, &Scope::All, n.place_id).await?;
         if place.closed_at.is_some() {
@@ -318,7 +329,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        if let (Some(bytes), Some(mime)) = (n.photo.as_deref(), photo) {
+        if let (Some(bytes), Some(mime)) = (photo_bytes, photo) {
             files::insert(&mut tx, id, 1, mime, bytes, now).await?;
         }
         // The audit keeps what was filed and where, never the resident's words or phone.

@@ -16,7 +16,6 @@ pub fn report(place_id: i64, body: &str) -> NewProblem {
         body: body.into(),
         location: Some("村口".into()),
         contact: None,
-        photo: None,
     }
 }
 

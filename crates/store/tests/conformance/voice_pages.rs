@@ -20,17 +20,18 @@ async fn pages(store: Store) {
         (b"plain text".to_vec(), "problem.photo_type"),
         (vec![0u8; 9 * 1024 * 1024], "problem.photo_too_large"),
     ] {
-        let mut r = report(t.qianxi, "路灯不亮");
-        r.photo = Some(bytes);
+        let r = report(t.qianxi, "路灯不亮");
         let e = store
-            .file_problem(&a, &r, "2026-03-01", T0)
+            .file_problem_with(&a, &r, Some(&bytes), "2026-03-01", T0)
             .await
             .unwrap_err();
         assert_eq!(code(e), why);
     }
-    let mut r = report(t.qianxi, "村口路灯不亮");
-    r.photo = Some(PNG.to_vec());
-    let (lamp, _) = store.file_problem(&a, &r, "2026-03-01", T0).await.unwrap();
+    let r = report(t.qianxi, "村口路灯不亮");
+    let (lamp, _) = store
+        .file_problem_with(&a, &r, Some(PNG), "2026-03-01", T0)
+        .await
+        .unwrap();
     let files = store.problem_files(&s, lamp.id).await.unwrap();
     assert_eq!(
         (files.len(), files[0].seq, files[0].mime.as_str()),

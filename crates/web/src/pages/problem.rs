@@ -350,7 +350,6 @@ pub async fn file_desk(
             body: data.get("body").into(),
             location: data.opt("location"),
             contact: data.opt("contact"),
-            photo: None,
         };
         let now = state.now();
         Ok::<_, AppError>(

@@ -305,13 +305,14 @@ pub async fn file(
         source: "resident".into(),
         ..Default::default()
     };
+    let mut photo = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "photo" {
             let bytes = field.bytes().await.map_err(|_| too_large())?;
             // An empty file input sends an empty part: no photo.
             if !bytes.is_empty() {
-                n.photo = Some(bytes.to_vec());
+                photo = Some(bytes.to_vec());
             }
             continue;
         }
@@ -328,7 +329,7 @@ pub async fn file(
     let today = day_of(now);
     match state
         .store
-        .file_problem(&resident(&meta), &n, &today, now)
+        .file_problem_with(&resident(&meta), &n, photo.as_deref(), &today, now)
         .await
     {
         Ok((_, tracking)) => {
@@ -347,7 +348,6 @@ pub async fn file(
             let err = AppError::Rule(e);
             crate::refusals::note(&err);
             let (zh, _) = err.messages();
-            n.photo = None;
             let mut page = report_page(&place, csrf, &n);
             page.field_error = (err.field().unwrap_or("body").to_string(), zh.clone());
             page.error = Some(format!("未能提交：{zh}"));
