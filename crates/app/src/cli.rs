@@ -70,6 +70,11 @@ pub enum Command {
     },
     /// Print a new random encryption key (64 hex characters) for `key_file`.
     Keygen,
+    /// Partners' API keys for the Open311 interface (/open311/v2).
+    Open311 {
+        #[command(subcommand)]
+        action: Open311Action,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,6 +112,25 @@ pub enum UserAction {
     Lock { username: String },
     /// Enable an account and clear a failure lockout.
     Unlock { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Open311Action {
+    /// Issue a key for a partner, printed once; it files requests only in the place's subtree.
+    Key {
+        #[arg(long)]
+        partner: String,
+        /// Division code of the place whose villages the key may file requests in.
+        #[arg(long)]
+        place: String,
+        /// Requests the key may file in an hour.
+        #[arg(long, default_value_t = jiceng_store::open311::DEFAULT_PER_HOUR)]
+        per_hour: i64,
+    },
+    /// List the keys (never the keys themselves: only their hashes are kept).
+    Keys,
+    /// Stop a key at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +199,7 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { action } => ops::user(&settings, action).await,
+        Command::Open311 { action } => crate::open311::run(&settings, action).await,
         Command::Backup { file } => ops::backup(&settings, &file).await,
         Command::Restore { file, force } => ops::restore(&settings, &file, force).await,
         Command::Audit {

@@ -1,6 +1,7 @@
 //! The `jiceng` binary: serve, demo, migrate, accounts, backup/restore, audit verification.
 
 mod cli;
+mod open311;
 mod ops;
 mod settings;
 

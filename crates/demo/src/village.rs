@@ -10,6 +10,7 @@ use jiceng_domain::decision::Step;
 use jiceng_domain::meeting::{Votes, add_days};
 use jiceng_store::board::{NewPublication, Target};
 use jiceng_store::coverage::day_of;
+use jiceng_store::mandates::NewMandate;
 use jiceng_store::matters::StepInput;
 use jiceng_store::meetings::{NewMeeting, NewResolution};
 use jiceng_store::village::{Counts, NewSeat};
@@ -171,7 +172,51 @@ async fn seat_village(
     store
         .set_village_counts(a, &s, id, TERM_FROM, c, now)
         .await?;
+    authorise_representatives(store, a, id, c, now).await?;
     Ok(Some(v))
+}
+
+/// The new term's first 村民会议 lets the representatives decide the list's matters (without it
+/// they could decide none): six in ten adults attend, nine in ten of them vote for it.
+async fn authorise_representatives(
+    store: &Store,
+    a: &Actor,
+    place_id: i64,
+    c: Counts,
+    now: i64,
+) -> Result<(), StoreError> {
+    const HELD_ON: &str = "2021-06-15";
+    let m = NewBodyMeeting {
+        place_id,
+        kind: "villagers_assembly".into(),
+        title: "换届后首次村民会议".into(),
+        held_on: HELD_ON.into(),
+        notice_sent_on: Some("2021-06-01".into()),
+        present: c.adults * 6 / 10,
+        households_present: c.households * 7 / 10,
+        ..Default::default()
+    };
+    let m = store.record_body_meeting(a, &Scope::All, &m, now).await?;
+    let r = NewResolution {
+        meeting_id: m.id,
+        title: "授权村民代表会议讨论决定本届任期内重要事权清单所列事项",
+        votes: Votes {
+            ayes: m.present * 9 / 10,
+            nays: m.present / 20,
+            abstentions: 0,
+        },
+        election: false,
+    };
+    let r = store.record_resolution(a, &Scope::All, &r, now).await?;
+    let grant = NewMandate {
+        place_id,
+        resolution_id: r.id,
+        item_id: None,
+        from_on: HELD_ON.into(),
+        until_on: None,
+    };
+    store.grant_mandate(a, &Scope::All, &grant, now).await?;
+    Ok(())
 }
 
 /// A body's meeting on `day` with the first `n` of `who` present, and a resolution with `ayes`.

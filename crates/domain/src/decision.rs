@@ -91,6 +91,10 @@ pub enum Evidence {
         held_on: String,
         quorate: bool,
         passed: bool,
+        /// Whether the body held the power to decide this matter that day: a body deciding in
+        /// its own right always does; a 村民代表会议 only under an authorisation by the 村民会议
+        /// in force that day and covering the matter (《村民委员会组织法》第二十四条).
+        authorised: bool,
     },
     /// A publication on the village's board: the day it went up and the day it comes down.
     Publication { up_on: String, down_on: String },
@@ -172,6 +176,7 @@ impl Matter {
                     kind,
                     quorate,
                     passed,
+                    authorised,
                     ..
                 },
             ) => {
@@ -186,6 +191,18 @@ impl Matter {
                             kind.zh()
                         ),
                         "this step belongs to another body",
+                    ));
+                }
+                if step == Step::Resolution
+                    && *kind == MeetingKind::RepresentativesAssembly
+                    && !authorised
+                {
+                    return Err(refuse(
+                        "decision.not_authorised",
+                        "村民代表会议须经村民会议授权才能决定该事项（《村民委员会组织法》第二十四条）；\
+                         请先登记村民会议的授权，或提交村民会议决议"
+                            .into(),
+                        "the representatives' assembly decides only under the villagers' assembly's authorisation",
                     ));
                 }
                 if !quorate {

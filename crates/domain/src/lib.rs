@@ -10,6 +10,7 @@ pub mod idcard;
 pub mod life;
 pub mod meeting;
 pub mod member;
+pub mod open311;
 pub mod org;
 pub mod password;
 pub mod recruitment;

@@ -275,6 +275,14 @@ impl PublicationRule {
             resolution_within_days: 3,
         }
     }
+
+    /// The version in force on `day`: the latest taking effect on or before it.
+    pub fn in_force<'a>(rules: &'a [PublicationRule], day: &str) -> Option<&'a PublicationRule> {
+        rules
+            .iter()
+            .filter(|r| r.effective_from.as_str() <= day)
+            .max_by(|a, b| a.effective_from.cmp(&b.effective_from))
+    }
 }
 
 /// A publication category of the board.

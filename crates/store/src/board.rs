@@ -12,7 +12,7 @@ use crate::village::{person_in, refuse, seats_on, village_in};
 use crate::{Actor, Store};
 use jiceng_domain::meeting::add_days;
 use jiceng_domain::member::parse_date;
-use jiceng_domain::village::{Body, Category, PublicationRule};
+use jiceng_domain::village::{Body, Category};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -314,7 +314,8 @@ impl Store {
         under: Option<&str>,
         today: &str,
     ) -> StoreResult<Vec<Overdue>> {
-        let rule = PublicationRule::defaults();
+        let mut conn = self.reader.acquire().await?;
+        let rule = crate::mandates::publication_rule_on(&mut conn, today).await?;
         let day = |days: i64| add_days(today, -days);
         let mut sql = Sql::new(
             "SELECT p.id, p.name, (SELECT MAX(b.up_on) FROM publications b WHERE b.place_id = p.id AND b.up_on <= ",

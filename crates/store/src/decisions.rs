@@ -7,6 +7,7 @@
 
 use crate::Store;
 use crate::error::StoreResult;
+use crate::mandates::{publication_rule_on, publication_rules};
 use crate::rollups::{bump_period, lineage};
 use crate::scope::Scope;
 use crate::sql::Sql;
@@ -37,19 +38,20 @@ fn item_key(code: &str) -> &str {
 }
 
 /// The roll-up rows one recorded step adds: (metric, month). `resolved_on` is the day of the
-/// matter's 决议 (for a 决议公开, to judge whether it went up in time).
+/// matter's 决议 (for a 决议公开, to judge whether it went up within `within` days, the
+/// publication rule in force that day).
 pub fn step_metrics(
     step: Step,
     item_code: &str,
     on_date: &str,
     resolved_on: Option<&str>,
+    within: i64,
 ) -> Vec<(String, String)> {
     let month = on_date.get(..7).unwrap_or(on_date).to_string();
     match step {
         Step::Proposal => vec![(PROPOSED.into(), month)],
         Step::Resolution => vec![(format!("{DECIDED}{}", item_key(item_code)), month)],
         Step::ResolutionPublished => {
-            let within = PublicationRule::defaults().resolution_within_days;
             let late = match resolved_on.map(day_number) {
                 Some(Ok(r)) => day_number(on_date).is_ok_and(|d| d - r > within),
                 _ => false,
@@ -101,7 +103,9 @@ pub(crate) async fn step_recorded(
     .bind(matter_id)
     .fetch_one(&mut *conn)
     .await?;
-    let rows = step_metrics(step, &item_code, on_date, resolved_on.as_deref());
+    let day = resolved_on.as_deref().unwrap_or(on_date);
+    let within = publication_rule_on(conn, day).await?.resolution_within_days;
+    let rows = step_metrics(step, &item_code, on_date, resolved_on.as_deref(), within);
     let code = place_code(conn, place_id).await?;
     bump_all(conn, &code, &rows).await
 }
@@ -146,11 +150,17 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<usize> {
     )
     .fetch_all(&mut *conn)
     .await?;
+    let rules = publication_rules(conn).await?;
     for (code, step, item, on_date, resolved) in steps {
         if let Some(step) = Step::parse(&step) {
+            let day = resolved.as_deref().unwrap_or(&on_date);
+            // The same choice as publication_rule_on: the earliest rule before any was in force.
+            let within = PublicationRule::in_force(&rules, day)
+                .or(rules.first())
+                .map_or(0, |r| r.resolution_within_days);
             add(
                 &code,
-                step_metrics(step, &item, &on_date, resolved.as_deref()),
+                step_metrics(step, &item, &on_date, resolved.as_deref(), within),
             );
         }
     }

@@ -313,20 +313,13 @@ impl Store {
                 .bind(like_contains(q))
                 .push(" ESCAPE '\\')");
         }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {COLS}{} ORDER BY f.away_since, m.name, f.id",
-                w.text
-            ),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(
+            COLS,
+            "ORDER BY f.away_since, m.name, f.id",
+            page,
+            &self.reader,
+        )
+        .await?)
     }
 
     /// The organisation's registered members, those of them away, and those it hosts. The

@@ -25,12 +25,14 @@ pub mod error;
 pub mod flows;
 pub mod formation;
 pub mod life;
+pub mod mandates;
 pub mod matters;
 pub mod meeting_files;
 pub mod meeting_import;
 pub mod meetings;
 pub mod members;
 pub mod observations;
+pub mod open311;
 pub mod orgs;
 pub mod places;
 pub mod recruitment;
@@ -203,6 +205,7 @@ impl Store {
         self.seed_coverage_rules().await?;
         self.seed_power_items().await?;
         self.seed_meeting_rules().await?;
+        self.seed_publication_rules().await?;
         Ok(applied)
     }
 

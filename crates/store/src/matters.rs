@@ -102,11 +102,13 @@ async fn steps_of(conn: &mut AnyConnection, matter_id: i64) -> StoreResult<Vec<S
     .await?)
 }
 
-/// The meeting a resolution was passed at, as evidence for a step: (meeting, place, evidence).
+/// The meeting a resolution was passed at, as evidence for a step of a matter of `item_id`:
+/// (meeting, place, evidence).
 async fn resolution_evidence(
     conn: &mut AnyConnection,
     scope: &Scope,
     resolution_id: i64,
+    item_id: i64,
 ) -> StoreResult<Option<(i64, i64, Evidence)>> {
     // Within the caller's scope: a vote they cannot see is as good as none.
     let mut sql = Sql::new(
@@ -118,23 +120,30 @@ async fn resolution_evidence(
     scope.predicate(&mut sql, "p.code");
     let row: Option<(i64, i64, String, String, i64, i64)> =
         sql.query_as().fetch_optional(&mut *conn).await?;
-    Ok(
-        row.and_then(|(mid, place, kind, held_on, quorate, passed)| {
-            MeetingKind::parse(&kind).map(|kind| {
-                let e = Evidence::Meeting {
-                    kind,
-                    held_on,
-                    quorate: quorate == 1,
-                    passed: passed == 1,
-                };
-                (mid, place, e)
-            })
-        }),
-    )
+    let Some((mid, place, kind, held_on, quorate, passed)) = row else {
+        return Ok(None);
+    };
+    let Some(kind) = MeetingKind::parse(&kind) else {
+        return Ok(None);
+    };
+    let authorised = kind != MeetingKind::RepresentativesAssembly
+        || crate::mandates::authorised(conn, place, item_id, &held_on).await?;
+    let e = Evidence::Meeting {
+        kind,
+        held_on,
+        quorate: quorate == 1,
+        passed: passed == 1,
+        authorised,
+    };
+    Ok(Some((mid, place, e)))
 }
 
 /// The matter's recorded steps replayed through the rules: the procedure as it stands.
-async fn replay(conn: &mut AnyConnection, matter_id: i64, days: i64) -> StoreResult<Matter> {
+async fn replay(
+    conn: &mut AnyConnection,
+    (matter_id, item_id): (i64, i64),
+    days: i64,
+) -> StoreResult<Matter> {
     // (step, resolution, publication up, publication down)
     type Row = (String, Option<i64>, Option<String>, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
@@ -149,10 +158,28 @@ async fn replay(conn: &mut AnyConnection, matter_id: i64, days: i64) -> StoreRes
         let step =
             Step::parse(&step).ok_or_else(|| StoreError::Internal(format!("step {step}")))?;
         let e = match (resolution, up, down) {
-            (Some(r), _, _) => resolution_evidence(conn, &Scope::All, r)
-                .await?
-                .map(|(_, _, e)| e)
-                .ok_or_else(|| StoreError::Internal(format!("resolution {r}")))?,
+            (Some(r), _, _) => match resolution_evidence(conn, &Scope::All, r, item_id).await? {
+                // The authorisation was judged when the step was recorded; a step recorded
+                // before authorisations were kept (migration 18) stands as it was accepted.
+                Some((
+                    _,
+                    _,
+                    Evidence::Meeting {
+                        kind,
+                        held_on,
+                        quorate,
+                        passed,
+                        ..
+                    },
+                )) => Evidence::Meeting {
+                    kind,
+                    held_on,
+                    quorate,
+                    passed,
+                    authorised: true,
+                },
+                _ => return Err(StoreError::Internal(format!("resolution {r}"))),
+            },
             (None, Some(up_on), Some(down_on)) => Evidence::Publication { up_on, down_on },
             _ => return Err(StoreError::Internal("a step without evidence".into())),
         };
@@ -346,20 +373,13 @@ impl Store {
         if open_only {
             w.push(" AND mt.next_step IS NOT NULL");
         }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {MATTER_COLS}{} ORDER BY mt.created_at DESC, mt.id DESC",
-                w.text
-            ),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(
+            MATTER_COLS,
+            "ORDER BY mt.created_at DESC, mt.id DESC",
+            page,
+            &self.reader,
+        )
+        .await?)
     }
 
     /// Records the matter's next step on what it rests on, or refuses with the rule broken.
@@ -379,10 +399,10 @@ impl Store {
                 .bind(m.item_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let mut matter = replay(&mut tx, m.id, days).await?;
+        let mut matter = replay(&mut tx, (m.id, m.item_id), days).await?;
         let (evidence, meeting_id, resolution_id, publication) = match input {
             StepInput::Resolution(r) => {
-                let (mid, place, e) = resolution_evidence(&mut tx, scope, *r)
+                let (mid, place, e) = resolution_evidence(&mut tx, scope, *r, m.item_id)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 if place != m.place_id {
@@ -518,7 +538,9 @@ impl Store {
             }
             sql.bind(*k);
         }
-        sql.push(") ORDER BY m.held_on DESC, r.id DESC LIMIT 50");
+        sql.push(")");
+        crate::mandates::push_authorised(&mut sql, m.item_id);
+        sql.push(" ORDER BY m.held_on DESC, r.id DESC LIMIT 50");
         let rows: Vec<(i64, String, String, String)> =
             sql.query_as().fetch_all(&self.reader).await?;
         Ok(rows

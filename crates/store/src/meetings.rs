@@ -100,10 +100,10 @@ pub struct NewResolution<'a> {
     pub election: bool,
 }
 
-const COLS: &str = "mt.id, mt.org_id, o.name AS org_name, mt.kind, mt.title, mt.held_on, mt.notice_sent_on, \
+pub(crate) const COLS: &str = "mt.id, mt.org_id, o.name AS org_name, mt.kind, mt.title, mt.held_on, mt.notice_sent_on, \
     mt.agenda, mt.minutes, mt.minutes_approved_at, mt.should_attend, mt.present, mt.quorate, mt.households, \
     mt.households_present";
-const FROM: &str =
+pub(crate) const FROM: &str =
     " FROM meetings mt JOIN orgs o ON o.id = mt.org_id JOIN places p ON p.id = o.place_id";
 
 fn refuse(code: &'static str, zh: String, en: &str, field: &'static str) -> StoreError {

@@ -122,17 +122,8 @@ impl Store {
                 .bind(like_contains(q))
                 .push(" ESCAPE '\\'");
         }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!("SELECT {COLS}{} ORDER BY p.code, o.path", w.text),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(COLS, "ORDER BY p.code, o.path", page, &self.reader)
+            .await?)
     }
 
     /// Units an organisation covers.

@@ -198,17 +198,7 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<Place>, i64)> {
         let w = Self::places_where(scope, f);
-        let mut count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        count = Sql {
-            text: format!("SELECT {COLS}{} ORDER BY p.code", w.text),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut count);
-        Ok((count.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(COLS, "ORDER BY p.code", page, &self.reader).await?)
     }
 
     pub async fn create_place(

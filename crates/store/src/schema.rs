@@ -136,9 +136,23 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
+        version: 18,
+        name: "mandates",
+        sql: include_str!("migrations/0018_mandates.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 19,
         name: "voice_pages",
         sql: include_str!("migrations/0019_voice_pages.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
+        version: 20,
+        name: "open311",
+        sql: include_str!("migrations/0020_open311.sql"),
         sqlite: "",
         postgres: "",
     },

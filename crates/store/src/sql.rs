@@ -98,6 +98,33 @@ impl Sql {
     }
 }
 
+impl Sql {
+    /// One page of what `self` (a `FROM … WHERE …` clause) selects as `cols` in `order`, and how
+    /// many rows there are in all: the count-then-page of every list.
+    pub async fn paged<T>(
+        self,
+        cols: &str,
+        order: &str,
+        page: Page,
+        pool: &sqlx::AnyPool,
+    ) -> Result<(Vec<T>, i64), sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let count = Sql {
+            text: format!("SELECT COUNT(*){}", self.text),
+            vals: self.vals.clone(),
+        };
+        let total: i64 = count.scalar().fetch_one(pool).await?;
+        let mut rows = Sql {
+            text: format!("SELECT {cols}{} {order}", self.text),
+            vals: self.vals,
+        };
+        page.limit_offset(&mut rows);
+        Ok((rows.query_as().fetch_all(pool).await?, total))
+    }
+}
+
 /// Page of a list: 1-based page number and size.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {

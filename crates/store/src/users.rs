@@ -217,17 +217,8 @@ impl Store {
                 .bind(pat)
                 .push(" ESCAPE '\\')");
         }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
-        };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!("SELECT {COLS}{} ORDER BY u.username", w.text),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        Ok(w.paged(COLS, "ORDER BY u.username", page, &self.reader)
+            .await?)
     }
 
     pub async fn create_user(

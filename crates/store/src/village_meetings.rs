@@ -8,7 +8,7 @@ use crate::audit::{self, Change};
 use crate::error::StoreResult;
 use crate::meetings::{Meeting, check_marks, rule_on};
 use crate::scope::Scope;
-use crate::sql::Sql;
+use crate::sql::{Page, Sql};
 use crate::village::{SeatRow, counts_on, refuse, seats_on, village_in};
 use crate::{Actor, Store};
 use jiceng_domain::meeting::{self, Attendance, MeetingKind};
@@ -267,19 +267,26 @@ impl Store {
         .await?)
     }
 
-    /// The village's body meetings, latest first (what a 四议两公开 step may rest on).
-    pub async fn body_meetings(&self, scope: &Scope, place_id: i64) -> StoreResult<Vec<Meeting>> {
+    /// The meetings held in the village (its bodies' and its branches'), latest first, of one
+    /// kind when given: one page, and how many there are.
+    pub async fn body_meetings(
+        &self,
+        scope: &Scope,
+        place_id: i64,
+        kind: Option<MeetingKind>,
+        page: Page,
+    ) -> StoreResult<(Vec<Meeting>, i64)> {
         let mut conn = self.reader.acquire().await?;
         let place = village_in(&mut conn, scope, place_id).await?;
         drop(conn);
-        let mut all = Vec::new();
-        let mut sql = Sql::new("SELECT id FROM orgs WHERE place_id = ");
-        sql.bind(place.id);
-        let orgs: Vec<i64> = sql.scalar().fetch_all(&self.reader).await?;
-        for org in orgs {
-            all.extend(self.meetings(scope, org).await?);
+        let mut w = Sql::new(&format!("{} WHERE o.place_id = ", crate::meetings::FROM));
+        w.bind(place.id).push(" AND ");
+        scope.predicate(&mut w, "p.code");
+        if let Some(k) = kind {
+            w.push(" AND mt.kind = ").bind(k.as_str());
         }
-        all.sort_by(|a, b| b.held_on.cmp(&a.held_on).then(b.id.cmp(&a.id)));
-        Ok(all)
+        let order = "ORDER BY mt.held_on DESC, mt.id DESC";
+        Ok(w.paged(crate::meetings::COLS, order, page, &self.reader)
+            .await?)
     }
 }

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod i18n;
 pub mod limit;
+pub mod open311;
 pub mod ops;
 pub mod pages;
 pub mod refusals;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
                 )),
             )
             .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+            .merge(open311::router())
             .merge(ops::router())
             .merge(assets::router()),
         &state,

@@ -82,6 +82,10 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 /// Turns error responses into the visitor's format: JSON under /api, an HTML page elsewhere.
 /// Covers errors from handlers (`PageError` carries the detail) and from layers (413, 408, 404…).
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/open311/") {
+        let path = req.uri().path().to_string();
+        return crate::open311::layer_error(&path, next.run(req).await);
+    }
     let api = req.uri().path().starts_with("/api/");
     let lang = lang_of(req.headers());
     let headers = req.headers().clone();

@@ -412,6 +412,20 @@ impl Pager {
     }
 }
 
+impl Pager {
+    /// The previous and next pages as a record page's links (its lists have no pager bar).
+    pub fn links(&self, lang: crate::i18n::Lang) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.prev {
+            out.push((lang.pick("上一页", "Previous page").to_string(), p.clone()));
+        }
+        if let Some(n) = &self.next {
+            out.push((lang.pick("下一页", "Next page").to_string(), n.clone()));
+        }
+        out
+    }
+}
+
 /// One figure with the list behind it.
 #[derive(Debug, Clone)]
 pub struct Stat {

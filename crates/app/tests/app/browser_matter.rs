@@ -34,6 +34,12 @@ async fn tick(c: &Client, form: &str, ids: &[i64]) {
     }
 }
 
+/// Sets a field's value as the page's own date picker would (typed keys depend on the locale).
+async fn set_value(c: &Client, css: &str, value: &str) {
+    let js = format!("document.querySelector({css:?}).value = {value:?};");
+    c.execute(&js, vec![]).await.unwrap();
+}
+
 /// Records a vote on the meeting page the browser is at, and returns that page's path.
 async fn vote(c: &Client, title: &str, ayes: usize) -> String {
     let at = c.current_url().await.unwrap().path().to_string();
@@ -102,6 +108,15 @@ pub async fn six_steps(c: &Client, base: &str, store: &Store, village: i64) {
         };
         store.add_seat(&a, &s, &seat, 0).await.unwrap();
     }
+    // The village's adults and households, which the 村民会议's quorum is counted against.
+    let counts = jiceng_store::village::Counts {
+        adults: 400,
+        households: 120,
+    };
+    store
+        .set_village_counts(&a, &s, village, "2021-05-01", counts, 0)
+        .await
+        .unwrap();
     let org: i64 =
         sqlx::query_scalar("SELECT o.id FROM orgs o WHERE o.place_id = $1 ORDER BY o.id LIMIT 1")
             .bind(village)
@@ -166,6 +181,32 @@ pub async fn six_steps(c: &Client, base: &str, store: &Store, village: i64) {
     wait_text(c, "登记表决").await;
     vote(c, "审议村道硬化", roll.len()).await;
     step(c, base, &matter, "登记：党员大会审议").await;
+    // The representatives decide only under the 村民会议's authorisation (《组织法》第二十四条):
+    // the assembly is held on 12 days' notice, 250 of 400 adults sign in, it votes the
+    // authorisation, and the authorisation is recorded on the village's matters page.
+    let today = jiceng_web::clock::day_of(jiceng_web::clock::Clock::System.now_ms());
+    let notice = jiceng_domain::meeting::add_days(&today, -12).unwrap();
+    c.goto(&meeting("villagers_assembly")).await.unwrap();
+    wait_text(c, "登记村民会议").await;
+    fill(c, "#body-meeting input[name=title]", "村民会议").await;
+    set_value(c, "#body-meeting input[name=notice_sent_on]", &notice).await;
+    fill(c, "#body-meeting input[name=present]", "250").await;
+    click(c, "#body-meeting button[type=submit]").await;
+    wait_text(c, "登记表决").await;
+    vote(c, "授权村民代表会议决定清单事项", 200).await;
+    c.goto(&format!("{base}/places/{village}/matters"))
+        .await
+        .unwrap();
+    wait_text(c, "登记村民会议的授权").await;
+    set_value(c, "#mandate input[name=from_on]", &today).await;
+    click(c, "#mandate button[type=submit]").await;
+    for _ in 0..100 {
+        if !c.source().await.unwrap_or_default().contains("尚无授权") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.mandates(&s, village).await.unwrap().len(), 1);
     c.goto(&meeting("representatives_assembly")).await.unwrap();
     wait_text(c, "登记村民代表会议").await;
     fill(c, "#body-meeting input[name=title]", "表决村道硬化").await;

@@ -41,6 +41,7 @@ fn help_is_everywhere() {
         vec!["demo", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["backup", "--help"],
+        vec!["open311", "key", "--help"],
     ] {
         let o = Command::new(BIN).args(&args).output().unwrap();
         assert!(o.status.success(), "{args:?}");
@@ -124,6 +125,53 @@ async fn operator_story_on_sqlite() {
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("密码"), "{}", text(&o));
+
+    // An Open311 partner's key: printed once, listed without it, revoked once.
+    let o = jiceng(
+        d,
+        &[
+            "open311",
+            "key",
+            "--partner",
+            "随手拍",
+            "--place",
+            "440403000000",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let secret = text(&o)
+        .split_whitespace()
+        .find(|w| w.starts_with("o311_"))
+        .map(str::to_string)
+        .unwrap();
+    assert_eq!(secret.len(), 5 + 64);
+    let o = jiceng(d, &["open311", "keys"], None);
+    assert!(
+        o.status.success() && text(&o).contains("随手拍"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains(&secret));
+    assert!(
+        !jiceng(
+            d,
+            &["open311", "key", "--partner", "x", "--place", "9"],
+            None
+        )
+        .status
+        .success()
+    );
+    assert!(
+        jiceng(d, &["open311", "revoke", "1"], None)
+            .status
+            .success()
+    );
+    assert!(
+        !jiceng(d, &["open311", "revoke", "1"], None)
+            .status
+            .success()
+    );
     let o = jiceng(d, &["user", "passwd", "admin1"], None);
     assert!(
         o.status.success() && text(&o).contains("shown once"),

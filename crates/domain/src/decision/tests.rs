@@ -9,6 +9,7 @@ fn meeting(kind: MeetingKind, held_on: &str) -> Evidence {
         held_on: held_on.into(),
         quorate: true,
         passed: true,
+        authorised: true,
     }
 }
 
@@ -111,6 +112,7 @@ fn each_deliberation_needs_a_valid_passing_meeting_of_its_body() {
         held_on: "2026-03-01".into(),
         quorate: false,
         passed: false,
+        authorised: true,
     };
     assert_eq!(
         code(m.apply(Step::Proposal, no_quorum, MIN_DAYS)),
@@ -121,6 +123,7 @@ fn each_deliberation_needs_a_valid_passing_meeting_of_its_body() {
         held_on: "2026-03-01".into(),
         quorate: true,
         passed: false,
+        authorised: true,
     };
     assert_eq!(
         code(m.apply(Step::Proposal, rejected, MIN_DAYS)),
@@ -193,16 +196,16 @@ proptest::proptest! {
     /// are always the first steps of the order, each on evidence that `check` accepted.
     #[test]
     fn no_sequence_of_actions_records_steps_out_of_order(
-        attempts in proptest::collection::vec((0usize..6, 0usize..10, proptest::bool::ANY, proptest::bool::ANY, 0i64..40, 0i64..20), 0..40)
+        attempts in proptest::collection::vec((0usize..6, 0usize..10, (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY), 0i64..40, 0i64..20), 0..40)
     ) {
         let mut m = Matter::default();
-        for (step, kind, quorate, passed, day, len) in attempts {
+        for (step, kind, (quorate, passed, authorised), day, len) in attempts {
             let step = Step::ORDER[step];
             let date = |d: i64| format!("2026-{:02}-{:02}", 1 + d / 28, 1 + d % 28);
             let e = if kind == 9 {
                 publication(&date(day), &date(day + len))
             } else {
-                Evidence::Meeting { kind: MeetingKind::ALL[kind], held_on: date(day), quorate, passed }
+                Evidence::Meeting { kind: MeetingKind::ALL[kind], held_on: date(day), quorate, passed, authorised }
             };
             let before = m.steps().len();
             let ok = m.apply(step, e, MIN_DAYS).is_ok();
@@ -211,8 +214,10 @@ proptest::proptest! {
         for (k, (step, e)) in m.steps().iter().enumerate() {
             proptest::prop_assert_eq!(*step, Step::ORDER[k]);
             match e {
-                Evidence::Meeting { kind, quorate, passed, .. } => {
+                Evidence::Meeting { kind, quorate, passed, authorised, .. } => {
                     proptest::prop_assert!(step.bodies().contains(kind) && *quorate && *passed);
+                    // A 村民代表会议 decides only under the 村民会议's authorisation.
+                    proptest::prop_assert!(*kind != MeetingKind::RepresentativesAssembly || *authorised);
                 }
                 Evidence::Publication { .. } => proptest::prop_assert!(step.is_publication()),
             }
@@ -220,4 +225,35 @@ proptest::proptest! {
         let dates: Vec<i64> = m.steps().iter().map(|(_, e)| day_number(e.date()).unwrap()).collect();
         proptest::prop_assert!(dates.windows(2).all(|w| w[0] <= w[1]));
     }
+}
+
+#[test]
+fn the_representatives_decide_only_under_the_villagers_authorisation() {
+    let mut m = Matter::default();
+    for (s, e) in good().into_iter().take(3) {
+        m.apply(s, e, MIN_DAYS).unwrap();
+    }
+    let unauthorised = |kind| Evidence::Meeting {
+        kind,
+        held_on: "2026-03-20".into(),
+        quorate: true,
+        passed: true,
+        authorised: false,
+    };
+    assert_eq!(
+        code(m.apply(
+            Step::Resolution,
+            unauthorised(MeetingKind::RepresentativesAssembly),
+            MIN_DAYS
+        )),
+        "decision.not_authorised"
+    );
+    assert_eq!(m.steps().len(), 3);
+    // The 村民会议 decides in its own right: no authorisation is asked of it.
+    m.apply(
+        Step::Resolution,
+        unauthorised(MeetingKind::VillagersAssembly),
+        MIN_DAYS,
+    )
+    .unwrap();
 }

@@ -113,3 +113,20 @@ fn the_law_list_has_its_nine_matters_for_the_villagers_assembly() {
     codes.dedup();
     assert_eq!(codes.len(), 9);
 }
+
+#[test]
+fn the_publication_rule_in_force_is_the_latest_begun() {
+    let law = PublicationRule::defaults();
+    let local = PublicationRule {
+        effective_from: "2027-01-01".into(),
+        finance_every_days: 20,
+        ..PublicationRule::defaults()
+    };
+    let rules = [local.clone(), law.clone()];
+    assert_eq!(PublicationRule::in_force(&rules, "2026-12-31"), Some(&law));
+    assert_eq!(
+        PublicationRule::in_force(&rules, "2027-01-01"),
+        Some(&local)
+    );
+    assert_eq!(PublicationRule::in_force(&rules, "2018-01-01"), None);
+}

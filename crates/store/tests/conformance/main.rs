@@ -16,6 +16,9 @@ mod rollups;
 mod structure;
 mod transfers;
 mod village;
+mod village_board;
+mod village_figures;
+mod village_mandates;
 mod voice;
 mod voice_pages;
 

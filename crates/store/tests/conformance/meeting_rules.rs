@@ -65,3 +65,65 @@ async fn rules_are_data(store: Store) {
     assert_ne!(old.basis, in_force.basis);
 }
 both_backends!(meeting_rules_are_data_with_a_date, rules_are_data);
+
+/// The 村务公开 rule is data with a date too: a local rule asking for finances every 20 days from
+/// 2027 makes a board overdue that the law's monthly rule left in time, from that day only.
+async fn publication_rule_is_data(store: Store) {
+    use jiceng_domain::village::PublicationRule;
+    use jiceng_store::board::NewPublication;
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    for (category, title) in [("affairs", "村务公开"), ("finance", "12月财务收支")] {
+        let p = NewPublication {
+            place_id: t.qianxi,
+            category: category.into(),
+            title: title.into(),
+            body: "收支明细见附表".into(),
+            up_on: "2026-12-20".into(),
+            down_on: "2027-01-20".into(),
+            corrects_id: None,
+        };
+        store.publish(&a, &s, &p, LATER).await.unwrap();
+    }
+    let overdue = |day: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .board_overdue(&Scope::All, None, day)
+                .await
+                .unwrap()
+                .into_iter()
+                .any(|o| o.place_id == t.qianxi)
+        }
+    };
+    assert!(!overdue("2027-01-15").await, "26 days is within a month");
+    let local = PublicationRule {
+        effective_from: "2027-01-01".into(),
+        basis: "本镇村务公开实施细则：财务每20天公开一次".into(),
+        finance_every_days: 20,
+        ..PublicationRule::defaults()
+    };
+    store.add_publication_rule(&a, &local, LATER).await.unwrap();
+    let again = store.add_publication_rule(&a, &local, LATER).await;
+    assert_eq!(code(again.unwrap_err()), "board.rule_exists");
+    assert!(
+        overdue("2027-01-15").await,
+        "26 days is beyond the local 20"
+    );
+    assert!(
+        !overdue("2026-12-31").await,
+        "the law's rule still judges 2026"
+    );
+    assert_eq!(store.publication_rule("2027-01-15").await.unwrap(), local);
+    let silly = PublicationRule {
+        effective_from: "2027-02-01".into(),
+        finance_every_days: 0,
+        ..PublicationRule::defaults()
+    };
+    let e = store.add_publication_rule(&a, &silly, LATER).await;
+    assert_eq!(code(e.unwrap_err()), "board.rule_invalid");
+}
+both_backends!(
+    publication_rule_is_data_with_a_date,
+    publication_rule_is_data
+);

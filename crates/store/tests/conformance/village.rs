@@ -1,15 +1,14 @@
 //! The village's side of issue 6: seats and the supervision committee's eligibility, the bodies'
 //! meetings with their rolls on the meeting's date, a matter through 四议两公开 with every refusal,
-//! the board (immutable, corrections, overdue, public), reviews, scope and audit.
+//! overdue publications; then, in their own files on the same scenario, the 村民会议's
+//! authorisation (`village_mandates`), the board (`village_board`), reviews, scope and figures
+//! (`village_figures`).
 use crate::transfers::code;
 use crate::{LATER, actor, branch, tree};
 use jiceng_domain::decision::Step;
-use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::Votes;
-use jiceng_store::board::{NewPublication, Target};
 use jiceng_store::matters::StepInput;
 use jiceng_store::meetings::NewResolution;
-use jiceng_store::sql::Page;
 use jiceng_store::village::{Counts, NewSeat};
 use jiceng_store::village_meetings::NewBodyMeeting;
 use jiceng_store::{Scope, Store, both_backends};
@@ -43,7 +42,7 @@ pub(crate) fn body_meeting(
     }
 }
 
-fn publication(up_on: &str, down_on: &str) -> StepInput {
+pub(crate) fn publication(up_on: &str, down_on: &str) -> StepInput {
     StepInput::Publication {
         title: "公开".into(),
         body: "内容".into(),
@@ -650,6 +649,13 @@ async fn village(store: Store) {
         ),
         "decision.before_previous"
     );
+    crate::village_mandates::representatives_need_authority(
+        &store,
+        &t,
+        (vm.id, decided.id),
+        (local.id, m2.id),
+    )
+    .await;
     step2(Step::Resolution, StepInput::Resolution(decided.id))
         .await
         .unwrap();
@@ -714,143 +720,7 @@ async fn village(store: Store) {
         ]
     );
 
-    // The board: what is up on a day, corrections, and immutability (no edit exists).
-    let board = store.publications(&s, t.qianxi).await.unwrap();
-    assert_eq!(board.len(), 2, "refused publications left nothing behind");
-    let (_, up, past) = store
-        .public_board("440403105201", "2026-10-15")
-        .await
-        .unwrap();
-    assert_eq!((up.len(), past.len()), (1, 1));
-    assert!(
-        store
-            .public_board("440403105000", "2026-10-15")
-            .await
-            .is_err(),
-        "a town has no board"
-    );
-    let fin = store
-        .publish(
-            &a,
-            &s,
-            &NewPublication {
-                place_id: t.qianxi,
-                category: "finance".into(),
-                title: "9月财务收支".into(),
-                body: "收入1000元".into(),
-                up_on: "2026-10-05".into(),
-                down_on: "2026-11-05".into(),
-                corrects_id: None,
-            },
-            LATER,
-        )
-        .await
-        .unwrap();
-    let fix = store
-        .publish(
-            &a,
-            &s,
-            &NewPublication {
-                place_id: t.qianxi,
-                category: "finance".into(),
-                title: "9月财务收支（更正）".into(),
-                body: "收入1100元".into(),
-                up_on: "2026-10-08".into(),
-                down_on: "2026-11-08".into(),
-                corrects_id: Some(fin.id),
-            },
-            LATER,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.publication(&s, fin.id).await.unwrap().corrected_by,
-        Some(fix.id)
-    );
-    assert_eq!(
-        store.publication(&s, fin.id).await.unwrap().body,
-        "收入1000元",
-        "the original stays as published"
-    );
-    // One line of corrections; a correction keeps the category and matter of what it corrects;
-    // a board never carries an ID number or a mobile number.
-    let notice = |category: &str, body: &str, corrects_id: Option<i64>| NewPublication {
-        place_id: t.qianxi,
-        category: category.into(),
-        title: "更正".into(),
-        body: body.into(),
-        up_on: "2026-10-09".into(),
-        down_on: "2026-11-09".into(),
-        corrects_id,
-    };
-    let e = store
-        .publish(&a, &s, &notice("finance", "再更正", Some(fin.id)), LATER)
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), "board.already_corrected");
-    let of_matter = store
-        .publications(&s, t.qianxi)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.matter_id == Some(m2.id))
-        .unwrap();
-    let fixed = store
-        .publish(
-            &a,
-            &s,
-            &notice("affairs", "实施结果更正为：投资22万元", Some(of_matter.id)),
-            LATER,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (fixed.category.as_str(), fixed.matter_id),
-        ("matter", Some(m2.id))
-    );
-    for pii in ["联系人电话13800138000", "身份证11010519491231002X"] {
-        let e = store
-            .publish(&a, &s, &notice("affairs", pii, None), LATER)
-            .await
-            .unwrap_err();
-        assert_eq!(code(e), "board.personal_data", "{pii}");
-    }
-    let e = store
-        .publish(
-            &a,
-            &s,
-            &NewPublication {
-                place_id: t.other_village,
-                category: "finance".into(),
-                title: "x".into(),
-                body: "y".into(),
-                up_on: "2026-10-08".into(),
-                down_on: "2026-11-08".into(),
-                corrects_id: Some(fin.id),
-            },
-            LATER,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), "board.correction_elsewhere");
-    let e = store
-        .publish(
-            &a,
-            &s,
-            &NewPublication {
-                place_id: t.qianxi,
-                category: "matter".into(),
-                title: "x".into(),
-                body: "y".into(),
-                up_on: "2026-10-08".into(),
-                down_on: "2026-11-08".into(),
-                corrects_id: None,
-            },
-            LATER,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), "board.matter_through_steps");
+    let fin = crate::village_board::immutable_board(&store, &t, m2.id).await;
 
     // Overdue: on 2026-10-20 乾西 is up to date; the other village has never published. By
     // 2027-01-10 乾西's finances are more than a month old.
@@ -888,175 +758,12 @@ async fn village(store: Store) {
     let qx = overdue.iter().find(|o| o.place_id == t.qianxi).unwrap();
     assert!(qx.reason.contains("未公开决议"), "{}", qx.reason);
 
-    // Reviews by a sitting supervisor only.
-    let e = store
-        .review(
-            &a,
-            &s,
-            p(5),
-            Target::Matter(m2.id),
-            "agree",
-            "程序合规",
-            "2026-10-02",
-            LATER,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), "supervision.not_member");
-    store
-        .review(
-            &a,
-            &s,
-            p(3),
-            Target::Matter(m2.id),
-            "agree",
-            "程序合规",
-            "2026-10-02",
-            LATER,
-        )
-        .await
-        .unwrap();
-    store
-        .review(
-            &a,
-            &s,
-            p(3),
-            Target::Publication(fin.id),
-            "object",
-            "数字有误",
-            "2026-10-06",
-            LATER,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .reviews(&s, Target::Matter(m2.id))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .reviews(&s, Target::Publication(fin.id))
-            .await
-            .unwrap()[0]
-            .verdict,
-        "object"
-    );
-
-    // Scope: the other town sees none of it.
-    let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
-    assert!(store.matter(&baijiao, m2.id).await.is_err());
-    assert!(store.village_people(&baijiao, t.qianxi).await.is_err());
-    assert!(store.publications(&baijiao, t.qianxi).await.is_err());
-    assert!(
-        store
-            .record_matter_step(
-                &a,
-                &baijiao,
-                m3.id,
-                Step::ResolutionPublished,
-                &publication("2026-10-21", "2026-10-31"),
-                LATER
-            )
-            .await
-            .is_err()
-    );
-    let (mine, n) = store
-        .matters(&baijiao, None, false, Page::new(None, None))
-        .await
-        .unwrap();
-    assert!(mine.is_empty() && n == 0);
-    let (all, n) = store
-        .matters(&s, Some("440403105201"), true, Page::new(None, None))
-        .await
-        .unwrap();
-    assert_eq!(
-        (all.len(), n),
-        (2, 2),
-        "open matters of 乾西: the first and the third"
-    );
-    // The 支委会 meetings count toward 三会一课 as they are written: a rebuild finds the same.
-    let live = store.life_snapshot().await.unwrap();
-    assert!(
-        format!("{live:?}").contains("life.held.branch_committee"),
-        "{live:?}"
-    );
-    store.rollup_rebuild().await.unwrap();
-    assert_eq!(store.life_snapshot().await.unwrap(), live);
-    let theirs = store
-        .board_overdue(&baijiao, None, "2026-10-20")
-        .await
-        .unwrap();
-    assert_eq!(
-        theirs.iter().map(|o| o.place_id).collect::<Vec<_>>(),
-        [t.other_village]
-    );
-
-    // Figures for 2026 from the roll-ups: three matters proposed, two decided (both of the law's
-    // public-welfare item), one completed, its 决议公开 a day after the 决议 (on time); the board's
-    // two finance items and the two matter publications.
-    let year = Period::parse("2026").unwrap();
-    let (county, rows) = store.decision_figures(&s, t.county, &year).await.unwrap();
-    assert_eq!(
-        (
-            county.proposed,
-            county.decided,
-            county.completed,
-            county.on_time,
-            county.late
-        ),
-        (3, 2, 1, 1, 0)
-    );
-    assert_eq!(county.by_item.get("law.public_welfare"), Some(&2));
-    assert_eq!(county.published.get("finance"), Some(&2));
-    assert_eq!(
-        county.published.get("matter"),
-        Some(&3),
-        "two steps and one correction"
-    );
-    assert_eq!(county.timeliness_per_mille(), Some(1000));
-    let qianwu = rows.iter().find(|r| r.place_id == t.qianwu).unwrap();
-    assert_eq!((qianwu.proposed, qianwu.decided), (3, 2));
-    let q3 = Period::parse("2026-Q3").unwrap();
-    let (in_q3, _) = store.decision_figures(&s, t.qianxi, &q3).await.unwrap();
-    assert_eq!(
-        (in_q3.decided, in_q3.completed),
-        (2, 0),
-        "completed in October, not Q3"
-    );
-    // A late 决议公开: the third matter's goes up 40 days after its 决议.
-    store
-        .record_matter_step(
-            &a,
-            &s,
-            m3.id,
-            Step::ResolutionPublished,
-            &publication("2026-09-29", "2026-10-10"),
-            LATER,
-        )
-        .await
-        .unwrap();
-    let (county, _) = store.decision_figures(&s, t.county, &year).await.unwrap();
-    assert_eq!(
-        (county.on_time, county.late, county.timeliness_per_mille()),
-        (1, 1, Some(500))
-    );
-    // Rebuilt from the records, the same; moved with its village, the figures follow.
-    let live = store.decisions_snapshot().await.unwrap();
-    store.rollup_rebuild().await.unwrap();
-    assert_eq!(store.decisions_snapshot().await.unwrap(), live);
-    store
-        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), LATER)
-        .await
-        .unwrap();
-    let (_, rows) = store.decision_figures(&s, t.county, &year).await.unwrap();
-    let by = |id: i64| rows.iter().find(|r| r.place_id == id).unwrap().decided;
-    assert_eq!((by(t.qianwu), by(t.baijiao)), (0, 2));
-    let moved = store.decisions_snapshot().await.unwrap();
-    store.rollup_rebuild().await.unwrap();
-    assert_eq!(store.decisions_snapshot().await.unwrap(), moved);
+    crate::village_figures::reviews_scope_and_figures(
+        &store,
+        &t,
+        (p(3), p(5)),
+        (m2.id, m3.id, fin),
+    )
+    .await;
 }
 both_backends!(village_bodies_decisions_and_board, village);

@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use jiceng_domain::meeting::add_days;
-use jiceng_domain::village::{Body, Category, PublicationRule};
+use jiceng_domain::village::{Body, Category};
 use jiceng_store::board::{NewPublication, Overdue, Publication, Target};
 
 fn category_zh(c: &str) -> &'static str {
@@ -42,7 +42,7 @@ async fn staff_page(
         &format!("/places/{id}/board"),
     );
     let mut facts = vec![(l("村（社区）", "Village"), place.name.clone())];
-    let rule = PublicationRule::defaults();
+    let rule = s.publication_rule(&today).await?;
     facts.push((l("公开要求", "Rule"), rule.basis.clone()));
     facts.push(match overdue.first() {
         Some(o) => (l("逾期未公开", "Overdue"), o.reason.clone()),
@@ -266,7 +266,14 @@ pub async fn overdue(
                 l("逾期村（社区）数", "Villages overdue"),
                 rows.len().to_string(),
             ),
-            (l("公开要求", "Rule"), PublicationRule::defaults().basis),
+            (
+                l("公开要求", "Rule"),
+                state
+                    .store
+                    .publication_rule(&day_of(state.now()))
+                    .await?
+                    .basis,
+            ),
         ],
         stats: vec![],
         tables: vec![overdue_table(&ctx, &rows)],

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiceng_domain::PlaceKind;
 use jiceng_domain::life::Period;
-use jiceng_domain::village::{Category, PowerItem, PublicationRule};
+use jiceng_domain::village::{Category, PowerItem};
 use jiceng_store::decisions::DecisionRow;
 
 fn href(row: &DecisionRow, period: &Period) -> String {
@@ -137,7 +137,7 @@ pub async fn show(
         l("四议两公开事项（Excel）", "Matters (.xlsx)"),
         format!("/matters/export.xlsx?under={id}"),
     ));
-    let rule = PublicationRule::defaults();
+    let rule = state.store.publication_rule(&today).await?;
     let facts = vec![
         (l("地区", "Place"), node.name.clone()),
         (l("统计期", "Period"), period.zh()),

@@ -4,7 +4,7 @@
 //! rule refused it, beside the field.
 
 use super::village::village_links;
-use super::{FormData, Id, ListQuery, Q, RecordPage, done};
+use super::{FormData, Id, ListQuery, Q, RecordPage, done, saved};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::day_of;
@@ -51,7 +51,7 @@ fn matters_table(ctx: &Ctx, rows: &[MatterRow]) -> Table {
     }
 }
 
-async fn village_page(
+pub(crate) async fn village_page(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
@@ -102,10 +102,11 @@ async fn village_page(
             .collect(),
         empty: l("清单为空", "The list is empty"),
     };
-    let options = items
+    let options: Vec<(String, String)> = items
         .iter()
         .map(|i| (i.id.to_string(), i.name.clone()))
         .collect();
+    let (mandate_table, mandate_form) = super::mandates::section(state, ctx, id, &options).await?;
     let mut forms = vec![
         Form::new("matter", format!("/places/{id}/matters"), l("新建事项", "Open a matter"), l("新建", "Open"))
             .field(Field::new("item_id", l("清单事项", "List item"), FieldKind::Select(options)).required())
@@ -117,6 +118,7 @@ async fn village_page(
         Form::new("item", format!("/places/{id}/powers"), l("增加本村清单事项", "Add a local list item"), l("增加", "Add"))
             .field(Field::new("name", l("事项", "Matter"), FieldKind::Text).required())
             .field(Field::new("publication_days", l("公开天数", "Days published"), FieldKind::Number).value("7").required()),
+        mandate_form,
     ];
     if let Some(fb) = fb {
         fb.apply(&mut forms);
@@ -125,8 +127,9 @@ async fn village_page(
         l("导出事项（Excel）", "Export matters (.xlsx)"),
         format!("/matters/export.xlsx?under={id}"),
     )];
-    links.extend(village_links(ctx, id, &place.code));
     let pager = Pager::new(&format!("/places/{id}/matters"), page, 50, total);
+    links.extend(pager.links(ctx.lang));
+    links.extend(village_links(ctx, id, &place.code));
     super::render_record(&RecordPage {
         c,
         facts: vec![
@@ -135,7 +138,7 @@ async fn village_page(
             (l("页", "Page"), format!("{} / {}", pager.page, pager.pages)),
         ],
         stats: vec![],
-        tables: vec![matters_table(ctx, &rows), list],
+        tables: vec![matters_table(ctx, &rows), list, mandate_table],
         links,
         forms,
     })
@@ -175,13 +178,11 @@ pub async fn open(
         )
     }
     .await;
-    match r {
-        Ok(m) => Ok(done(&format!("/matters/{}", m.id))),
-        Err(e) => {
-            let fb = Feedback::refusal("matter", data.0, e, ctx.lang)?;
-            village_page(&state, &ctx, id, 1, Some(fb)).await
-        }
-    }
+    let to = r.map(|m| format!("/matters/{}", m.id));
+    saved(to, "matter", data, ctx.lang, |fb| {
+        village_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
 }
 
 pub async fn add_item(
@@ -207,13 +208,11 @@ pub async fn add_item(
         Ok::<_, AppError>(())
     }
     .await;
-    match r {
-        Ok(()) => Ok(done(&format!("/places/{id}/matters"))),
-        Err(e) => {
-            let fb = Feedback::refusal("item", data.0, e, ctx.lang)?;
-            village_page(&state, &ctx, id, 1, Some(fb)).await
-        }
-    }
+    let to = r.map(|()| format!("/places/{id}/matters"));
+    saved(to, "item", data, ctx.lang, |fb| {
+        village_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
 }
 
 async fn matter_page(
@@ -372,7 +371,15 @@ async fn matter_page(
                         l("尚无可作依据的", "No usable vote of "),
                         bodies.join("或"),
                         l("表决（须达到法定人数并获通过，且未用于其他事项）", " yet"),
-                    ),
+                    ) + if next == Step::Resolution {
+                        l(
+                            "；村民代表会议须经村民会议授权才能决定",
+                            "; the representatives need the villagers' authorisation",
+                        )
+                    } else {
+                        String::new()
+                    }
+                    .as_str(),
                 ));
                 need = Some((
                     format!("{}{}", l("登记", "Record "), kind.zh()),

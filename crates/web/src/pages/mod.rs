@@ -10,6 +10,7 @@ mod formation;
 mod life;
 mod listing;
 mod login;
+mod mandates;
 mod matters;
 mod meeting_extras;
 mod meeting_files;
@@ -103,6 +104,7 @@ pub fn router() -> Router<AppState> {
             get(matters::village).post(matters::open),
         )
         .route("/places/{id}/powers", post(matters::add_item))
+        .route("/places/{id}/mandates", post(mandates::grant_mandate))
         .route("/matters/export.xlsx", get(matters::export))
         .route("/matters/{id}", get(matters::show))
         .route("/matters/{id}/steps", post(matters::step))
@@ -460,6 +462,24 @@ async fn switch_lang(Path(lang): Path<String>, Query(b): Query<Back>) -> Respons
 /// See-other redirect after a successful POST.
 pub fn done(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// The end of a form's write: on success the browser goes to the address the write gave; on a
+/// refusal `again` draws the page anew with what was typed and the message beside its field.
+pub async fn saved<A>(
+    written: Result<String, AppError>,
+    form: &'static str,
+    data: FormData,
+    lang: crate::i18n::Lang,
+    again: impl FnOnce(crate::ui::Feedback) -> A,
+) -> Result<Response, PageError>
+where
+    A: std::future::Future<Output = Result<Response, PageError>>,
+{
+    match written {
+        Ok(to) => Ok(done(&to)),
+        Err(e) => again(crate::ui::Feedback::refusal(form, data.0, e, lang)?).await,
+    }
 }
 
 pub fn status_label(t: crate::i18n::T, closed_at: Option<i64>) -> String {

@@ -8,11 +8,12 @@ use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
 use crate::clock::day_of;
 use crate::error::{AppError, PageError};
-use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Table};
+use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::meeting::MeetingKind;
 use jiceng_domain::village::{Body, Kinship};
+use jiceng_store::sql::Page;
 use jiceng_store::village::{Counts, NewSeat};
 use jiceng_store::village_meetings::{BODY_KINDS, NewBodyMeeting};
 use serde::Deserialize;
@@ -403,6 +404,7 @@ pub struct KindQuery {
     pub kind: Option<String>,
     /// The meeting's day: the roll offered is the seats held then (default today).
     pub on: Option<String>,
+    pub page: Option<i64>,
 }
 
 async fn meetings_page(
@@ -410,13 +412,20 @@ async fn meetings_page(
     ctx: &Ctx,
     id: i64,
     kind: Option<MeetingKind>,
-    on: Option<String>,
+    (on, page): (Option<String>, i64),
     fb: Option<Feedback>,
 ) -> Result<Response, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let s = &state.store;
     let place = s.place(&ctx.scope, id).await?;
-    let list = s.body_meetings(&ctx.scope, id).await?;
+    let (list, total) = s
+        .body_meetings(&ctx.scope, id, kind, Page::new(Some(page), Some(50)))
+        .await?;
+    let base = match kind {
+        Some(k) => format!("/places/{id}/meetings?kind={}", k.as_str()),
+        None => format!("/places/{id}/meetings"),
+    };
+    let pager = Pager::new(&base, page, 50, total);
     let today = day_of(state.now());
     let day = on
         .filter(|d| jiceng_domain::member::parse_date(d, "on").is_ok() && *d <= today)
@@ -429,7 +438,14 @@ async fn meetings_page(
     );
     let yes = |v: bool| l(if v { "是" } else { "否" }, if v { "yes" } else { "no" });
     let table = Table {
-        caption: l("会议记录", "Meetings held"),
+        caption: format!(
+            "{}（{} {} · {}/{}）",
+            l("会议记录", "Meetings held"),
+            l("共", "total"),
+            pager.total,
+            pager.page,
+            pager.pages
+        ),
         headers: vec![
             l("日期", "Date"),
             l("类型", "Kind"),
@@ -462,6 +478,7 @@ async fn meetings_page(
             )
         })
         .collect();
+    links.extend(pager.links(ctx.lang));
     links.extend(village_links(ctx, id, &place.code));
     let mut forms = Vec::new();
     if let Some(kind) = kind {
@@ -538,7 +555,8 @@ pub async fn meetings(
         .as_deref()
         .and_then(MeetingKind::parse)
         .filter(|k| BODY_KINDS.contains(k));
-    meetings_page(&state, &ctx, id, kind, q.on, None).await
+    let page = q.page.unwrap_or(1).max(1);
+    meetings_page(&state, &ctx, id, kind, (q.on, page), None).await
 }
 
 pub async fn record_meeting(
@@ -594,7 +612,7 @@ pub async fn record_meeting(
         Err(e) => {
             let on = data.opt("held_on");
             let fb = Feedback::refusal("body-meeting", data.0, e, ctx.lang)?;
-            meetings_page(&state, &ctx, id, kind, on, Some(fb)).await
+            meetings_page(&state, &ctx, id, kind, (on, 1), Some(fb)).await
         }
     }
 }

@@ -20,6 +20,8 @@ mod meeting_tests;
 mod member_flow_tests;
 mod member_privacy_tests;
 mod member_tests;
+mod open311_key_tests;
+mod open311_tests;
 mod openapi_tests;
 mod ops_tests;
 mod outside_tests;

@@ -194,6 +194,23 @@ async fn village(store: Store) {
         .unwrap()
         .to_string();
     let steps = format!("{matter}/steps");
+    // No 村民会议 has authorised the representatives: the page says so, and a committee's vote
+    // offered as the authorisation is refused with the law named, nothing recorded.
+    let powers = format!("/places/{}/matters", w.village);
+    app.send(s.get(&powers))
+        .await
+        .expect_page(200, &["尚无授权", "本村尚无这样的表决"]);
+    let mandates = format!("/places/{}/mandates", w.village);
+    let grant = [
+        ("resolution_id", resolution.as_str()),
+        ("item_id", ""),
+        ("from_on", "2025-03-01"),
+    ];
+    app.send(s.post(&mandates, &grant))
+        .await
+        .expect_page(422, &["授权须由达到法定人数的村民会议表决通过"]);
+    let none = app.store.mandates(&Scope::All, w.village).await.unwrap();
+    assert!(none.is_empty());
     app.send(s.post(
         &steps,
         &[("step", "review"), ("resolution_id", &resolution)],
@@ -324,6 +341,7 @@ async fn village(store: Store) {
     app.send(theirs.post(format!("{hub}/people"), &[("name", "越权")]))
         .await
         .expect(404);
+    app.send(theirs.post(&mandates, &grant)).await.expect(404);
     // The town sees its villages that are overdue (乾东村 never published); not 白蕉's.
     let town = login(&app, "town_committee").await;
     app.send(town.get(format!("/board-overdue?under={}", w.town)))
