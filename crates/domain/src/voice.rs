@@ -68,20 +68,6 @@ impl Status {
     }
 }
 
-/// What a resident may choose when reporting (the last ones are requests for a service, not
-/// complaints). Staff may correct the category when they analyse a problem.
-pub const CATEGORIES: [&str; 9] = [
-    "道路交通",
-    "环境卫生",
-    "水电燃气",
-    "治安消防",
-    "邻里纠纷",
-    "物业与房屋",
-    "社会保障",
-    "办事求助",
-    "其他",
-];
-
 /// What can happen to a problem. Dates are YYYY-MM-DD (the store's clock decides "today").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

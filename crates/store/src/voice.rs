@@ -135,6 +135,23 @@ async fn act(
     // The window is the one in force on the day of 办结 (or today, for what comes before it).
     let rule = rule_on(tx, r.resolved_on.as_deref().unwrap_or(today)).await?;
     p.apply(e, today, &rule)?;
+    if let Event::Analysed { category } = e {
+        // A category is one of the services offered (`voice_services`, what Open311 calls them).
+        let known: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM voice_services WHERE code = $1 AND active = 1",
+        )
+        .bind(category.trim())
+        .fetch_one(&mut *tx)
+        .await?;
+        if known == 0 {
+            return Err(refuse(
+                "problem.category_unknown",
+                "请从列表中选择问题类别".into(),
+                "choose a category from the list",
+                "category",
+            ));
+        }
+    }
     if let Event::Merged { into } = e {
         let same: Option<(i64, String)> =
             sqlx::query_as("SELECT place_id, status FROM problems WHERE id = $1")

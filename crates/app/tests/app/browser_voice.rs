@@ -181,7 +181,7 @@ async fn resident_reports_tracks_and_confirms_without_javascript() {
     let form = wait_text(&c, "问题类别").await;
     assert!(!form.contains("<script"), "no script on the form");
     fits(&c).await;
-    click(&c, "#report input[name=category][value='环境卫生']").await;
+    click(&c, "#report input[name=category][value='sanitation']").await;
     fill(&c, "#body", "垃圾桶满了三天没人清运").await;
     fill(&c, "#location", "乾西村市场东门").await;
     fill(&c, "#contact", "13800138000").await;

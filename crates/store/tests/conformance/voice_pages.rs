@@ -56,7 +56,7 @@ async fn pages(store: Store) {
         go(
             id,
             Event::Analysed {
-                category: "环境卫生".into(),
+                category: "sanitation".into(),
             },
             "2026-03-02",
         )

@@ -4,7 +4,7 @@
 //! deadline, resolve (what was done, a photo as evidence). 销号 is the resident's or the
 //! window's, never a staff form. The resident's phone is shown only by an audited reveal.
 
-use super::problems::handles;
+use super::problems::{categories, category_name, handles};
 use super::{FormData, Id, RecordPage, done};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
@@ -15,13 +15,15 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiceng_domain::meeting::add_days;
-use jiceng_domain::voice::{CATEGORIES, Event, Status};
+use jiceng_domain::voice::{Event, Status};
 use jiceng_store::sql::Page;
 use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, NewProblem, ProblemFilter};
 
-fn detail(e: &EventRow) -> String {
+fn detail(names: &[(String, String)], e: &EventRow) -> String {
     match serde_json::from_str::<Event>(&e.detail_json) {
-        Ok(Event::Analysed { category }) => format!("类别：{category}"),
+        Ok(Event::Analysed { category }) => {
+            format!("类别：{}", category_name(names, Some(&category)))
+        }
         Ok(Event::Merged { into }) => format!("并入 #{into}"),
         Ok(Event::Assigned { owner, deadline }) => format!("责任人：{owner}；期限：{deadline}"),
         Ok(Event::Resolved { what }) => what,
@@ -65,6 +67,7 @@ async fn page_with(
     let files = s.problem_files(&ctx.scope, id).await?;
     let today = day_of(state.now());
     let status = Status::parse(&p.status);
+    let names = categories(state).await?;
     let mut c = Chrome::new(
         ctx,
         format!("{} #{}", l("群众反映问题", "Problem"), p.id),
@@ -77,7 +80,7 @@ async fn page_with(
         (l("状态", "Status"), status.map_or("—", Status::zh).into()),
         (
             l("类别", "Category"),
-            p.category.clone().unwrap_or_else(|| l("未分类", "none")),
+            category_name(&names, p.category.as_deref()),
         ),
         (l("反映日期", "Filed"), p.filed_on.clone()),
         (l("反映内容", "Report"), p.body.clone()),
@@ -143,7 +146,7 @@ async fn page_with(
                     Cell::text(e.seq.to_string()),
                     Cell::text(e.on_date.clone()),
                     Cell::text(event_zh(e)),
-                    Cell::text(detail(e)),
+                    Cell::text(detail(&names, e)),
                     Cell::text(e.actor.clone()),
                 ]
             })
@@ -181,10 +184,7 @@ async fn page_with(
     let mut forms = Vec::new();
     let act = format!("/problems/{id}/act");
     if matches!(status, Some(Status::Collected | Status::Analysed)) {
-        let cats: Vec<(String, String)> = CATEGORIES
-            .iter()
-            .map(|c| (c.to_string(), c.to_string()))
-            .collect();
+        let cats = names.clone();
         forms.push(
             Form::new("analyse", &act, l("研判分类", "Analyse"), l("保存", "Save"))
                 .field(Field::new("event", "", FieldKind::Hidden).value("analysed"))

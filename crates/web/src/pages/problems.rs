@@ -11,7 +11,7 @@ use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table, qu
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::Role;
-use jiceng_domain::voice::{CATEGORIES, Status};
+use jiceng_domain::voice::Status;
 use jiceng_store::places::{Place, PlaceFilter};
 use jiceng_store::sql::Page;
 use jiceng_store::voice::{MonthRow, ProblemFilter, ProblemRow};
@@ -103,12 +103,40 @@ async fn filter(
     ))
 }
 
+/// The categories offered (`voice_services`): (code, name), in their order.
+pub async fn categories(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    Ok(state
+        .store
+        .voice_services()
+        .await?
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect())
+}
+
+/// A category's name (a code no longer offered, or an old free text, shows as it is).
+pub fn category_name(names: &[(String, String)], code: Option<&str>) -> String {
+    match code {
+        None => "未分类".into(),
+        Some(c) => names
+            .iter()
+            .find(|(k, _)| k == c)
+            .map_or_else(|| c.to_string(), |(_, n)| n.clone()),
+    }
+}
+
 fn status_zh(s: &str) -> &'static str {
     Status::parse(s).map_or("—", Status::zh)
 }
 
 /// The list's table (the page's and the export's).
-pub fn problems_table(ctx: &Ctx, rows: &[ProblemRow], caption: String, today: &str) -> Table {
+pub fn problems_table(
+    ctx: &Ctx,
+    names: &[(String, String)],
+    rows: &[ProblemRow],
+    caption: String,
+    today: &str,
+) -> Table {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     Table {
         caption,
@@ -137,7 +165,7 @@ pub fn problems_table(ctx: &Ctx, rows: &[ProblemRow], caption: String, today: &s
                 vec![
                     Cell::link(format!("#{}", p.id), format!("/problems/{}", p.id)),
                     Cell::text(p.place_name.clone()),
-                    Cell::text(p.category.clone().unwrap_or_default()),
+                    Cell::text(category_name(names, p.category.as_deref())),
                     Cell::link(short, format!("/problems/{}", p.id)),
                     Cell::text(status_zh(&p.status)),
                     Cell::text(p.owner.clone().unwrap_or_default()),
@@ -182,12 +210,8 @@ pub async fn list(
 }
 
 /// The desk's form: a problem a resident brings to the service centre or tells on a visit.
-fn desk_form(ctx: &Ctx, villages: Vec<(String, String)>) -> Form {
+fn desk_form(ctx: &Ctx, villages: Vec<(String, String)>, cats: Vec<(String, String)>) -> Form {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
-    let cats = CATEGORIES
-        .iter()
-        .map(|c| (c.to_string(), c.to_string()))
-        .collect();
     let sources = vec![
         ("desk".to_string(), l("窗口受理", "At the desk")),
         ("visit".to_string(), l("走访收集", "On a visit")),
@@ -255,7 +279,8 @@ pub async fn list_page(
     ];
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let villages = village_options(state, ctx, &node).await?;
-    let mut forms = vec![desk_form(ctx, villages[1..].to_vec())];
+    let names = categories(state).await?;
+    let mut forms = vec![desk_form(ctx, villages[1..].to_vec(), names.clone())];
     let status = match fb {
         Some(fb) => {
             fb.apply(&mut forms);
@@ -288,7 +313,7 @@ pub async fn list_page(
         c,
         action: "/problems".into(),
         filters,
-        table: problems_table(ctx, &rows, title, &f.today),
+        table: problems_table(ctx, &names, &rows, title, &f.today),
         pager: Pager::new(&format!("/problems?{qs}"), page.number, page.size, total),
         export: Some(format!("/problems/export.xlsx?{qs}")),
         links: vec![(
@@ -321,7 +346,11 @@ pub async fn export(
         }
     }
     let caption = format!("{} 问题清单", node.name);
-    crate::xlsx::tables("problems", &[problems_table(&ctx, &all, caption, &f.today)])
+    let names = categories(&state).await?;
+    crate::xlsx::tables(
+        "problems",
+        &[problems_table(&ctx, &names, &all, caption, &f.today)],
+    )
 }
 
 fn month_table(ctx: &Ctx, month: &str, rows: &[MonthRow]) -> Table {
@@ -418,11 +447,12 @@ pub async fn report(
         }
     }
     let caption = format!("{month} {}", ctx.lang.pick("收集的问题", "problems filed"));
+    let names = categories(&state).await?;
     crate::xlsx::tables(
         &format!("problems-{month}"),
         &[
             month_table(&ctx, &month, &rows),
-            problems_table(&ctx, &filed, caption, &f.today),
+            problems_table(&ctx, &names, &filed, caption, &f.today),
         ],
     )
 }
@@ -451,5 +481,6 @@ pub async fn notices_table(
             "To do: residents' problems overdue or escalated",
         )
         .to_string();
-    Ok(Some(problems_table(ctx, &rows, caption, &today)))
+    let names = categories(state).await?;
+    Ok(Some(problems_table(ctx, &names, &rows, caption, &today)))
 }

@@ -6,6 +6,7 @@
 //! query string as csrf.rs expects. Reports and look-ups are counted per client address.
 
 use super::login::pre_csrf;
+use super::problems::{categories, category_name};
 use crate::AppState;
 use crate::auth::{Meta, PRE_CSRF_COOKIE, Resolved, resolve, set_cookie};
 use crate::clock::day_of;
@@ -15,7 +16,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use jiceng_domain::PlaceKind;
-use jiceng_domain::voice::{CATEGORIES, Event, Status};
+use jiceng_domain::voice::{Event, Status};
 use jiceng_store::places::{Place, PlaceFilter};
 use jiceng_store::sql::Page;
 use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, NewProblem, ProblemRow};
@@ -75,7 +76,8 @@ pub struct VoicePage {
     /// The field a refusal is about and its message ("" when none).
     field_error: (String, String),
     screen: Screen,
-    categories: Vec<&'static str>,
+    /// The categories offered (`voice_services`): (code, name).
+    categories: Vec<(String, String)>,
     scores: Vec<(u8, &'static str)>,
     max_photo_mb: usize,
     accept: &'static str,
@@ -90,7 +92,7 @@ impl VoicePage {
             error: None,
             field_error: (String::new(), String::new()),
             screen,
-            categories: CATEGORIES.to_vec(),
+            categories: Vec::new(),
             scores: vec![
                 (5, "5分 非常满意"),
                 (4, "4分 满意"),
@@ -238,13 +240,18 @@ async fn village_by_code(state: &AppState, code: &str) -> Result<Place, AppError
     Ok(p)
 }
 
-fn report_page(place: &Place, csrf: String, n: &NewProblem) -> VoicePage {
+fn report_page(
+    place: &Place,
+    csrf: String,
+    n: &NewProblem,
+    categories: Vec<(String, String)>,
+) -> VoicePage {
     let action = format!(
         "/voice/{}?_csrf={}",
         place.code,
         crate::auth::urlencode(&csrf)
     );
-    VoicePage::new(
+    let mut page = VoicePage::new(
         format!("{} · 反映问题", place.name),
         csrf,
         Screen::Report {
@@ -254,7 +261,9 @@ fn report_page(place: &Place, csrf: String, n: &NewProblem) -> VoicePage {
             location: n.location.clone().unwrap_or_default(),
             contact: n.contact.clone().unwrap_or_default(),
         },
-    )
+    );
+    page.categories = categories;
+    page
 }
 
 /// Screen 2: the one form.
@@ -265,7 +274,12 @@ pub async fn form(
 ) -> Result<Response, PageError> {
     let place = village_by_code(&state, &code).await?;
     let (csrf, fresh) = csrf_of(&state, &meta).await?;
-    let page = report_page(&place, csrf, &NewProblem::default());
+    let page = report_page(
+        &place,
+        csrf,
+        &NewProblem::default(),
+        categories(&state).await?,
+    );
     Ok(send(&state, StatusCode::OK, &page, fresh))
 }
 
@@ -306,6 +320,7 @@ pub async fn file(
         ..Default::default()
     };
     let mut photo = None;
+    let names = categories(&state).await?;
     while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "photo" {
@@ -318,7 +333,7 @@ pub async fn file(
         }
         let text = field.text().await.map_err(|_| too_large())?;
         match name.as_str() {
-            "category" => n.category = Some(text).filter(|c| CATEGORIES.contains(&c.as_str())),
+            "category" => n.category = Some(text).filter(|c| names.iter().any(|(k, _)| k == c)),
             "body" => n.body = text,
             "location" => n.location = Some(text),
             "contact" => n.contact = Some(text),
@@ -348,7 +363,7 @@ pub async fn file(
             let err = AppError::Rule(e);
             crate::refusals::note(&err);
             let (zh, _) = err.messages();
-            let mut page = report_page(&place, csrf, &n);
+            let mut page = report_page(&place, csrf, &n, names);
             page.field_error = (err.field().unwrap_or("body").to_string(), zh.clone());
             page.error = Some(format!("未能提交：{zh}"));
             Ok(send(&state, StatusCode::UNPROCESSABLE_ENTITY, &page, false))
@@ -371,11 +386,13 @@ pub async fn track_form(State(state): State<AppState>, meta: Meta) -> Result<Res
 }
 
 /// What the resident is told of one entry of the history.
-fn history_line(e: &EventRow) -> String {
+fn history_line(names: &[(String, String)], e: &EventRow) -> String {
     let ev: Option<Event> = serde_json::from_str(&e.detail_json).ok();
     match (e.event.as_str(), ev) {
         ("collected", _) => "收到您的反映".into(),
-        (_, Some(Event::Analysed { category })) => format!("已研判，类别：{category}"),
+        (_, Some(Event::Analysed { category })) => {
+            format!("已研判，类别：{}", category_name(names, Some(&category)))
+        }
         (_, Some(Event::Merged { .. })) => "与反映同一问题的其他群众诉求合并办理".into(),
         (_, Some(Event::Assigned { deadline, .. })) => {
             format!("已交办责任人办理，办理期限：{deadline}")
@@ -394,6 +411,7 @@ fn history_line(e: &EventRow) -> String {
 
 async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<StatusView, AppError> {
     let events = state.store.problem_events(&Scope::All, p.id).await?;
+    let names = categories(state).await?;
     let status = Status::parse(&p.status);
     let window = match (status, &p.resolved_on) {
         (Some(Status::Resolved), Some(_)) => {
@@ -406,7 +424,7 @@ async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<Sta
     };
     let mut history: Vec<(String, String)> = events
         .iter()
-        .map(|e| (e.on_date.clone(), history_line(e)))
+        .map(|e| (e.on_date.clone(), history_line(&names, e)))
         .collect();
     let mut shown = status.map_or("办理中", Status::zh).to_string();
     // A duplicate follows the problem it was merged into: its steps, never its resident's words
@@ -430,7 +448,7 @@ async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<Sta
                 .map(|e| {
                     (
                         e.on_date.clone(),
-                        format!("（合并办理）{}", history_line(e)),
+                        format!("（合并办理）{}", history_line(&names, e)),
                     )
                 }),
         );
@@ -439,7 +457,7 @@ async fn status_view(state: &AppState, code: &str, p: &ProblemRow) -> Result<Sta
     Ok(StatusView {
         code: code.trim().to_ascii_uppercase(),
         village: p.place_name.clone(),
-        category: p.category.clone().unwrap_or_else(|| "未分类".into()),
+        category: category_name(&names, p.category.as_deref()),
         filed_on: p.filed_on.clone(),
         status: shown,
         body: p.body.clone(),

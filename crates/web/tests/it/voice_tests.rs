@@ -110,7 +110,8 @@ async fn resident_flow(store: Store) {
         &[
             "乾西村",
             "问题类别",
-            "道路交通",
+            "道路与交通设施",
+            "value=\"road\"",
             "联系电话",
             "lang=\"zh-CN\"",
         ],
@@ -131,11 +132,11 @@ async fn resident_flow(store: Store) {
 
     // Bad input: refused with the reason, nothing written, nothing audited.
     let before = (count(&app).await, app.audit_len().await);
-    app.send(r.report(&[("category", "道路交通"), ("body", "  ")], None))
+    app.send(r.report(&[("category", "road"), ("body", "  ")], None))
         .await
         .expect_page(422, &["请写下要反映的问题", "body-error"]);
     let long = "长".repeat(100 * 1024 / 3);
-    app.send(r.report(&[("category", "道路交通"), ("body", &long)], None))
+    app.send(r.report(&[("category", "road"), ("body", &long)], None))
         .await
         .expect_page(422, &["不超过2000字"]);
     app.send(r.report(&[("body", "路灯坏了")], Some(b"not an image at all")))
@@ -163,7 +164,7 @@ async fn resident_flow(store: Store) {
     let filed = app
         .send(r.report(
             &[
-                ("category", "道路交通"),
+                ("category", "road"),
                 ("body", "村口路灯不亮，晚上出行不便"),
                 ("location", "村口大榕树旁"),
                 ("contact", "13800138000"),
@@ -220,7 +221,10 @@ async fn resident_flow(store: Store) {
     app.send(s.post(&act, &[("event", "analysed"), ("category", "")]))
         .await
         .expect_page(422, &["请选择问题类别"]);
-    app.send(s.post(&act, &[("event", "analysed"), ("category", "道路交通")]))
+    app.send(s.post(&act, &[("event", "analysed"), ("category", "道路")]))
+        .await
+        .expect_page(422, &["请从列表中选择问题类别"]);
+    app.send(s.post(&act, &[("event", "analysed"), ("category", "road")]))
         .await
         .expect_redirect(&page);
     let today = day_of(app.now());
@@ -344,7 +348,7 @@ async fn resident_flow(store: Store) {
     .await
     .expect_redirect("/problems/");
     let qact = format!("/problems/{q}/act");
-    app.send(s.post(&qact, &[("event", "analysed"), ("category", "环境卫生")]))
+    app.send(s.post(&qact, &[("event", "analysed"), ("category", "sanitation")]))
         .await
         .expect_redirect("/problems/");
     app.send(s.post(
@@ -487,7 +491,7 @@ async fn resident_flow(store: Store) {
             app.send(o.get(&path)).await.expect(404);
         }
         for call in [
-            o.post(&act, &[("event", "analysed"), ("category", "其他")]),
+            o.post(&act, &[("event", "analysed"), ("category", "other")]),
             o.post(format!("{page}/reveal"), &[]),
             resolve_call(&o, id, "越权", None),
         ] {
@@ -512,7 +516,7 @@ async fn resident_flow(store: Store) {
     let desk = [
         ("place_id", sibling.as_str()),
         ("source", "desk"),
-        ("category", "办事求助"),
+        ("category", "policy"),
         ("body", "想咨询高龄津贴怎么申请"),
     ];
     let taken = app.send(town.post("/problems", &desk)).await;
@@ -525,7 +529,7 @@ async fn resident_flow(store: Store) {
         "/problems",
         &[
             ("place_id", sibling.as_str()),
-            ("category", "其他"),
+            ("category", "other"),
             ("body", " "),
         ],
     ))
@@ -555,16 +559,16 @@ async fn flood(store: Store) {
     World::small(&app).await;
     let (r, _) = Resident::open(&app, &format!("/voice/{VILLAGE}")).await;
     for _ in 0..2 {
-        app.send(r.report(&[("category", "其他"), ("body", "噪音扰民")], None))
+        app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
             .await
             .expect_page(200, &["tracking-code"]);
     }
-    app.send(r.report(&[("category", "其他"), ("body", "噪音扰民")], None))
+    app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
         .await
         .expect_page(429, &["过于频繁"]);
     assert_eq!(count(&app).await, 2);
     app.clock.advance(61 * 60_000);
-    app.send(r.report(&[("category", "其他"), ("body", "噪音扰民")], None))
+    app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
         .await
         .expect_page(200, &["tracking-code"]);
 }
