@@ -314,8 +314,17 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                for part in text.split("t(\"").skip(1) {
+                let parts: Vec<&str> = text.split("t(\"").collect();
+                for (before, part) in parts.iter().zip(parts.iter().skip(1)) {
+                    // `t(` itself, not the end of a longer name such as `split(`.
+                    let call = before
+                        .chars()
+                        .last()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
                     let key = part.split('"').next().unwrap_or("");
+                    if !call {
+                        continue;
+                    }
                     let looks_like_key = key.contains('.')
                         && key
                             .chars()
