@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         action: InsightAction,
     },
+    /// Residents' voice (问题清单).
+    Voice {
+        #[command(subcommand)]
+        action: VoiceAction,
+    },
     /// Print a new random encryption key (64 hex characters) for `key_file`.
     Keygen,
     /// Partners' API keys for the Open311 interface (/open311/v2).
@@ -140,6 +145,26 @@ pub enum InsightAction {
     Rebuild,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum VoiceAction {
+    /// Close problems whose objection window has passed and escalate overdue ones (the server
+    /// does this every ten minutes).
+    Sweep,
+    /// File a new objection window (days after 办结 in which a resident may object) from a day
+    /// on; problems resolved before that day keep the window in force then. Lists the windows.
+    Window {
+        /// Days (1–60); without it, only list the windows on file.
+        #[arg(long)]
+        days: Option<i64>,
+        /// First day it applies (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// The local rule it rests on.
+        #[arg(long)]
+        basis: Option<String>,
+    },
+}
+
 pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
 pub async fn run(cli: Cli) -> CliResult {
@@ -199,6 +224,12 @@ pub async fn run(cli: Cli) -> CliResult {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Voice {
+            action: VoiceAction::Sweep,
+        } => ops::voice_sweep_once(&settings).await,
+        Command::Voice {
+            action: VoiceAction::Window { days, from, basis },
+        } => ops::voice_window(&settings, days, from, basis).await,
         Command::Keygen | Command::Demo { .. } => Ok(ExitCode::SUCCESS),
     }
 }

@@ -49,8 +49,75 @@ fn spawn_monthly_figures(store: Store) {
     });
 }
 
+/// Residents' voice: closes problems whose objection window has passed and escalates those past
+/// their deadline to the town, at start and then every ten minutes (idempotent).
+fn spawn_voice_sweep(store: Store) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = voice_sweep(&store).await {
+                tracing::warn!(error = %e, "voice sweep failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
+}
+
+async fn voice_sweep(store: &Store) -> Result<(u64, u64), jiceng_store::StoreError> {
+    let now = now();
+    let (closed, escalated) = store
+        .voice_sweep(&jiceng_web::clock::day_of(now), now)
+        .await?;
+    if closed + escalated > 0 {
+        tracing::info!(closed, escalated, "voice sweep");
+    }
+    Ok((closed, escalated))
+}
+
+/// `jiceng voice sweep`: the server's sweep, once, now.
+pub async fn voice_sweep_once(s: &Settings) -> CliResult {
+    let store = open(s).await?;
+    let (closed, escalated) = voice_sweep(&store).await?;
+    println!("已销号 / closed: {closed}；已上报 / escalated: {escalated}");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jiceng voice window`: files a new objection window (if `days` is given), then lists them.
+pub async fn voice_window(
+    s: &Settings,
+    days: Option<i64>,
+    from: Option<String>,
+    basis: Option<String>,
+) -> CliResult {
+    let store = open(s).await?;
+    if let Some(days) = days {
+        let rule = jiceng_domain::voice::VoiceRule {
+            effective_from: from.unwrap_or_else(|| jiceng_web::clock::day_of(now())),
+            basis: basis.unwrap_or_default(),
+            objection_days: days,
+        };
+        if let Err(e) = store
+            .add_voice_rule(&cli_actor("voice-window"), &rule, now())
+            .await
+        {
+            store.close().await;
+            return Err(e.into());
+        }
+    }
+    println!("异议期 / objection windows:");
+    for r in store.voice_rules().await? {
+        println!(
+            "  {} 起 {} 天 — {}",
+            r.effective_from, r.objection_days, r.basis
+        );
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn serve_store(store: Store, web: WebConfig, listen: &str) -> CliResult {
     spawn_monthly_figures(store.clone());
+    spawn_voice_sweep(store.clone());
     let state = AppState::new(store.clone(), web, Clock::System);
     let app = jiceng_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -156,6 +223,11 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 life.without_quorum,
                 life.attendance,
                 life.observations
+            );
+            let voice = jiceng_demo::generate_voice(&store, now()).await?;
+            println!(
+                "群众心声 / residents' voice: {} problems, {} closed, {} escalated",
+                voice.problems, voice.closed, voice.escalated
             );
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)

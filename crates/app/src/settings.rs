@@ -24,6 +24,10 @@ pub struct Settings {
     pub import_timeout_secs: u64,
     pub readers: u32,
     pub pg_writers: u32,
+    /// Residents' reports one client address may file per hour without an account.
+    pub voice_reports_per_hour: u32,
+    /// Tracking-code look-ups and answers one client address may make per hour.
+    pub voice_lookups_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -43,6 +47,8 @@ impl Default for Settings {
             import_timeout_secs: 600,
             readers: 4,
             pg_writers: 8,
+            voice_reports_per_hour: 10,
+            voice_lookups_per_hour: 60,
         }
     }
 }
@@ -137,6 +143,8 @@ impl Settings {
             request_timeout_secs: self.request_timeout_secs,
             import_timeout_secs: self.import_timeout_secs,
             trust_proxy: self.trust_proxy,
+            voice_reports_per_hour: self.voice_reports_per_hour,
+            voice_lookups_per_hour: self.voice_lookups_per_hour,
         }
     }
 }

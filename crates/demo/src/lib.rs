@@ -13,6 +13,7 @@ mod province_members;
 mod recruitment;
 mod transfers;
 mod village;
+mod voice;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
 pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
@@ -22,6 +23,7 @@ pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
 pub use recruitment::{Stage, generate_recruitment};
 pub use transfers::generate_transfers;
 pub use village::{VillageSummary, generate_village_governance};
+pub use voice::{VoiceSummary, generate_voice};
 
 use jiceng_store::{Store, StoreError};
 

@@ -142,7 +142,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
-    // 19 is taken by work on another branch.
+    Migration {
+        version: 19,
+        name: "voice_pages",
+        sql: include_str!("migrations/0019_voice_pages.sql"),
+        sqlite: "",
+        postgres: "",
+    },
     Migration {
         version: 20,
         name: "open311",

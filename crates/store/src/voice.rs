@@ -7,7 +7,7 @@
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
-use crate::sql::{Page, Sql};
+use crate::sql::Sql;
 use crate::village::village_in;
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
@@ -17,6 +17,11 @@ use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
+
+mod files;
+mod list;
+pub use files::{ACCEPT_PHOTO, MAX_PHOTO_BYTES, ProblemFile};
+pub use list::{MonthRow, ProblemFilter};
 
 /// Characters of a tracking code: no 0/O, 1/I/L, so it can be read out over the phone.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -55,6 +60,8 @@ pub struct ProblemRow {
     pub merged_into: Option<i64>,
     pub filed_on: String,
     pub closed_on: Option<String>,
+    /// 1 when the resident left a phone (sealed; shown only by an audited reveal).
+    pub has_contact: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
@@ -66,9 +73,10 @@ pub struct EventRow {
     pub actor: String,
 }
 
-const COLS: &str = "pr.id, pr.place_id, p.name AS place_name, pr.source, pr.category, pr.body, pr.location, \
-    pr.status, pr.owner, pr.deadline, pr.resolved_on, pr.escalated, pr.score, pr.merged_into, pr.filed_on, pr.closed_on";
-const FROM: &str = " FROM problems pr JOIN places p ON p.id = pr.place_id";
+pub(crate) const COLS: &str = "pr.id, pr.place_id, p.name AS place_name, pr.source, pr.category, pr.body, pr.location, \
+    pr.status, pr.owner, pr.deadline, pr.resolved_on, pr.escalated, pr.score, pr.merged_into, pr.filed_on, pr.closed_on, \
+    CAST(CASE WHEN pr.contact_sealed IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_contact";
+pub(crate) const FROM: &str = " FROM problems pr JOIN places p ON p.id = pr.place_id";
 
 fn refuse(code: &'static str, zh: String, en: &str, field: &'static str) -> StoreError {
     DomainError::new(code, zh, en).on(field).into()
@@ -124,7 +132,26 @@ async fn act(
     now: i64,
 ) -> StoreResult<Problem> {
     let mut p = state_of(r)?;
-    p.apply(e, today, &VoiceRule::defaults())?;
+    // The window is the one in force on the day of 办结 (or today, for what comes before it).
+    let rule = rule_on(tx, r.resolved_on.as_deref().unwrap_or(today)).await?;
+    p.apply(e, today, &rule)?;
+    if let Event::Analysed { category } = e {
+        // A category is one of the services offered (`voice_services`, what Open311 calls them).
+        let known: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM voice_services WHERE code = $1 AND active = 1",
+        )
+        .bind(category.trim())
+        .fetch_one(&mut *tx)
+        .await?;
+        if known == 0 {
+            return Err(refuse(
+                "problem.category_unknown",
+                "请从列表中选择问题类别".into(),
+                "choose a category from the list",
+                "category",
+            ));
+        }
+    }
     if let Event::Merged { into } = e {
         let same: Option<(i64, String)> =
             sqlx::query_as("SELECT place_id, status FROM problems WHERE id = $1")
@@ -200,12 +227,56 @@ async fn act(
     Ok(p)
 }
 
+/// The objection window in force on `day` (the seeded default when no row applies).
+async fn rule_on(conn: &mut AnyConnection, day: &str) -> StoreResult<VoiceRule> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT effective_from, basis, objection_days FROM voice_rules WHERE effective_from <= $1 \
+         ORDER BY effective_from DESC LIMIT 1",
+    )
+    .bind(day)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some((effective_from, basis, objection_days)) => VoiceRule {
+            effective_from,
+            basis,
+            objection_days,
+        },
+        None => VoiceRule::defaults(),
+    })
+}
+
+/// The last entry of a problem's history (the one `act` just wrote).
+async fn last_seq(conn: &mut AnyConnection, id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM problem_events WHERE problem_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?,
+    )
+}
+
 impl Store {
     /// Files a problem; returns it and the tracking code (shown to the resident once, never kept).
     pub async fn file_problem(
         &self,
         actor: &Actor,
         n: &NewProblem,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<(ProblemRow, String)> {
+        self.file_problem_with(actor, n, None, today, now).await
+    }
+
+    /// Files a problem with a photo, judged by its bytes (JPEG, PNG, WEBP or HEIC, at most
+    /// `MAX_PHOTO_BYTES`) before anything is written, and kept in the same transaction.
+    pub async fn file_problem_with(
+        &self,
+        actor: &Actor,
+        n: &NewProblem,
+        photo_bytes: Option<&[u8]>,
         today: &str,
         now: i64,
     ) -> StoreResult<(ProblemRow, String)> {
@@ -241,6 +312,7 @@ impl Store {
             .map(|c| self.sealer.seal(c.as_bytes()))
             .transpose()?;
         let category = opt(&n.category);
+        let photo = photo_bytes.map(files::check_photo).transpose()?;
         let mut tx = self.writer.begin().await?;
         let place = village_in(&mut tx, &Scope::All, n.place_id).await?;
         if place.closed_at.is_some() {
@@ -274,9 +346,12 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if let (Some(bytes), Some(mime)) = (photo_bytes, photo) {
+            files::insert(&mut tx, id, 1, mime, bytes, now).await?;
+        }
         // The audit keeps what was filed and where, never the resident's words or phone.
         let after = serde_json::json!({"place_id": place.id, "source": n.source, "category": category,
-            "with_contact": contact.is_some()});
+            "with_contact": contact.is_some(), "with_photo": photo.is_some()});
         audit::commit(
             tx,
             actor,
@@ -326,6 +401,27 @@ impl Store {
         today: &str,
         now: i64,
     ) -> StoreResult<ProblemRow> {
+        self.problem_act_with(actor, scope, id, e, None, today, now)
+            .await
+    }
+
+    /// A staff action with, for 办结, a photo of what was done (checked before anything is
+    /// written, kept in the same transaction as the event).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn problem_act_with(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        e: &Event,
+        evidence: Option<&[u8]>,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<ProblemRow> {
+        let mime = evidence.map(files::check_photo).transpose()?;
+        if mime.is_some() && !matches!(e, Event::Resolved { .. }) {
+            return Err(StoreError::Forbidden);
+        }
         if matches!(
             e,
             Event::Confirmed | Event::Objected { .. } | Event::Rated { .. }
@@ -338,7 +434,11 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let r = row_by(&mut tx, &sql).await?;
         act(&mut tx, &r, e, today, &actor.username, now).await?;
-        let after = serde_json::json!({"event": e});
+        if let (Some(bytes), Some(mime)) = (evidence, mime) {
+            let seq = last_seq(&mut tx, r.id).await?;
+            files::insert(&mut tx, r.id, seq, mime, bytes, now).await?;
+        }
+        let after = serde_json::json!({"event": e, "with_photo": mime.is_some()});
         audit::commit(
             tx,
             actor,
@@ -424,46 +524,15 @@ impl Store {
         Ok(counts)
     }
 
-    /// Problems in scope (under a place prefix, of a status), latest first, with the total.
-    pub async fn problems(
-        &self,
-        scope: &Scope,
-        under: Option<&str>,
-        status: Option<&str>,
-        page: Page,
-    ) -> StoreResult<(Vec<ProblemRow>, i64)> {
-        let mut w = Sql::new(&format!("{FROM} WHERE "));
-        scope.predicate(&mut w, "p.code");
-        if let Some(u) = under {
-            w.push(" AND ");
-            Scope::prefix(u).predicate(&mut w, "p.code");
-        }
-        match status {
-            Some("open") => {
-                w.push(" AND pr.status NOT IN ('closed', 'merged')");
-            }
-            Some("overdue") => {
-                w.push(" AND pr.escalated = 1 AND pr.status = 'assigned'");
-            }
-            Some(s) if Status::parse(s).is_some() => {
-                w.push(" AND pr.status = ").bind(s);
-            }
-            _ => {}
-        }
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
+    /// The last day a resident may object to the resolution of `p` (by the rule in force on
+    /// its day of 办结); empty when it is not resolved.
+    pub async fn problem_window_ends(&self, p: &ProblemRow) -> StoreResult<String> {
+        let Some(day) = p.resolved_on.as_deref() else {
+            return Ok(String::new());
         };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {COLS}{} ORDER BY pr.filed_on DESC, pr.id DESC",
-                w.text
-            ),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        let mut conn = self.reader.acquire().await?;
+        let rule = rule_on(&mut conn, day).await?;
+        Ok(state_of(p)?.window_ends(&rule).unwrap_or_default())
     }
 
     /// The resident's phone in clear, for staff who must call back (audited).

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod limit;
 pub mod open311;
 pub mod ops;
 pub mod pages;
@@ -35,6 +36,10 @@ pub struct WebConfig {
     pub import_timeout_secs: u64,
     /// Trust X-Forwarded-For from a reverse proxy for the client address in the audit log.
     pub trust_proxy: bool,
+    /// Reports one client address may file without an account per hour (residents' voice).
+    pub voice_reports_per_hour: u32,
+    /// Tracking-code look-ups and resident actions one client address may make per hour.
+    pub voice_lookups_per_hour: u32,
 }
 
 impl Default for WebConfig {
@@ -46,6 +51,8 @@ impl Default for WebConfig {
             request_timeout_secs: 30,
             import_timeout_secs: 600,
             trust_proxy: false,
+            voice_reports_per_hour: 10,
+            voice_lookups_per_hour: 60,
         }
     }
 }
@@ -57,6 +64,8 @@ pub struct Inner {
     pub store: Store,
     pub config: WebConfig,
     pub clock: Clock,
+    /// Anonymous residents' reports and look-ups per client address.
+    pub limiter: limit::Limiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -72,6 +81,7 @@ impl AppState {
             store,
             config,
             clock,
+            limiter: limit::Limiter::default(),
         }))
     }
 

@@ -78,6 +78,9 @@ impl Chrome {
         if ctx.role.manages_members() {
             add("nav.members", "/members".into());
         }
+        if ctx.role.manages_members() || ctx.role == Role::ServiceStaff {
+            add("nav.problems", "/problems".into());
+        }
         if ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security()
         {
             add("nav.users", "/users".into());

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -21,7 +21,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Driver(Child);
+pub struct Driver(pub Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -102,7 +102,7 @@ pub async fn wait_text(c: &fantoccini::Client, needle: &str) -> String {
     );
 }
 
-fn chromedriver() -> Option<&'static str> {
+pub fn chromedriver() -> Option<&'static str> {
     ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())

@@ -235,6 +235,30 @@ async fn operator_story_on_sqlite() {
 
     let o = jiceng(d, &["insight", "rebuild"], None);
     assert!(o.status.success(), "{}", text(&o));
+    // The residents' voice sweep, once: nothing to do in this database.
+    let o = jiceng(d, &["voice", "sweep"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("closed: 0"), "{}", text(&o));
+    // A local objection window from a day on; a bad one is refused with the reason.
+    let o = jiceng(
+        d,
+        &[
+            "voice",
+            "window",
+            "--days",
+            "10",
+            "--from",
+            "2027-01-01",
+            "--basis",
+            "某镇规定",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("2027-01-01 起 10 天"), "{}", text(&o));
+    let o = jiceng(d, &["voice", "window", "--days", "0", "--basis", "x"], None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("异议期须为1至60天"), "{}", text(&o));
 }
 
 #[test]

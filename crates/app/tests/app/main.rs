@@ -3,4 +3,5 @@
 
 mod browser;
 mod browser_matter;
+mod browser_voice;
 mod cli;

@@ -20,6 +20,7 @@ mod village_board;
 mod village_figures;
 mod village_mandates;
 mod voice;
+mod voice_pages;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};

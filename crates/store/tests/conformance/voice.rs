@@ -8,11 +8,11 @@ use jiceng_store::sql::Page;
 use jiceng_store::voice::NewProblem;
 use jiceng_store::{Scope, Store, StoreError, both_backends};
 
-fn report(place_id: i64, body: &str) -> NewProblem {
+pub fn report(place_id: i64, body: &str) -> NewProblem {
     NewProblem {
         place_id,
         source: "resident".into(),
-        category: Some("道路".into()),
+        category: Some("road".into()),
         body: body.into(),
         location: Some("村口".into()),
         contact: None,
@@ -89,7 +89,7 @@ async fn voice(store: Store) {
     go(
         p.id,
         Event::Analysed {
-            category: "基础设施".into(),
+            category: "road".into(),
         },
         "2026-03-02",
     )
@@ -163,7 +163,7 @@ async fn voice(store: Store) {
     go(
         q.id,
         Event::Analysed {
-            category: "环境卫生".into(),
+            category: "sanitation".into(),
         },
         "2026-04-01",
     )

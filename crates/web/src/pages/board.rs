@@ -299,6 +299,8 @@ pub async fn overdue_export(
 #[template(path = "public_board.html")]
 struct PublicBoard {
     name: String,
+    /// The village's code, for the link to its residents' voice form.
+    code: String,
     today: String,
     up: Vec<Publication>,
     past: Vec<Publication>,
@@ -322,6 +324,7 @@ pub async fn public(
     let (place, up, past) = state.store.public_board(&code, &today).await?;
     super::ok(&PublicBoard {
         name: place.name,
+        code: place.code,
         today,
         up,
         past,

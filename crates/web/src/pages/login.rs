@@ -64,7 +64,7 @@ fn login_page(
 }
 
 /// The pre-login CSRF token: the cookie's value, or a fresh one that we then set.
-fn pre_csrf(headers: &HeaderMap) -> (String, bool) {
+pub(crate) fn pre_csrf(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, PRE_CSRF_COOKIE) {
         Some(v) if v.len() == 64 => (v.to_string(), false),
         _ => (random_token(), true),

@@ -24,9 +24,12 @@ mod org_dues;
 mod org_meetings;
 mod orgs;
 mod places;
+mod problem;
+mod problems;
 mod units;
 mod users;
 mod village;
+mod voice_public;
 
 use crate::AppState;
 use crate::auth::{LANG_COOKIE, PageCtx, set_cookie};
@@ -184,6 +187,35 @@ pub fn router() -> Router<AppState> {
         .route("/transfers/arrive", post(member_transfers::arrive))
         .route("/transfers/{id}/receive", post(member_transfers::receive))
         .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))
+        .route("/voice", get(voice_public::choose))
+        .route(
+            "/voice/track",
+            get(voice_public::track_form).post(voice_public::track),
+        )
+        .route("/voice/track/confirm", post(voice_public::confirm))
+        .route("/voice/track/object", post(voice_public::object))
+        .route("/voice/track/rate", post(voice_public::rate))
+        .route(
+            "/voice/{code}",
+            get(voice_public::form).post(voice_public::file).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    jiceng_store::voice::MAX_PHOTO_BYTES + 64 * 1024,
+                ),
+            ),
+        )
+        .route("/problems", get(problems::list).post(problem::file_desk))
+        .route("/problems/export.xlsx", get(problems::export))
+        .route("/problems/report.xlsx", get(problems::report))
+        .route("/problems/{id}", get(problem::show))
+        .route("/problems/{id}/act", post(problem::act))
+        .route(
+            "/problems/{id}/resolve",
+            post(problem::resolve).layer(axum::extract::DefaultBodyLimit::max(
+                jiceng_store::voice::MAX_PHOTO_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/problems/{id}/reveal", post(problem::reveal))
+        .route("/problems/{id}/files/{file}", get(problem::file))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -242,11 +242,22 @@ pub async fn place_page(
     if ctx.role.manages_members() {
         links.extend(village_links(ctx, &place));
     }
+    let mut tables = vec![table];
+    if super::problems::handles(ctx.role) {
+        links.push((
+            t.lang().pick("问题清单", "Problem list").to_string(),
+            format!("/problems?under={id}"),
+        ));
+        // The work list's notices: problems overdue here or escalated to this town.
+        if let Some(n) = super::problems::notices_table(state, ctx, &place).await? {
+            tables.insert(0, n);
+        }
+    }
     let page = RecordPage {
         c,
         facts,
         stats: stats(t, &place, &values, ctx.role.manages_members()),
-        tables: vec![table],
+        tables,
         links,
         forms,
     };

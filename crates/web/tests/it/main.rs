@@ -30,6 +30,7 @@ mod scope;
 mod scope_tests;
 mod session;
 mod village_tests;
+mod voice_tests;
 
 /// 2025-11-24 16:00 UTC: where every test's clock starts.
 pub const T0: i64 = 1_764_000_000_000;
