@@ -18,6 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+pub mod figures;
 mod files;
 mod list;
 pub use files::{ACCEPT_PHOTO, MAX_PHOTO_BYTES, ProblemFile};
@@ -181,6 +182,21 @@ async fn act(
     }
     let closed_on =
         (p.status == Status::Closed && r.closed_on.is_none()).then(|| today.to_string());
+    let before = figures::Facts {
+        filed_on: &r.filed_on,
+        status: &r.status,
+        closed_on: r.closed_on.as_deref(),
+        score: r.score,
+        escalated: r.escalated == 1,
+    };
+    let after = figures::Facts {
+        status: p.status.as_str(),
+        closed_on: r.closed_on.as_deref().or(closed_on.as_deref()),
+        score: p.score.map(i64::from),
+        escalated: p.escalated,
+        ..before.clone()
+    };
+    figures::bump(&mut *tx, r.place_id, Some(&before), &after).await?;
     // The guard on the status it was read with: a racing change makes this one fail, not both.
     let changed = sqlx::query(
         "UPDATE problems SET status = $1, category = $2, owner = $3, deadline = $4, resolved_on = $5, \
@@ -346,6 +362,12 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        let filed = figures::Facts {
+            filed_on: today,
+            status: Status::Collected.as_str(),
+            ..Default::default()
+        };
+        figures::bump(&mut tx, place.id, None, &filed).await?;
         if let (Some(bytes), Some(mime)) = (photo_bytes, photo) {
             files::insert(&mut tx, id, 1, mime, bytes, now).await?;
         }

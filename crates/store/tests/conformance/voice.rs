@@ -319,5 +319,72 @@ async fn voice(store: Store) {
             .iter()
             .all(|e| !e.after_json.as_deref().unwrap_or("").contains("路灯不亮"))
     );
+    figures_follow_the_problems(&store, &t).await;
 }
 both_backends!(problems_close_only_by_the_resident_or_the_window, voice);
+
+/// The figures read from the roll-ups agree with the problems themselves (counted here straight
+/// from the table), equal a rebuild, and follow a village that moves to another town.
+async fn figures_follow_the_problems(store: &Store, t: &crate::Tree) {
+    use jiceng_domain::life::period::Period;
+    let (a, s) = (actor(), Scope::All);
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&store.reader)
+            .await
+            .unwrap()
+    };
+    let year = Period::parse("2026").unwrap();
+    let (county, rows) = store.voice_figures(&s, t.county, &year).await.unwrap();
+    let collected = count("SELECT COUNT(*) FROM problems WHERE status <> 'merged'").await;
+    let solved = count("SELECT COUNT(*) FROM problems WHERE status = 'closed'").await;
+    let rated = count("SELECT COUNT(*) FROM problems WHERE score IS NOT NULL").await;
+    let score = count("SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM problems").await;
+    let merged = count("SELECT COUNT(*) FROM problems WHERE status = 'merged'").await;
+    assert!(
+        solved > 0 && rated > 0 && merged > 0,
+        "the test above closed, rated and merged"
+    );
+    assert_eq!(
+        (
+            county.collected,
+            county.solved,
+            county.rated,
+            county.score,
+            county.merged
+        ),
+        (collected, solved, rated, score, merged)
+    );
+    assert_eq!(county.solve_per_mille(), Some(solved * 1000 / collected));
+    // The towns below add up to the district.
+    let towns: i64 = rows.iter().map(|r| r.collected).sum();
+    assert_eq!(towns, collected);
+    // Nothing filed in 2025.
+    let (before, _) = store
+        .voice_figures(&s, t.county, &Period::parse("2025").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(before.collected, 0);
+    let live = store.voice_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.voice_snapshot().await.unwrap(), live);
+    // 乾西村 moves from 乾务镇 to 白蕉镇: its problems' figures go with it.
+    let (_, rows) = store.voice_figures(&s, t.county, &year).await.unwrap();
+    let of = |rows: &[jiceng_store::voice::figures::VoiceRow], id: i64| {
+        rows.iter().find(|r| r.place_id == id).unwrap().collected
+    };
+    let (qianwu, baijiao) = (of(&rows, t.qianwu), of(&rows, t.baijiao));
+    let (qianxi, _) = store.voice_figures(&s, t.qianxi, &year).await.unwrap();
+    store
+        .move_place(&a, &s, t.qianxi, t.baijiao, Some("440403106202"), T0)
+        .await
+        .unwrap();
+    let (_, rows) = store.voice_figures(&s, t.county, &year).await.unwrap();
+    assert_eq!(
+        (of(&rows, t.qianwu), of(&rows, t.baijiao)),
+        (qianwu - qianxi.collected, baijiao + qianxi.collected)
+    );
+    let moved = store.voice_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.voice_snapshot().await.unwrap(), moved);
+}

@@ -25,6 +25,7 @@ mod org_meetings;
 mod orgs;
 mod places;
 mod problem;
+mod problem_figures;
 mod problems;
 mod units;
 mod users;
@@ -206,6 +207,11 @@ pub fn router() -> Router<AppState> {
         .route("/problems", get(problems::list).post(problem::file_desk))
         .route("/problems/export.xlsx", get(problems::export))
         .route("/problems/report.xlsx", get(problems::report))
+        .route("/problems/figures", get(problem_figures::show))
+        .route(
+            "/problems/figures/export.xlsx",
+            get(problem_figures::export),
+        )
         .route("/problems/{id}", get(problem::show))
         .route("/problems/{id}/act", post(problem::act))
         .route(

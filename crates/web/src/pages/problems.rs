@@ -316,10 +316,16 @@ pub async fn list_page(
         table: problems_table(ctx, &names, &rows, title, &f.today),
         pager: Pager::new(&format!("/problems?{qs}"), page.number, page.size, total),
         export: Some(format!("/problems/export.xlsx?{qs}")),
-        links: vec![(
-            l("本月问题清单月报（Excel）", "Monthly report (.xlsx)"),
-            format!("/problems/report.xlsx?under={}&month={month}", node.id),
-        )],
+        links: vec![
+            (
+                l("本月问题清单月报（Excel）", "Monthly report (.xlsx)"),
+                format!("/problems/report.xlsx?under={}&month={month}", node.id),
+            ),
+            (
+                l("问题清单统计", "Figures"),
+                format!("/problems/figures?under={}", node.id),
+            ),
+        ],
         forms,
     };
     super::render(status, &page)

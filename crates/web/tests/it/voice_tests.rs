@@ -487,6 +487,8 @@ async fn resident_flow(store: Store) {
             format!("/problems?under={}", w.village),
             format!("/problems/export.xlsx?under={}", w.village),
             format!("/problems/report.xlsx?under={}&month={month}", w.village),
+            format!("/problems/figures?under={}", w.village),
+            format!("/problems/figures/export.xlsx?under={}", w.village),
         ] {
             app.send(o.get(&path)).await.expect(404);
         }
@@ -543,6 +545,24 @@ async fn resident_flow(store: Store) {
     .await
     .expect(404);
     assert_eq!(count(&app).await, before, "refused reports leave nothing");
+    // Figures: the town's page shows what its roll-ups hold, its village linking to the list.
+    let year = &month[..4];
+    let period = jiceng_domain::life::period::Period::parse(year).unwrap();
+    let (fig, _) = app
+        .store
+        .voice_figures(&jiceng_store::Scope::All, w.town, &period)
+        .await
+        .unwrap();
+    assert!(fig.collected > 0);
+    app.send(town.get(format!("/problems/figures?under={}&period={year}", w.town)))
+        .await
+        .expect_page(
+            200,
+            &[
+                &format!("收集问题</dt><dd>{}</dd>", fig.collected),
+                &format!("/problems?under={}", w.village),
+            ],
+        );
 
     // A member of the public cannot reach the staff pages.
     app.send(Call::get(&page)).await.expect(303);
