@@ -206,6 +206,7 @@ impl Store {
         self.seed_power_items().await?;
         self.seed_meeting_rules().await?;
         self.seed_publication_rules().await?;
+        self.index_unindexed_problems().await?;
         Ok(applied)
     }
 

@@ -156,6 +156,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    // 21 to 23 are taken by work on other branches.
+    Migration {
+        version: 24,
+        name: "problem_words",
+        sql: include_str!("migrations/0024_problem_words.sql"),
+        sqlite: include_str!("migrations/0024_problem_words.sqlite.sql"),
+        postgres: include_str!("migrations/0024_problem_words.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -21,6 +21,7 @@ use sqlx::AnyConnection;
 pub mod figures;
 mod files;
 mod list;
+pub mod search;
 pub use files::{ACCEPT_PHOTO, MAX_PHOTO_BYTES, ProblemFile};
 pub use list::{MonthRow, ProblemFilter};
 
@@ -368,6 +369,7 @@ impl Store {
             ..Default::default()
         };
         figures::bump(&mut tx, place.id, None, &filed).await?;
+        search::index(&mut tx, self.backend, id, body).await?;
         if let (Some(bytes), Some(mime)) = (photo_bytes, photo) {
             files::insert(&mut tx, id, 1, mime, bytes, now).await?;
         }

@@ -21,6 +21,7 @@ mod village_figures;
 mod village_mandates;
 mod voice;
 mod voice_pages;
+mod voice_search;
 
 use jiceng_store::places::NewPlace;
 use jiceng_store::{Actor, Scope, Store};

@@ -181,6 +181,38 @@ async fn page_with(
             .collect(),
         empty: l("没有照片", "No photos"),
     };
+    // Open reports of the same village that share its words: candidates to merge.
+    let open = status.is_some_and(Status::is_open);
+    let alike = if open {
+        s.similar_problems(&ctx.scope, p.place_id, &p.body, Some(p.id))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let similar = Table {
+        caption: l(
+            "可能重复的问题（同村、在办，按用词相近排序）",
+            "Possible duplicates",
+        ),
+        headers: vec![
+            l("编号", "No."),
+            l("受理日期", "Filed"),
+            l("状态", "Status"),
+            l("内容", "Text"),
+        ],
+        rows: alike
+            .iter()
+            .map(|o| {
+                vec![
+                    Cell::link(format!("#{}", o.id), format!("/problems/{}", o.id)),
+                    Cell::text(o.filed_on.clone()),
+                    Cell::text(Status::parse(&o.status).map_or("—", Status::zh)),
+                    Cell::text(o.body.chars().take(60).collect::<String>()),
+                ]
+            })
+            .collect(),
+        empty: l("没有相近的在办问题", "No similar open problems"),
+    };
     let mut forms = Vec::new();
     let act = format!("/problems/{id}/act");
     if matches!(status, Some(Status::Collected | Status::Analysed)) {
@@ -309,7 +341,7 @@ async fn page_with(
         c,
         facts,
         stats: vec![],
-        tables: vec![history, photos],
+        tables: vec![history, photos, similar],
         links: vec![(
             l("问题清单", "Problem list"),
             format!("/problems?under={}", p.place_id),

@@ -593,3 +593,38 @@ async fn flood(store: Store) {
         .expect_page(200, &["tracking-code"]);
 }
 jiceng_store::both_backends!(anonymous_reports_are_rate_limited, flood);
+
+/// A problem's page lists the same village's open reports that share its words, linked, and not
+/// a report about something else.
+async fn duplicates(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let a = jiceng_store::Actor::cli("test");
+    let mut ids = Vec::new();
+    for body in [
+        "村口路灯不亮，晚上很黑",
+        "村口的路灯坏了好几天",
+        "垃圾没人清运",
+    ] {
+        let n = jiceng_store::voice::NewProblem {
+            place_id: w.village,
+            source: "desk".into(),
+            body: body.into(),
+            ..Default::default()
+        };
+        let (p, _) = app
+            .store
+            .file_problem(&a, &n, "2026-03-01", 0)
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let s = login(&app, "village_committee").await;
+    let page = app.send(s.get(format!("/problems/{}", ids[0]))).await;
+    page.expect_page(200, &["可能重复的问题", &format!("/problems/{}\"", ids[1])]);
+    assert!(
+        !page.text().contains(&format!("/problems/{}\"", ids[2])),
+        "the rubbish report is not a lamp report"
+    );
+}
+jiceng_store::both_backends!(similar_open_reports_are_suggested, duplicates);

@@ -1,0 +1,1 @@
+CREATE VIRTUAL TABLE problems_fts USING fts5(tokens);
