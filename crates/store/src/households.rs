@@ -300,15 +300,14 @@ impl Store {
         Ok(h)
     }
 
-    /// Closes a household (moved away): it takes no more visits, its member's time ends that day,
+    /// Closes a household (moved away) on a day, for a reason: it takes no more visits, its member's time ends that day,
     /// and the open-household figure goes down.
     pub async fn close_household(
         &self,
         actor: &Actor,
         scope: &Scope,
         id: i64,
-        closed_on: &str,
-        reason: &str,
+        (closed_on, reason): (&str, &str),
         today: &str,
         now: i64,
     ) -> StoreResult<Household> {

@@ -247,12 +247,12 @@ async fn households(store: Store) {
 
     // Closing (moved away): no more visits, the member's time ends, the stock goes down.
     let e = store
-        .close_household(&a, &s, h2.id, "2026-12-01", "迁出", TODAY, T0)
+        .close_household(&a, &s, h2.id, ("2026-12-01", "迁出"), TODAY, T0)
         .await
         .unwrap_err();
     assert_eq!(code(e), "household.closed_on_invalid");
     store
-        .close_household(&a, &s, h2.id, "2026-06-30", "迁出本村", TODAY, T0)
+        .close_household(&a, &s, h2.id, ("2026-06-30", "迁出本村"), TODAY, T0)
         .await
         .unwrap();
     let e = store

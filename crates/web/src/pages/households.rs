@@ -424,8 +424,7 @@ pub async fn close(
                 &ctx.actor,
                 &ctx.scope,
                 id,
-                data.get("closed_on"),
-                data.get("reason"),
+                (data.get("closed_on"), data.get("reason")),
                 &day_of(now),
                 now,
             )

@@ -83,8 +83,9 @@ async fn households(store: Store) {
     form.expect_page(200, &["走访党员", "入户", "电话", "线上", "转入问题清单"]);
     // A plain POST form: it works with scripts off.
     assert!(
-        form.text()
-            .contains(&format!("method=\"post\" action=\"/households/{id}/visits\"")),
+        form.text().contains(&format!(
+            "method=\"post\" action=\"/households/{id}/visits\""
+        )),
         "works without JavaScript"
     );
     assert!(form.body.len() < 50_000, "small enough for a phone");
@@ -298,7 +299,10 @@ async fn households(store: Store) {
         .await;
     }
     let r = app
-        .send(bj.session.get(format!("/places/{other_grid}/households?closed=on")))
+        .send(
+            bj.session
+                .get(format!("/places/{other_grid}/households?closed=on")),
+        )
         .await;
     r.expect_page(200, &["白某"]);
     assert!(!r.text().contains("梁明") && !r.text().contains("麦华"));
