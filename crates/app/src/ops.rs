@@ -229,6 +229,16 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 "群众心声 / residents' voice: {} problems, {} closed, {} escalated",
                 voice.problems, voice.closed, voice.escalated
             );
+            let h = jiceng_demo::generate_households(&store, now()).await?;
+            println!(
+                "党员联系户 / household contact: {} households, {} assignments, {} visits in a year; {} ({} members) 入户率 {}%",
+                h.households,
+                h.assignments,
+                h.visits,
+                h.xiqiao_town,
+                h.xiqiao_members,
+                h.xiqiao_rate_percent
+            );
             let months = store
                 .coverage_catch_up(&cli_actor("demo"), now(), false)
                 .await?;

@@ -5,6 +5,7 @@
 mod accounts;
 mod district;
 mod flows;
+mod households;
 mod life;
 mod members;
 mod names;
@@ -17,6 +18,7 @@ mod voice;
 
 pub use accounts::{DEMO_PASSWORD, DemoAccount, demo_accounts};
 pub use flows::{XGZ_HOSTED, XGZ_REGISTERED, generate_flows};
+pub use households::{HouseholdSummary, XIQIAO_RATE, generate_households};
 pub use life::{LifeSummary, OBSERVED_TOWN, generate_life};
 pub use members::{TARGET_MEMBERS, generate_members};
 pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};

@@ -24,6 +24,7 @@ pub mod dues_branch;
 pub mod error;
 pub mod flows;
 pub mod formation;
+pub mod households;
 pub mod life;
 pub mod mandates;
 pub mod matters;

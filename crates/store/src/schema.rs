@@ -156,7 +156,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
-    // 21 to 23 are taken by work on other branches.
+    Migration {
+        version: 21,
+        name: "households",
+        sql: include_str!("migrations/0021_households.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    // 22 and 23 are taken by work on another branch.
     Migration {
         version: 24,
         name: "problem_words",

@@ -299,6 +299,18 @@ fn demo_creates_its_database_and_key() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.path().join("d.db").exists() && dir.path().join("d.key").exists());
     assert!(text(&o).contains("129 villages"), "{}", text(&o));
+    // 党员联系户: the town that plays Xiqiao reaches 入户率 ≈ 345% over the year.
+    let line = text(&o)
+        .lines()
+        .find(|l| l.contains("入户率"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    let rate: i64 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|r| r.trim_end_matches('%').parse().ok())
+        .unwrap_or(0);
+    assert!((320..=370).contains(&rate), "{line}");
     // A second run reuses it without generating again.
     let o = Command::new(BIN)
         .args(["demo", "--no-serve", "--db", "d.db"])

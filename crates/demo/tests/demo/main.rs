@@ -598,6 +598,16 @@ async fn register(store: Store) {
         .unwrap();
     life::check(&store, &life_sum, NOW).await;
     check_audit_and_rollups(&store).await;
+    // 党员联系户: a year of visits; the town with the most members plays Xiqiao (入户率 ≈ 345%),
+    // the roll-ups the bulk import left equal a rebuild.
+    let started = std::time::Instant::now();
+    let h = jiceng_demo::generate_households(&store, NOW).await.unwrap();
+    eprintln!("generate_households: {h:?} in {:?}", started.elapsed());
+    assert!((330..=360).contains(&h.xiqiao_rate_percent), "{h:?}");
+    assert!(h.visits > h.households && h.assignments > 0, "{h:?}");
+    let live = store.households_snapshot().await.unwrap();
+    store.rollup_rebuild().await.unwrap();
+    assert_eq!(store.households_snapshot().await.unwrap(), live);
     // Deterministic: the same register on a fresh database.
     let (again, guard) = jiceng_store::testing::sqlite().await;
     jiceng_demo::generate_district(&again, NOW, &mut |_| {})

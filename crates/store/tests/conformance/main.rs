@@ -6,6 +6,7 @@ mod audit;
 mod coverage;
 mod dues;
 mod flows;
+mod households;
 mod life;
 mod life_import;
 mod meeting_rules;

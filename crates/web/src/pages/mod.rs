@@ -7,6 +7,8 @@ mod board;
 mod coverage;
 mod decisions;
 mod formation;
+mod household_figures;
+mod households;
 mod life;
 mod listing;
 mod login;
@@ -113,6 +115,29 @@ pub fn router() -> Router<AppState> {
         .route("/places/{id}/board", get(board::show).post(board::publish))
         .route("/places/{id}/board/reviews", post(board::review))
         .route("/board-overdue", get(board::overdue))
+        .route(
+            "/places/{id}/households",
+            get(household_figures::list).post(household_figures::create),
+        )
+        .route(
+            "/places/{id}/households/export.xlsx",
+            get(household_figures::export),
+        )
+        .route("/households/{id}", get(households::show))
+        .route("/households/{id}/visit", get(households::visit_form))
+        .route("/households/{id}/visits", post(households::record_visit))
+        .route("/households/{id}/assign", post(households::assign))
+        .route(
+            "/households/{id}/assignments/end",
+            post(households::end_assignment),
+        )
+        .route("/households/{id}/close", post(households::close))
+        .route("/households/{id}/reveal", post(households::reveal))
+        .route("/household-figures", get(household_figures::show))
+        .route(
+            "/household-figures/export.xlsx",
+            get(household_figures::export_figures),
+        )
         .route("/decisions", get(decisions::show))
         .route("/decisions/export.xlsx", get(decisions::export))
         .route("/board-overdue/export.xlsx", get(board::overdue_export))

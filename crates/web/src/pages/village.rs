@@ -43,6 +43,10 @@ pub fn village_links(ctx: &Ctx, id: i64, code: &str) -> Vec<(String, String)> {
             l("公开栏（群众查看）", "Board as residents see it"),
             format!("/board/{code}"),
         ),
+        (
+            l("住户与走访", "Households and visits"),
+            format!("/places/{id}/households"),
+        ),
         (l("返回", "Back"), format!("/places/{id}")),
     ]
 }

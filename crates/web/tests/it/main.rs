@@ -13,6 +13,7 @@ mod coverage_tests;
 mod dues_tests;
 mod fixture;
 mod harness;
+mod household_tests;
 mod import_tests;
 mod input_tests;
 mod life_tests;
