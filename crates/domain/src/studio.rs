@@ -56,7 +56,11 @@ impl Duty {
     /// weekly or monthly, leave the hours to the schedule, and give a duty day within a year.
     pub fn parse(rule: &str, since: &str, starts: &str, ends: &str) -> Rule<Duty> {
         let text = rule.trim().to_ascii_uppercase();
-        let text = text.strip_prefix("RRULE:").unwrap_or(&text).trim().to_string();
+        let text = text
+            .strip_prefix("RRULE:")
+            .unwrap_or(&text)
+            .trim()
+            .to_string();
         let bad = |why: &str| {
             refuse(
                 "studio.rule_invalid",
@@ -126,7 +130,12 @@ impl Duty {
     fn set(&self) -> Rule<RRuleSet> {
         let start = self.at(self.since, self.starts)?;
         let rule: RRule<Unvalidated> = self.rule.parse().map_err(|_| {
-            refuse("studio.rule_invalid", "接待日规则无效", "invalid rule", "rule")
+            refuse(
+                "studio.rule_invalid",
+                "接待日规则无效",
+                "invalid rule",
+                "rule",
+            )
         })?;
         let rule = rule.validate(start).map_err(|e| {
             refuse(
@@ -172,7 +181,14 @@ impl Duty {
         self.next_days(&since, 1)?
             .into_iter()
             .next()
-            .ok_or_else(|| refuse("studio.rule_invalid", "接待日规则无效", "invalid rule", "rule"))
+            .ok_or_else(|| {
+                refuse(
+                    "studio.rule_invalid",
+                    "接待日规则无效",
+                    "invalid rule",
+                    "rule",
+                )
+            })
     }
 }
 
@@ -190,33 +206,93 @@ mod tests {
         let d = default_since("2026-10-01");
         assert_eq!(
             d.next_days("2026-10-01", 5).unwrap(),
-            ["2026-10-13", "2026-11-10", "2026-12-08", "2027-01-12", "2027-02-09"]
+            [
+                "2026-10-13",
+                "2026-11-10",
+                "2026-12-08",
+                "2027-01-12",
+                "2027-02-09"
+            ]
         );
         assert_eq!(d.first_day().unwrap(), "2026-10-13");
         assert!(d.is_duty_day("2027-01-12").unwrap());
         assert!(!d.is_duty_day("2027-01-05").unwrap());
         // Before the schedule began there is no duty day.
         assert!(!d.is_duty_day("2026-09-08").unwrap());
-        assert_eq!(d.days_between("2026-10-14", "2026-11-09", 10).unwrap().len(), 0);
+        assert_eq!(
+            d.days_between("2026-10-14", "2026-11-09", 10)
+                .unwrap()
+                .len(),
+            0
+        );
     }
 
     #[test]
     fn rules_are_normalised_and_bad_ones_refused() {
         let d = Duty::parse("rrule:freq=weekly;byday=we", "2026-01-01", "14:00", "16:00").unwrap();
         assert_eq!(d.rule(), "FREQ=WEEKLY;BYDAY=WE");
-        assert_eq!(d.next_days("2026-01-01", 2).unwrap(), ["2026-01-07", "2026-01-14"]);
+        assert_eq!(
+            d.next_days("2026-01-01", 2).unwrap(),
+            ["2026-01-07", "2026-01-14"]
+        );
         for (rule, since, s, e, code) in [
-            ("FREQ=MONTHLY;BYDAY=9XX", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
-            ("hello", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
-            ("FREQ=DAILY", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
-            ("FREQ=MONTHLY;BYDAY=2TU;BYHOUR=9", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
-            ("FREQ=MONTHLY;BYDAY=2TU;UNTIL=20200101T000000Z", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
+            (
+                "FREQ=MONTHLY;BYDAY=9XX",
+                "2026-01-01",
+                "09:00",
+                "11:30",
+                "studio.rule_invalid",
+            ),
+            (
+                "hello",
+                "2026-01-01",
+                "09:00",
+                "11:30",
+                "studio.rule_invalid",
+            ),
+            (
+                "FREQ=DAILY",
+                "2026-01-01",
+                "09:00",
+                "11:30",
+                "studio.rule_invalid",
+            ),
+            (
+                "FREQ=MONTHLY;BYDAY=2TU;BYHOUR=9",
+                "2026-01-01",
+                "09:00",
+                "11:30",
+                "studio.rule_invalid",
+            ),
+            (
+                "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20200101T000000Z",
+                "2026-01-01",
+                "09:00",
+                "11:30",
+                "studio.rule_invalid",
+            ),
             ("", "2026-01-01", "09:00", "11:30", "studio.rule_invalid"),
             (DEFAULT_RULE, "2026-13-01", "09:00", "11:30", "date.invalid"),
-            (DEFAULT_RULE, "2026-01-01", "9点", "11:30", "studio.time_invalid"),
-            (DEFAULT_RULE, "2026-01-01", "11:30", "09:00", "studio.hours_invalid"),
+            (
+                DEFAULT_RULE,
+                "2026-01-01",
+                "9点",
+                "11:30",
+                "studio.time_invalid",
+            ),
+            (
+                DEFAULT_RULE,
+                "2026-01-01",
+                "11:30",
+                "09:00",
+                "studio.hours_invalid",
+            ),
         ] {
-            assert_eq!(Duty::parse(rule, since, s, e).unwrap_err().code, code, "{rule}");
+            assert_eq!(
+                Duty::parse(rule, since, s, e).unwrap_err().code,
+                code,
+                "{rule}"
+            );
         }
     }
 }

@@ -150,6 +150,14 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    // 21 is taken by work on another branch.
+    Migration {
+        version: 22,
+        name: "studios",
+        sql: include_str!("migrations/0022_studios.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -14,6 +14,7 @@ mod members;
 mod outside;
 mod rollups;
 mod structure;
+mod studios;
 mod transfers;
 mod village;
 mod village_board;
