@@ -11,6 +11,7 @@ mod names;
 mod province;
 mod province_members;
 mod recruitment;
+mod studios;
 mod transfers;
 mod village;
 
@@ -20,6 +21,7 @@ pub use life::{LifeSummary, OBSERVED_TOWN, generate_life};
 pub use members::{TARGET_MEMBERS, generate_members};
 pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
 pub use recruitment::{Stage, generate_recruitment};
+pub use studios::{STUDIOS, StudioSummary, generate_studios};
 pub use transfers::generate_transfers;
 pub use village::{VillageSummary, generate_village_governance};
 

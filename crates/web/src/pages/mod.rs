@@ -24,6 +24,7 @@ mod org_dues;
 mod org_meetings;
 mod orgs;
 mod places;
+mod studios;
 mod units;
 mod users;
 mod village;
@@ -184,6 +185,15 @@ pub fn router() -> Router<AppState> {
         .route("/transfers/arrive", post(member_transfers::arrive))
         .route("/transfers/{id}/receive", post(member_transfers::receive))
         .route("/transfers/{id}/withdraw", post(member_transfers::withdraw))
+        .route("/studios", get(studios::list).post(studios::create))
+        .route("/studios/export.xlsx", get(studios::export))
+        .route("/studios/receptions.xlsx", get(studios::receptions_export))
+        .route("/studios/{id}", get(studios::show))
+        .route("/studios/{id}/reps", post(studios::add_rep))
+        .route("/studios/{id}/reps/end", post(studios::end_rep))
+        .route("/studios/{id}/receptions", post(studios::receive))
+        .route("/studios/{id}/duty.ics", get(studios::studio_ics))
+        .route("/members/{id}/duty.ics", get(studios::member_ics))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -29,6 +29,7 @@ mod roles;
 mod scope;
 mod scope_tests;
 mod session;
+mod studio_tests;
 mod village_tests;
 
 /// 2025-11-24 16:00 UTC: where every test's clock starts.
