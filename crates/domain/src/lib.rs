@@ -16,6 +16,7 @@ pub mod password;
 pub mod recruitment;
 pub mod role;
 pub mod studio;
+pub mod team;
 pub mod village;
 pub mod voice;
 

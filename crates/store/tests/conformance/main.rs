@@ -15,6 +15,7 @@ mod outside;
 mod rollups;
 mod structure;
 mod studios;
+mod teams;
 mod transfers;
 mod village;
 mod village_board;
