@@ -12,6 +12,7 @@ mod province;
 mod province_members;
 mod recruitment;
 mod studios;
+mod teams;
 mod transfers;
 mod village;
 
@@ -22,6 +23,7 @@ pub use members::{TARGET_MEMBERS, generate_members};
 pub use province_members::{MEMBERS_PER_VILLAGE, PROVINCE_MEMBERS};
 pub use recruitment::{Stage, generate_recruitment};
 pub use studios::{STUDIOS, StudioSummary, generate_studios};
+pub use teams::{TEAMS, TeamSummary, generate_teams};
 pub use transfers::generate_transfers;
 pub use village::{VillageSummary, generate_village_governance};
 

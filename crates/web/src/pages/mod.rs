@@ -25,6 +25,7 @@ mod org_meetings;
 mod orgs;
 mod places;
 mod studios;
+mod teams;
 mod units;
 mod users;
 mod village;
@@ -194,6 +195,13 @@ pub fn router() -> Router<AppState> {
         .route("/studios/{id}/receptions", post(studios::receive))
         .route("/studios/{id}/duty.ics", get(studios::studio_ics))
         .route("/members/{id}/duty.ics", get(studios::member_ics))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/export.xlsx", get(teams::export))
+        .route("/teams/items.xlsx", get(teams::items_export))
+        .route("/teams/{id}", get(teams::show))
+        .route("/teams/{id}/villages", post(teams::assign))
+        .route("/teams/{id}/items", post(teams::add_item))
+        .route("/teams/{id}/items/status", post(teams::move_item))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -30,6 +30,7 @@ mod scope;
 mod scope_tests;
 mod session;
 mod studio_tests;
+mod team_tests;
 mod village_tests;
 
 /// 2025-11-24 16:00 UTC: where every test's clock starts.
