@@ -249,6 +249,7 @@ impl Store {
     }
 
     /// Assigns the team to a village of the caller's scope from a day (until a day, if given).
+    #[allow(clippy::too_many_arguments)]
     pub async fn assign_team(
         &self,
         actor: &Actor,
@@ -313,6 +314,7 @@ impl Store {
     }
 
     /// Adds an item to the team's checklist for one of its villages.
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_team_item(
         &self,
         actor: &Actor,
