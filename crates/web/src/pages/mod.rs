@@ -24,6 +24,7 @@ mod org_dues;
 mod org_meetings;
 mod orgs;
 mod places;
+mod studio_ics;
 mod studios;
 mod teams;
 mod units;
@@ -193,8 +194,8 @@ pub fn router() -> Router<AppState> {
         .route("/studios/{id}/reps", post(studios::add_rep))
         .route("/studios/{id}/reps/end", post(studios::end_rep))
         .route("/studios/{id}/receptions", post(studios::receive))
-        .route("/studios/{id}/duty.ics", get(studios::studio_ics))
-        .route("/members/{id}/duty.ics", get(studios::member_ics))
+        .route("/studios/{id}/duty.ics", get(studio_ics::studio_ics))
+        .route("/members/{id}/duty.ics", get(studio_ics::member_ics))
         .route("/teams", get(teams::list).post(teams::create))
         .route("/teams/export.xlsx", get(teams::export))
         .route("/teams/items.xlsx", get(teams::items_export))
