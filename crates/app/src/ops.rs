@@ -215,6 +215,16 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 "村级组织与四议两公开 / village bodies and decisions: {} villages, {} people, {} meetings, {} matters, {} publications",
                 v.villages, v.people, v.meetings, v.matters, v.publications
             );
+            let st = jiceng_demo::generate_studios(&store, now()).await?;
+            println!(
+                "党代表工作室 / representative studios: {} studios, {} representatives, {} receptions ({} residents, {} problems filed)",
+                st.studios, st.representatives, st.receptions, st.residents, st.problems
+            );
+            let tm = jiceng_demo::generate_teams(&store, now()).await?;
+            println!(
+                "驻点工作队 / stationed teams: {} teams, {} checklist items ({} done, {} overdue)",
+                tm.teams, tm.items, tm.done, tm.overdue
+            );
             let life = jiceng_demo::generate_life(&store, now(), &mut progress).await?;
             println!(
                 "三会一课 / organisational life: {} branches, {} meetings ({} without quorum), {} attendance records, {} red-observer visits",

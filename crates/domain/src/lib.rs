@@ -15,6 +15,8 @@ pub mod org;
 pub mod password;
 pub mod recruitment;
 pub mod role;
+pub mod studio;
+pub mod team;
 pub mod village;
 pub mod voice;
 

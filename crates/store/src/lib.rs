@@ -43,6 +43,8 @@ pub mod schema;
 pub mod scope;
 pub mod seal;
 pub mod sql;
+pub mod studios;
+pub mod teams;
 // Test support: a panic here fails the test that asked for a database, which is what it should do.
 #[allow(clippy::panic)]
 pub mod testing;

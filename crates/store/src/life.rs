@@ -264,7 +264,8 @@ pub(crate) async fn carry_org(
 }
 
 /// Called in the transaction that moves a place under another parent: the place's own per-period
-/// rows (`life.*`, `decisions.*`, `voice.*` and `households.*`, its whole subtree) leave the old parent's ancestors and join
+/// rows (`life.*`, `decisions.*`, `voice.*`, `households.*`, `studios.*` and `teams.*`, its whole
+/// subtree) leave the old parent's ancestors and join
 /// the new parent's.
 pub(crate) async fn carry_place(
     conn: &mut AnyConnection,
@@ -283,7 +284,9 @@ pub(crate) async fn carry_place(
     };
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT metric, period, value FROM rollups WHERE place_id = $1 \
-         AND (metric LIKE 'life.%' OR metric LIKE 'decisions.%' OR metric LIKE 'voice.%' OR metric LIKE 'households.%') AND value <> 0",
+         AND (metric LIKE 'life.%' OR metric LIKE 'decisions.%' OR metric LIKE 'voice.%' \
+         OR metric LIKE 'households.%' OR metric LIKE 'studios.%' OR metric LIKE 'teams.%') \
+         AND value <> 0",
     )
     .bind(place_id)
     .fetch_all(&mut *conn)

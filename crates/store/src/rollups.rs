@@ -229,6 +229,8 @@ impl Store {
         written += crate::decisions::rebuild(&mut tx).await?;
         written += crate::voice::figures::rebuild(&mut tx).await?;
         written += crate::households::rebuild(&mut tx).await?;
+        written += crate::studios::rebuild(&mut tx).await?;
+        written += crate::teams::rebuild(&mut tx).await?;
         for ((place_id, metric), value) in acc.into_iter().filter(|(_, v)| *v != 0) {
             sqlx::query(
                 "INSERT INTO rollups (place_id, metric, period, value) VALUES ($1, $2, $3, $4)",

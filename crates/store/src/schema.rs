@@ -163,7 +163,20 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
-    // 22 and 23 are taken by work on another branch.
+    Migration {
+        version: 22,
+        name: "studios",
+        sql: include_str!("migrations/0022_studios.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
+        version: 23,
+        name: "teams",
+        sql: include_str!("migrations/0023_teams.sql"),
+        sqlite: "",
+        postgres: "",
+    },
     Migration {
         version: 24,
         name: "problem_words",

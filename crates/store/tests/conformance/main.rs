@@ -15,6 +15,8 @@ mod members;
 mod outside;
 mod rollups;
 mod structure;
+mod studios;
+mod teams;
 mod transfers;
 mod village;
 mod village_board;

@@ -29,6 +29,9 @@ mod places;
 mod problem;
 mod problem_figures;
 mod problems;
+mod studio_ics;
+mod studios;
+mod teams;
 mod units;
 mod users;
 mod village;
@@ -247,6 +250,22 @@ pub fn router() -> Router<AppState> {
         )
         .route("/problems/{id}/reveal", post(problem::reveal))
         .route("/problems/{id}/files/{file}", get(problem::file))
+        .route("/studios", get(studios::list).post(studios::create))
+        .route("/studios/export.xlsx", get(studios::export))
+        .route("/studios/receptions.xlsx", get(studios::receptions_export))
+        .route("/studios/{id}", get(studios::show))
+        .route("/studios/{id}/reps", post(studios::add_rep))
+        .route("/studios/{id}/reps/end", post(studios::end_rep))
+        .route("/studios/{id}/receptions", post(studios::receive))
+        .route("/studios/{id}/duty.ics", get(studio_ics::studio_ics))
+        .route("/members/{id}/duty.ics", get(studio_ics::member_ics))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/export.xlsx", get(teams::export))
+        .route("/teams/items.xlsx", get(teams::items_export))
+        .route("/teams/{id}", get(teams::show))
+        .route("/teams/{id}/villages", post(teams::assign))
+        .route("/teams/{id}/items", post(teams::add_item))
+        .route("/teams/{id}/items/status", post(teams::move_item))
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -30,6 +30,8 @@ mod roles;
 mod scope;
 mod scope_tests;
 mod session;
+mod studio_tests;
+mod team_tests;
 mod village_tests;
 mod voice_tests;
 
