@@ -3,7 +3,8 @@
 # Usage: bench/run.sh        (from anywhere; takes ~2 minutes plus the release build)
 # Settings (environment): DURATION (default 20s), CONNECTIONS (16), THREADS (2),
 #   JICENG_PORT (18080), BASE_PORT (18081), SKIP_BUILD=1 to reuse target/release binaries,
-#   KEEP=1 to keep the temporary directory with the databases and server logs.
+#   KEEP=1 to keep the temporary directory with the databases and server logs,
+#   RUNS="file" (or any of "write read file") to make only some of the runs.
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
@@ -11,6 +12,8 @@ CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 JICENG_PORT=${JICENG_PORT:-18080}
 BASE_PORT=${BASE_PORT:-18081}
+# Which jiceng runs to make (the baseline's are made as needed to compare): write, read, file.
+RUNS=${RUNS:-write read file}
 PASSWORD='Demo#2026'
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -92,7 +95,15 @@ DB="$TMP/demo.db"
 log "creating the demo district in $DB …"
 "$JICENG" demo --db "$DB" --no-serve > "$OUT/demo-create.log" 2>&1 || die "demo creation failed; see $OUT/demo-create.log"
 tail -1 "$OUT/demo-create.log" >&2
-"$JICENG" demo --db "$DB" --listen "127.0.0.1:$JICENG_PORT" > "$OUT/jiceng.log" 2>&1 &
+# Served with `jiceng serve` and the demo's key, so that settings apply: the resident form allows
+# 10 reports an hour per client address by default (`voice_reports_per_hour`), and every wrk
+# connection comes from 127.0.0.1, so the filing run raises that limit. The limiter still runs.
+jiceng_env() {
+  env JICENG_DATABASE_URL="sqlite://$DB" JICENG_KEY_FILE="${DB%.db}.key" \
+    JICENG_LISTEN="127.0.0.1:$JICENG_PORT" JICENG_LOG_LEVEL="info,sqlx=warn" \
+    JICENG_VOICE_REPORTS_PER_HOUR=4000000000 "$@"
+}
+jiceng_env "$JICENG" serve > "$OUT/jiceng.log" 2>&1 &
 JICENG_PID=$!
 J="http://127.0.0.1:$JICENG_PORT"
 wait_http "$J/healthz" "$JICENG_PID" jiceng
@@ -131,6 +142,9 @@ QIANXI_ID=$(api "$TOWN_TOKEN" "/api/v1/places?q=%E4%B9%BE%E8%A5%BF%E6%9D%91" \
 VILLAGES=$(for kind in village community; do
   api "$DISTRICT_TOKEN" "/api/v1/places?kind=$kind&per_page=500" | jq -r '.items[].id'
 done | paste -sd, -)
+VILLAGE_CODES=$(for kind in village community; do
+  api "$DISTRICT_TOKEN" "/api/v1/places?kind=$kind&per_page=500" | jq -r '.items[].code'
+done | paste -sd, -)
 NVILLAGES=$(tr ',' '\n' <<<"$VILLAGES" | grep -c .)
 (( NVILLAGES > 0 )) || die "no villages listed"
 GRIDS_BEFORE=$(api "$DISTRICT_TOKEN" "/api/v1/places?kind=grid&per_page=1" | jq -r .total)
@@ -143,8 +157,25 @@ curl -sf -H "Authorization: Bearer $DISTRICT_TOKEN" -H 'Content-Type: applicatio
   || die "POST /api/v1/places failed: $(cat "$OUT/smoke-create.json")"
 api "$TOWN_TOKEN" "/api/v1/places/$QIANXI_ID" > "$OUT/smoke-read.json" || die "GET /api/v1/places/$QIANXI_ID failed"
 
+# The resident form: open it once to get the pre-login CSRF cookie (what a phone does), then file
+# one report with it, as the wrk run will.
+RJAR="$TMP/cookies-resident"
+curl -sf -c "$RJAR" "$J/voice/440403105201" -o /dev/null || die "GET /voice/440403105201 failed"
+RESIDENT_CSRF=$(awk '$6 == "jiceng_csrf" {print $7}' "$RJAR")
+[[ ${#RESIDENT_CSRF} -eq 64 ]] || die "no jiceng_csrf cookie from /voice/440403105201"
+code=$(curl -s -b "$RJAR" -o "$OUT/smoke-file.html" -w '%{http_code}' \
+  -F category= -F body=压测冒烟：村口路灯不亮 -F location= -F contact=13900000000 \
+  "$J/voice/440403105201?_csrf=$RESIDENT_CSRF")
+[[ "$code" == 200 ]] && grep -q '已收到您的反映' "$OUT/smoke-file.html" \
+  || die "filing through /voice/440403105201 failed (HTTP $code); see $OUT/smoke-file.html"
+
+wanted() { [[ " $RUNS " == *" $1 "* ]]; }
+
 run_wrk() { # name pid url [env…]
   local name=$1 pid=$2 url=$3; shift 3
+  local kind=${name#*-}
+  [[ $name == base-write ]] && wanted file && kind=file
+  wanted "$kind" || wanted "${name#*-}" || return 0
   local load_before cpu0 cpu1
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   cpu0=$(cpu_secs "$pid")
@@ -165,10 +196,21 @@ run_wrk() { # name pid url [env…]
 
 run_wrk jiceng-write "$JICENG_PID" "$J" BENCH_TOKEN="$DISTRICT_TOKEN" BENCH_PARENTS="$VILLAGES"
 run_wrk jiceng-read "$JICENG_PID" "$J" BENCH_TOKEN="$TOWN_TOKEN" BENCH_READ_ID="$QIANXI_ID"
+run_wrk jiceng-file "$JICENG_PID" "$J" BENCH_CODES="$VILLAGE_CODES" BENCH_CSRF="$RESIDENT_CSRF"
 GRIDS_AFTER=$(api "$DISTRICT_TOKEN" "/api/v1/places?kind=grid&per_page=1" | jq -r .total)
 echo "grids_after: $GRIDS_AFTER" >> "$OUT/machine.txt"
 ls -l "$TMP" > "$OUT/jiceng-files.txt"
 kill -INT "$JICENG_PID"; wait "$JICENG_PID" 2>/dev/null || true; JICENG_PID=""
+# Every filing answered 200 was committed with its audit entry: the chain must still verify, and
+# the resident reports in the database must be the smoke report plus every 200 of the run.
+jiceng_env "$JICENG" audit verify > "$OUT/audit-verify.txt" 2>&1 || die "audit verify failed; see $OUT/audit-verify.txt"
+FILED_OK=$(grep -o '^STATUS .*' "$OUT/jiceng-file.txt" 2>/dev/null | grep -o ' 200:[0-9]*' | cut -d: -f2 || true)
+if command -v sqlite3 >/dev/null; then
+  FILED_DB=$(sqlite3 "$DB" "SELECT COUNT(*) FROM problems WHERE source = 'resident' AND body LIKE '%压测%'")
+  echo "filed_200: ${FILED_OK:-0}; resident reports in the database: $FILED_DB (smoke report included)" >> "$OUT/machine.txt"
+  [[ "$FILED_DB" == $(( ${FILED_OK:-0} + 1 )) ]] || die "filings answered 200 (${FILED_OK:-0}) + 1 smoke != rows ($FILED_DB)"
+fi
+echo "audit: $(tail -1 "$OUT/audit-verify.txt")" >> "$OUT/machine.txt"
 
 # ---------------------------------------------------------------- baseline
 "$BASELINE" "127.0.0.1:$BASE_PORT" "$TMP/baseline.db" > "$OUT/baseline.log" 2>&1 &
@@ -181,24 +223,30 @@ run_wrk base-read "$BASE_PID" "$B" BENCH_READ_ID=1
 kill -INT "$BASE_PID"; wait "$BASE_PID" 2>/dev/null || true; BASE_PID=""
 
 # ---------------------------------------------------------------- report
-field() { grep -o "$2=[0-9.]*" "$OUT/$1.txt" | head -1 | cut -d= -f2; }
+field() { { grep -o "$2=[0-9.]*" "$OUT/$1.txt" 2>/dev/null || echo "$2=0"; } | head -1 | cut -d= -f2; }
+ran() { [[ -f "$OUT/$1.txt" ]]; }
 {
   printf '%-13s %9s %9s %9s %9s %7s %13s\n' run req/s p50_ms p99_ms max_ms errors cpu_ms/req
-  for r in jiceng-write base-write jiceng-read base-read; do
+  for r in jiceng-write jiceng-file base-write jiceng-read base-read; do
+    ran "$r" || continue
     errs=$(( $(field "$r" non2xx) + $(field "$r" socket_errors) ))
     printf '%-13s %9s %9s %9s %9s %7s %13s\n' "$r" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
       "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$errs" "$(field "$r" server_cpu_ms_per_req)"
   done
   echo
-  for k in write read; do
-    awk -v a="$(field "jiceng-$k" rps)" -v b="$(field "base-$k" rps)" -v k="$k" \
+  for k in write read file; do
+    base=base-$k; [[ $k == file ]] && base=base-write
+    ran "jiceng-$k" || continue
+    awk -v a="$(field "jiceng-$k" rps)" -v b="$(field "$base" rps)" -v k="$k" \
       'BEGIN { printf "ratio jiceng/baseline (%s): %.1f%%\n", k, b ? 100 * a / b : 0 }'
   done
-  for r in jiceng-write jiceng-read base-write base-read; do
+  for r in jiceng-write jiceng-read jiceng-file base-write base-read; do
+    ran "$r" || continue
     grep -h '^STATUS\|^FIRST_ERROR' "$OUT/$r.txt" | sed "s/^/$r: /"
   done
   invalid=0
-  for r in jiceng-write jiceng-read base-write base-read; do
+  for r in jiceng-write jiceng-read jiceng-file base-write base-read; do
+    ran "$r" || continue
     (( $(field "$r" non2xx) + $(field "$r" socket_errors) == 0 )) || invalid=1
   done
   if (( invalid )); then echo "INVALID: a run had errors (non-2xx or socket errors); its figures do not count"; fi

@@ -1,7 +1,7 @@
 //! The audit log: every change and every reveal of sealed data, appended in the same transaction as
 //! the change, hash-chained so that `jiceng audit verify` finds the first entry that was altered.
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::sql::{Page, Sql, like_contains};
 use crate::{Actor, Store};
 use serde::Serialize;
@@ -91,51 +91,71 @@ pub async fn append(
     change: Change<'_>,
     now: i64,
 ) -> StoreResult<i64> {
+    let one = crate::group::Audited {
+        actor: actor.clone(),
+        change,
+        now,
+    };
+    append_all(tx, &[&one]).await
+}
+
+/// Appends `entries` in order inside the caller's transaction (a batch of writes, see
+/// `group.rs`): the head is moved once, the chain is hashed here, and the rows go in one INSERT.
+/// Returns the sequence number of the last entry.
+pub(crate) async fn append_many(
+    tx: &mut AnyConnection,
+    entries: &[&crate::group::Audited<'_>],
+) -> StoreResult<i64> {
+    append_all(tx, entries).await
+}
+
+async fn append_all(
+    tx: &mut AnyConnection,
+    entries: &[&crate::group::Audited<'_>],
+) -> StoreResult<i64> {
+    let n = i64::try_from(entries.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
     // Taking the head row first serialises appends (write lock in SQLite, row lock in PostgreSQL).
-    let (seq, prev): (i64, String) =
-        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    let (last, mut prev): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(n)
             .fetch_one(&mut *tx)
             .await?;
-    let mut e = AuditEntry {
-        seq,
-        at: now,
-        actor_id: actor.user_id,
-        actor: actor.username.clone(),
-        action: change.action.to_string(),
-        entity: change.entity.to_string(),
-        entity_id: change.entity_id,
-        before_json: change.before.map(|v| v.to_string()),
-        after_json: change.after.map(|v| v.to_string()),
-        ip: actor.ip.clone(),
-        request_id: actor.request_id.clone(),
-        prev_hash: prev,
-        hash: String::new(),
-    };
-    e.hash = entry_hash(&e);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor, action, entity, entity_id, before_json, after_json, \
-         ip, request_id, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-    )
-    .bind(e.seq)
-    .bind(e.at)
-    .bind(e.actor_id)
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(&e.entity)
-    .bind(&e.entity_id)
-    .bind(&e.before_json)
-    .bind(&e.after_json)
-    .bind(&e.ip)
-    .bind(&e.request_id)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *tx)
-    .await?;
+    let mut sql = Sql::new(
+        "INSERT INTO audit_log (seq, at, actor_id, actor, action, entity, entity_id, before_json, \
+         after_json, ip, request_id, prev_hash, hash) VALUES ",
+    );
+    for (i, a) in entries.iter().enumerate() {
+        let mut e = AuditEntry {
+            seq: last - n + 1 + i64::try_from(i).map_err(|e| StoreError::Internal(e.to_string()))?,
+            at: a.now,
+            actor_id: a.actor.user_id,
+            actor: a.actor.username.clone(),
+            action: a.change.action.to_string(),
+            entity: a.change.entity.to_string(),
+            entity_id: a.change.entity_id.clone(),
+            before_json: a.change.before.as_ref().map(|v| v.to_string()),
+            after_json: a.change.after.as_ref().map(|v| v.to_string()),
+            ip: a.actor.ip.clone(),
+            request_id: a.actor.request_id.clone(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(e.seq).push(", ").bind(e.at).push(", ").bind(e.actor_id);
+        sql.push(", ").bind(e.actor).push(", ").bind(e.action);
+        sql.push(", ").bind(e.entity).push(", ").bind(e.entity_id);
+        sql.push(", ").bind(e.before_json).push(", ").bind(e.after_json);
+        sql.push(", ").bind(e.ip).push(", ").bind(e.request_id);
+        sql.push(", ").bind(e.prev_hash).push(", ").bind(e.hash.clone()).push(")");
+        prev = e.hash;
+    }
+    sql.query().execute(&mut *tx).await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&e.hash)
+        .bind(&prev)
         .execute(&mut *tx)
         .await?;
-    Ok(seq)
+    Ok(last)
 }
 
 /// Result of walking the chain.

@@ -24,6 +24,7 @@ pub mod dues_branch;
 pub mod error;
 pub mod flows;
 pub mod formation;
+pub mod group;
 pub mod households;
 pub mod life;
 pub mod mandates;
@@ -124,6 +125,8 @@ pub struct Store {
     pub reader: AnyPool,
     pub backend: Backend,
     pub sealer: Sealer,
+    /// Batches concurrent small writes into one writer transaction (`group.rs`).
+    pub group: group::GroupCommit,
     pub argon: argon2::Params,
     /// Above this many members in its region, a member search starts from its indexes
     /// (`members/list.rs`); tests lower it to run both ways on a small register.
@@ -187,6 +190,7 @@ impl Store {
         let writer = pool(writers).connect(&url).await?;
         let reader = pool(opts.readers).connect(&url).await?;
         Ok(Self {
+            group: group::GroupCommit::new(writer.clone(), group::MAX_BATCH),
             writer,
             reader,
             backend,

@@ -1,8 +1,9 @@
 //! Open311 GeoReport v2 (issue 5, item 9): the catalogue of problem categories (`voice_services`,
 //! Open311's services), partners' API keys, and requests filed by partners. A request becomes an
-//! ordinary problem (`Store::file_problem`, source `open311`) in the village named by its
+//! ordinary problem (`voice::insert_problem`, source `open311`) in the village named by its
 //! `jurisdiction_id`; what the partner sent beyond the problem is kept in `open311_requests`,
-//! the submitter's details sealed. Public reads are in `open311/public.rs`.
+//! written in the same transaction as the problem, the submitter's details sealed. Public reads
+//! are in `open311/public.rs`.
 //!
 //! Keys: `o311_` and 64 hex characters (32 random bytes), shown once; only their SHA-256 is kept.
 //! A key is bound to a place and files requests only in its subtree, at most `per_hour` an hour.
@@ -365,14 +366,12 @@ impl Store {
             location: Some(checked.location.clone()),
             contact: checked.phone.clone(),
         };
-        let (row, tracking_code) = match self.file_problem(&actor, &problem, today, now).await {
-            Ok(x) => x,
+        let prepared = match self.prepare_problem(&problem, None) {
+            Ok(p) => p,
             Err(StoreError::Rule(e)) => return refused(400, e.zh),
             Err(e) => return Err(e.into()),
         };
-        // The problem is filed (and audited) by `file_problem`; what the partner sent with it
-        // follows in a second transaction. Should it fail, the problem stays on the list as any
-        // other problem and the partner is answered with an error.
+        // The problem and what the partner sent with it go in one transaction: both or neither.
         let submitter = serde_json::json!({
             "email": checked.email, "first_name": checked.first_name, "last_name": checked.last_name,
             "device_id": checked.device_id, "account_id": checked.account_id,
@@ -387,13 +386,28 @@ impl Store {
         };
         let attributes = serde_json::to_string(&checked.attributes)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let village = crate::voice::Village {
+            id: place.id,
+            code: place.code.clone(),
+            name: place.name.clone(),
+        };
         let mut tx = self.writer.begin().await?;
+        let problem_id = crate::voice::insert_problem(
+            &mut tx,
+            self.backend,
+            &actor,
+            &village,
+            &prepared,
+            today,
+            now,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO open311_requests (problem_id, key_id, service_code, has_description, lat, lon, \
              address_string, address_id, media_url, attributes_json, submitter_sealed, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(row.id)
+        .bind(problem_id)
         .bind(key.id)
         .bind(&service.code)
         .bind(i64::from(checked.description.is_some()))
@@ -412,13 +426,13 @@ impl Store {
         audit::commit(
             tx,
             &actor,
-            Change::new("open311_file", "problem", row.id, None, Some(after)),
+            Change::new("open311_file", "problem", problem_id, None, Some(after)),
             now,
         )
         .await?;
         Ok(Filed {
-            id: row.id,
-            tracking_code,
+            id: problem_id,
+            tracking_code: prepared.tracking_code,
             account_id: checked.account_id,
         })
     }

@@ -86,6 +86,40 @@ pub async fn bump_period(
     Ok(())
 }
 
+/// `bump_period` for several metrics of one period at once: one statement for the place coded
+/// `code`, every ancestor that exists and every metric (a write's roll-ups in one round trip).
+pub async fn bump_many(
+    tx: &mut AnyConnection,
+    code: &str,
+    period: &str,
+    deltas: &[(&str, i64)],
+) -> StoreResult<()> {
+    let deltas: Vec<_> = deltas.iter().filter(|(_, d)| *d != 0).collect();
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    // VALUES names its columns column1, column2 on both backends.
+    let mut sql = Sql::new(
+        "INSERT INTO rollups (place_id, metric, period, value) SELECT p.id, v.column1, ",
+    );
+    sql.bind(period)
+        .push(", v.column2 FROM places p CROSS JOIN (VALUES ");
+    for (i, (metric, delta)) in deltas.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(*metric).push(", ").bind(*delta).push(")");
+    }
+    sql.push(") AS v WHERE p.code IN (");
+    for (i, c) in lineage(code).into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(c);
+    }
+    sql.push(") ON CONFLICT (place_id, metric, period) DO UPDATE SET value = rollups.value + excluded.value");
+    sql.query().execute(&mut *tx).await?;
+    Ok(())
+}
+
 /// Counts of everything open in the subtree under `prefix`, by metric (what a move carries along).
 pub async fn subtree_counts(
     tx: &mut AnyConnection,

@@ -432,9 +432,9 @@ impl Store {
                 "member_id",
             ));
         };
-        // Where a raised matter goes: checked now, so that filing it after the commit cannot be
-        // refused for its place.
-        let problem_place = if n.to_problem {
+        // Where a raised matter goes: a village under the studio's place, filed in this
+        // transaction, so the reception and its problem are recorded together or not at all.
+        let problem = if n.to_problem {
             let pid = n.problem_place_id.unwrap_or(st.place_id);
             let area = place_in(&mut tx, &Scope::All, st.place_id).await?.prefix();
             let p = place_in(&mut tx, &Scope::prefix(area), pid)
@@ -457,22 +457,43 @@ impl Store {
                         "problem_place_id",
                     )
                 })?;
-            if p.closed_at.is_some() {
-                return Err(StoreError::NotFound);
-            }
-            Some(p.id)
+            let village = crate::voice::village_for_problem(&mut tx, p.id).await?;
+            let prepared = self.prepare_problem(
+                &crate::voice::NewProblem {
+                    place_id: village.id,
+                    source: "studio".into(),
+                    category: Some("党代表工作室".into()),
+                    body: raised.to_string(),
+                    location: Some(st.name.clone()),
+                    contact: None,
+                },
+                None,
+            )?;
+            let problem_id = crate::voice::insert_problem(
+                &mut tx,
+                self.backend,
+                actor,
+                &village,
+                &prepared,
+                today,
+                now,
+            )
+            .await?;
+            Some((problem_id, prepared.tracking_code))
         } else {
             None
         };
+        let problem_id = problem.as_ref().map(|(id, _)| *id);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO receptions (studio_id, member_id, held_on, residents, raised, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+            "INSERT INTO receptions (studio_id, member_id, held_on, residents, raised, problem_id, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
         )
         .bind(st.id)
         .bind(n.member_id)
         .bind(&held_on)
         .bind(n.residents)
         .bind(raised)
+        .bind(problem_id)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -480,7 +501,8 @@ impl Store {
         bump_period(&mut tx, &st.place_code, RECEPTIONS, &m, 1).await?;
         bump_period(&mut tx, &st.place_code, RESIDENTS, &m, n.residents).await?;
         let after = serde_json::json!({"studio_id": st.id, "member_id": n.member_id, "rep": rep_name,
-            "held_on": held_on, "residents": n.residents, "to_problem": n.to_problem});
+            "held_on": held_on, "residents": n.residents, "to_problem": n.to_problem,
+            "problem_id": problem_id});
         audit::commit(
             tx,
             actor,
@@ -488,42 +510,7 @@ impl Store {
             now,
         )
         .await?;
-        let mut code = None;
-        if let Some(place_id) = problem_place {
-            // Two transactions for now: the problem list (voice.rs) offers no insert on a caller's
-            // connection yet. This becomes one transaction once voice exposes a connection-level
-            // insert; until then a failure here leaves the reception without its link, which the
-            // page shows and a later filing can mend.
-            let p = crate::voice::NewProblem {
-                place_id,
-                source: "studio".into(),
-                category: Some("党代表工作室".into()),
-                body: raised.to_string(),
-                location: Some(st.name.clone()),
-                contact: None,
-            };
-            let (problem, tracking) = self.file_problem(actor, &p, today, now).await?;
-            let mut tx = self.writer.begin().await?;
-            let linked = sqlx::query(
-                "UPDATE receptions SET problem_id = $1 WHERE id = $2 AND problem_id IS NULL",
-            )
-            .bind(problem.id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if linked == 1 {
-                let after = serde_json::json!({"problem_id": problem.id});
-                audit::commit(
-                    tx,
-                    actor,
-                    Change::new("link", "reception", id, None, Some(after)),
-                    now,
-                )
-                .await?;
-            }
-            code = Some(tracking);
-        }
+        let code = problem.map(|(_, tracking)| tracking);
         Ok((self.reception(scope, id).await?, code))
     }
 

@@ -8,10 +8,8 @@ use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 use crate::sql::Sql;
-use crate::village::village_in;
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
-use jiceng_domain::member::parse_phone;
 use jiceng_domain::voice::{Event, Problem, Status, VoiceRule};
 use rand::Rng;
 use serde::Serialize;
@@ -19,9 +17,11 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 pub mod figures;
+mod filing;
 mod files;
 mod list;
 pub mod search;
+pub use filing::{Prepared, Village, insert_problem, village_for_problem};
 pub use files::{ACCEPT_PHOTO, MAX_PHOTO_BYTES, ProblemFile};
 pub use list::{MonthRow, ProblemFilter};
 
@@ -276,117 +276,6 @@ async fn last_seq(conn: &mut AnyConnection, id: i64) -> StoreResult<i64> {
 }
 
 impl Store {
-    /// Files a problem; returns it and the tracking code (shown to the resident once, never kept).
-    pub async fn file_problem(
-        &self,
-        actor: &Actor,
-        n: &NewProblem,
-        today: &str,
-        now: i64,
-    ) -> StoreResult<(ProblemRow, String)> {
-        self.file_problem_with(actor, n, None, today, now).await
-    }
-
-    /// Files a problem with a photo, judged by its bytes (JPEG, PNG, WEBP or HEIC, at most
-    /// `MAX_PHOTO_BYTES`) before anything is written, and kept in the same transaction.
-    pub async fn file_problem_with(
-        &self,
-        actor: &Actor,
-        n: &NewProblem,
-        photo_bytes: Option<&[u8]>,
-        today: &str,
-        now: i64,
-    ) -> StoreResult<(ProblemRow, String)> {
-        let body = n.body.trim();
-        if body.is_empty() || body.chars().count() > MAX_TEXT_CHARS {
-            return Err(refuse(
-                "problem.text_invalid",
-                format!("请写下要反映的问题，不超过{MAX_TEXT_CHARS}字"),
-                "describe the problem in at most 2,000 characters",
-                "body",
-            ));
-        }
-        if !matches!(
-            n.source.as_str(),
-            "resident" | "desk" | "visit" | "studio" | "open311"
-        ) {
-            return Err(StoreError::Internal(format!("source {}", n.source)));
-        }
-        let location = opt(&n.location);
-        if location.as_ref().is_some_and(|l| l.chars().count() > 200) {
-            return Err(refuse(
-                "problem.location_invalid",
-                "位置描述不超过200字".into(),
-                "a location is at most 200 characters",
-                "location",
-            ));
-        }
-        let contact = opt(&n.contact)
-            .map(|c| parse_phone(&c).map_err(|e| StoreError::from(e.on("contact"))))
-            .transpose()?;
-        let sealed = contact
-            .as_deref()
-            .map(|c| self.sealer.seal(c.as_bytes()))
-            .transpose()?;
-        let category = opt(&n.category);
-        let photo = photo_bytes.map(files::check_photo).transpose()?;
-        let mut tx = self.writer.begin().await?;
-        let place = village_in(&mut tx, &Scope::All, n.place_id).await?;
-        if place.closed_at.is_some() {
-            return Err(StoreError::NotFound);
-        }
-        let code = new_code();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO problems (place_id, code_hash, source, category, body, location, contact_sealed, status, \
-             filed_on, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
-        )
-        .bind(place.id)
-        .bind(code_hash(&code))
-        .bind(&n.source)
-        .bind(&category)
-        .bind(body)
-        .bind(&location)
-        .bind(sealed)
-        .bind(Status::Collected.as_str())
-        .bind(today)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO problem_events (problem_id, seq, event, detail_json, on_date, actor, created_at) \
-             VALUES ($1, 1, 'collected', $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(serde_json::json!({"source": n.source, "category": category}).to_string())
-        .bind(today)
-        .bind(&actor.username)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let filed = figures::Facts {
-            filed_on: today,
-            status: Status::Collected.as_str(),
-            ..Default::default()
-        };
-        figures::bump(&mut tx, place.id, None, &filed).await?;
-        search::index(&mut tx, self.backend, id, body).await?;
-        if let (Some(bytes), Some(mime)) = (photo_bytes, photo) {
-            files::insert(&mut tx, id, 1, mime, bytes, now).await?;
-        }
-        // The audit keeps what was filed and where, never the resident's words or phone.
-        let after = serde_json::json!({"place_id": place.id, "source": n.source, "category": category,
-            "with_contact": contact.is_some(), "with_photo": photo.is_some()});
-        audit::commit(
-            tx,
-            actor,
-            Change::new("create", "problem", id, None, Some(after)),
-            now,
-        )
-        .await?;
-        let row = self.problem(&Scope::All, id).await?;
-        Ok((row, code))
-    }
-
     /// A problem within scope.
     pub async fn problem(&self, scope: &Scope, id: i64) -> StoreResult<ProblemRow> {
         let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE pr.id = "));

@@ -114,8 +114,8 @@ pub(crate) fn check_visit(
 
 impl Store {
     /// Records a visit (the household and the visitor within scope), bumps the visit figures and
-    /// writes the audit entry in one transaction. With `raise_as_problem`, the matter then goes
-    /// on the problem list (`problem::raise`) and the visit is linked to it.
+    /// writes the audit entry in one transaction. With `raise_as_problem`, the matter goes on the
+    /// problem list in the same transaction (`problem::raise`) and the visit is written linked to it.
     pub async fn record_visit(
         &self,
         actor: &Actor,
@@ -148,15 +148,22 @@ impl Store {
             today,
         )?;
         let member = visitor_in(&mut tx, scope, n.member_id).await?;
+        let problem_id = match problem_text {
+            Some(text) => {
+                Some(super::problem::raise(self, &mut tx, actor, &h, text, today, now).await?)
+            }
+            None => None,
+        };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO household_visits (household_id, member_id, visited_on, mode, raised, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+            "INSERT INTO household_visits (household_id, member_id, visited_on, mode, raised, problem_id, \
+             created_at) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
         )
         .bind(h.id)
         .bind(n.member_id)
         .bind(&c.visited_on)
         .bind(c.mode)
         .bind(&c.raised)
+        .bind(problem_id)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -170,14 +177,11 @@ impl Store {
                 id,
                 None,
                 Some(serde_json::json!({"household_id": h.id, "member": member, "visited_on": c.visited_on,
-                    "mode": c.mode, "raised": c.raised.is_some()})),
+                    "mode": c.mode, "raised": c.raised.is_some(), "problem_id": problem_id})),
             ),
             now,
         )
         .await?;
-        if let Some(text) = problem_text {
-            super::problem::raise(self, actor, &h, id, text, today, now).await?;
-        }
         self.visit(scope, id).await
     }
 

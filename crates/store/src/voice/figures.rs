@@ -7,7 +7,7 @@
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::rollups::{bump_period, lineage};
+use crate::rollups::{bump_many, lineage};
 use crate::scope::Scope;
 use crate::sql::Sql;
 use jiceng_domain::life::Every;
@@ -68,6 +68,33 @@ pub(crate) async fn bump(
     before: Option<&Facts<'_>>,
     after: &Facts<'_>,
 ) -> StoreResult<()> {
+    if delta(before, after).is_empty() {
+        return Ok(());
+    }
+    let code: String = sqlx::query_scalar("SELECT code FROM places WHERE id = $1")
+        .bind(place_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    bump_at(conn, &code, before, after).await
+}
+
+/// `bump` for the village coded `code`: every metric at the village and above in one statement.
+pub(crate) async fn bump_at(
+    conn: &mut AnyConnection,
+    code: &str,
+    before: Option<&Facts<'_>>,
+    after: &Facts<'_>,
+) -> StoreResult<()> {
+    let metrics = delta(before, after);
+    if metrics.is_empty() {
+        return Ok(());
+    }
+    let month = after.filed_on.get(..7).unwrap_or(after.filed_on);
+    bump_many(conn, code, month, &metrics).await
+}
+
+/// The metrics that change from `before` to `after`, sorted, with their change.
+fn delta(before: Option<&Facts<'_>>, after: &Facts<'_>) -> Vec<(&'static str, i64)> {
     let mut delta: HashMap<&'static str, i64> = HashMap::new();
     for (m, v) in contribution(after) {
         *delta.entry(m).or_default() += v;
@@ -75,20 +102,9 @@ pub(crate) async fn bump(
     for (m, v) in before.map(contribution).unwrap_or_default() {
         *delta.entry(m).or_default() -= v;
     }
-    if delta.values().all(|v| *v == 0) {
-        return Ok(());
-    }
-    let code: String = sqlx::query_scalar("SELECT code FROM places WHERE id = $1")
-        .bind(place_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let month = after.filed_on.get(..7).unwrap_or(after.filed_on);
     let mut metrics: Vec<_> = delta.into_iter().filter(|(_, v)| *v != 0).collect();
     metrics.sort();
-    for (metric, v) in metrics {
-        bump_period(conn, &code, metric, month, v).await?;
-    }
-    Ok(())
+    metrics
 }
 
 /// Recomputes every `voice.*` row from the problems (part of `rollup_rebuild`).

@@ -85,6 +85,24 @@ pub(crate) async fn index(
     Ok(())
 }
 
+/// Indexes the words of a problem just inserted with them in `problems.tokens` (FTS5 on SQLite;
+/// PostgreSQL's GIN index follows the column by itself).
+pub(crate) async fn index_new(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    words: &str,
+) -> StoreResult<()> {
+    if backend == Backend::Sqlite {
+        sqlx::query("INSERT INTO problems_fts (rowid, tokens) VALUES ($1, $2)")
+            .bind(id)
+            .bind(words)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The match condition for any of `words` (caller adds it after WHERE/AND), and the order.
 fn push_match(sql: &mut Sql, backend: Backend, words: &[String]) -> &'static str {
     match backend {

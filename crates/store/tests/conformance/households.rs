@@ -224,6 +224,22 @@ async fn households(store: Store) {
     let pid = v.problem_id.expect("linked to a problem");
     let p = store.problem(&s, pid).await.unwrap();
     assert_eq!((p.place_id, p.source.as_str()), (t.qianxi, "visit"));
+    // The visit and its problem are one transaction: a problem that cannot be written leaves
+    // no visit behind either.
+    let visits = |store: Store| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM household_visits")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap()
+    };
+    let before = visits(store.clone()).await;
+    crate::fail_inserts(&store, "problems").await;
+    store
+        .record_visit(&a, &s, &raised, TODAY, T0)
+        .await
+        .unwrap_err();
+    crate::allow_inserts(&store, "problems").await;
+    assert_eq!(visits(store.clone()).await, before);
 
     // Figures: 4 visits to 2 open households in 乾西's grid, 1 household in the other town.
     let year = Period::parse("2026").unwrap();

@@ -6,6 +6,7 @@ mod audit;
 mod coverage;
 mod dues;
 mod flows;
+mod group_commit;
 mod households;
 mod life;
 mod life_import;
@@ -93,4 +94,36 @@ pub async fn tree(store: &Store) -> Tree {
         qianxi,
         other_village,
     }
+}
+
+/// Makes every INSERT into `table` fail (a trigger), to see what a failing step leaves behind.
+pub async fn fail_inserts(store: &Store, table: &str) {
+    let sql = match store.backend {
+        jiceng_store::Backend::Sqlite => format!(
+            "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        ),
+        jiceng_store::Backend::Postgres => format!(
+            "CREATE FUNCTION fail_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             RAISE EXCEPTION 'injected'; END $$; \
+             CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()"
+        ),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&store.writer)
+        .await
+        .unwrap();
+}
+
+/// Undoes `fail_inserts`.
+pub async fn allow_inserts(store: &Store, table: &str) {
+    let sql = match store.backend {
+        jiceng_store::Backend::Sqlite => format!("DROP TRIGGER fail_{table}"),
+        jiceng_store::Backend::Postgres => {
+            format!("DROP TRIGGER fail_{table} ON {table}; DROP FUNCTION fail_{table}()")
+        }
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&store.writer)
+        .await
+        .unwrap();
 }

@@ -151,6 +151,23 @@ async fn studios(store: Store) {
         .await
         .unwrap();
     assert!(none.is_none() && r2.problem_id.is_none());
+    // The reception and its problem are one transaction: a problem that cannot be written
+    // leaves no reception behind either.
+    let problems = count(&store, "problems").await;
+    crate::fail_inserts(&store, "problems").await;
+    store
+        .record_reception(
+            &a,
+            &s,
+            &rec(rep.id, "2026-02-10", 2, true, Some(t.qianxi)),
+            today,
+            T0,
+        )
+        .await
+        .unwrap_err();
+    crate::allow_inserts(&store, "problems").await;
+    assert_eq!(count(&store, "receptions").await, 2);
+    assert_eq!(count(&store, "problems").await, problems);
     // The seat ends: no reception after it.
     store
         .end_rep(&a, &s, seat.id, "2026-03-01", T0)

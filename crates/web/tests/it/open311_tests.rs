@@ -419,6 +419,49 @@ jiceng_store::both_backends!(
     post_and_read
 );
 
+/// The problem and what the partner sent are one transaction: when the request's own record
+/// cannot be written (a trigger refuses it here), no problem is left on the list either.
+async fn both_or_neither(store: Store) {
+    let app = App::new(store);
+    World::small(&app).await;
+    let k = key(&app, TOWN, 600).await;
+    let problems = |app: &App| {
+        let reader = app.store.reader.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM problems")
+                .fetch_one(&reader)
+                .await
+                .unwrap()
+        }
+    };
+    let before = problems(&app).await;
+    let (fail, undo) = match app.store.backend {
+        jiceng_store::Backend::Sqlite => (
+            "CREATE TRIGGER no_requests BEFORE INSERT ON open311_requests \
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            "DROP TRIGGER no_requests",
+        ),
+        jiceng_store::Backend::Postgres => (
+            "CREATE FUNCTION no_requests() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             RAISE EXCEPTION 'injected'; END $$; CREATE TRIGGER no_requests BEFORE INSERT ON \
+             open311_requests FOR EACH ROW EXECUTE FUNCTION no_requests()",
+            "DROP TRIGGER no_requests ON open311_requests; DROP FUNCTION no_requests()",
+        ),
+    };
+    sqlx::raw_sql(fail).execute(&app.store.writer).await.unwrap();
+    let r = app
+        .send(post("/open311/v2/requests.json", &example_body(&k)))
+        .await;
+    assert_eq!(r.status.as_u16(), 500, "{}", r.text());
+    assert_eq!(problems(&app).await, before);
+    sqlx::raw_sql(undo).execute(&app.store.writer).await.unwrap();
+    app.send(post("/open311/v2/requests.json", &example_body(&k)))
+        .await
+        .expect(200);
+    assert_eq!(problems(&app).await, before + 1);
+}
+jiceng_store::both_backends!(open311_request_and_problem_are_one_write, both_or_neither);
+
 async fn ids(app: &App, query: &str) -> Vec<i64> {
     let r = app
         .send(Call::get(format!("/open311/v2/requests.json?{query}")))

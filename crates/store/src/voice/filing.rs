@@ -1,0 +1,251 @@
+//! Filing a problem, in three steps so that the writer is held only for the writing:
+//!
+//! 1. `Store::prepare_problem`: everything that needs no database — the checks, the sealing of
+//!    the phone, jieba's words, the tracking code and its hash, the photo's type;
+//! 2. `village_for_problem`: the village, read on any connection (the reader, for a resident);
+//! 3. `insert_problem` on the caller's transaction (a visit, a reception, an Open311 request
+//!    files its problem in the same transaction as its own record), or `Store::file_problem_with`,
+//!    which runs it in the writer's next group commit (`group.rs`) with the other filings queued.
+//!
+//! On the writer a filing is four statements (the row, its first event, its figures at the village
+//! and above in one UPSERT, its words for FTS5 on SQLite) plus the photo when there is one; the
+//! audit entry goes with the batch's. The row is not read back: everything in it is known.
+
+use super::{MAX_TEXT_CHARS, NewProblem, ProblemRow, code_hash, files, figures, new_code, opt, refuse};
+use crate::audit::{self, Change};
+use crate::error::{StoreError, StoreResult};
+use crate::group::Audited;
+use crate::scope::Scope;
+use crate::village::village_in;
+use crate::{Actor, Backend, Store};
+use jiceng_domain::member::parse_phone;
+use jiceng_domain::voice::Status;
+use sqlx::AnyConnection;
+
+/// A report checked and made ready to write (see the module's steps).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub place_id: i64,
+    source: String,
+    category: Option<String>,
+    body: String,
+    location: Option<String>,
+    contact_sealed: Option<Vec<u8>>,
+    words: String,
+    /// Given to whoever filed it, once; only its hash is kept.
+    pub tracking_code: String,
+    photo: Option<(&'static str, Vec<u8>)>,
+}
+
+/// The village a problem is filed at.
+#[derive(Debug, Clone)]
+pub struct Village {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// The open village or community `place_id` (NotFound when closed).
+pub async fn village_for_problem(conn: &mut AnyConnection, place_id: i64) -> StoreResult<Village> {
+    let place = village_in(conn, &Scope::All, place_id).await?;
+    if place.closed_at.is_some() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(Village {
+        id: place.id,
+        code: place.code,
+        name: place.name,
+    })
+}
+
+/// Writes a prepared problem on `conn`, inside the caller's transaction, with its audit entry.
+/// Returns its id. `village` may have been read on another connection: a village closed since
+/// is caught here (NotFound).
+pub async fn insert_problem(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    village: &Village,
+    p: &Prepared,
+    today: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    let (id, change) = write(conn, backend, actor, village, p, today, now).await?;
+    audit::append(conn, actor, change, now).await?;
+    Ok(id)
+}
+
+/// Everything of `insert_problem` but the audit entry, which it returns.
+async fn write(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    village: &Village,
+    p: &Prepared,
+    today: &str,
+    now: i64,
+) -> StoreResult<(i64, Change<'static>)> {
+    if p.place_id != village.id {
+        return Err(StoreError::Internal("problem filed at another village".into()));
+    }
+    // The place is re-checked in the INSERT itself: no row when it was closed meanwhile.
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO problems (place_id, code_hash, source, category, body, location, contact_sealed, status, \
+         filed_on, created_at, updated_at, tokens) \
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11 FROM places WHERE id = $1 AND closed_at IS NULL \
+         RETURNING id",
+    )
+    .bind(village.id)
+    .bind(code_hash(&p.tracking_code))
+    .bind(&p.source)
+    .bind(&p.category)
+    .bind(&p.body)
+    .bind(&p.location)
+    .bind(&p.contact_sealed)
+    .bind(Status::Collected.as_str())
+    .bind(today)
+    .bind(now)
+    .bind(&p.words)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let id = id.ok_or(StoreError::NotFound)?;
+    sqlx::query(
+        "INSERT INTO problem_events (problem_id, seq, event, detail_json, on_date, actor, created_at) \
+         VALUES ($1, 1, 'collected', $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(serde_json::json!({"source": p.source, "category": p.category}).to_string())
+    .bind(today)
+    .bind(&actor.username)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let filed = figures::Facts {
+        filed_on: today,
+        status: Status::Collected.as_str(),
+        ..Default::default()
+    };
+    figures::bump_at(conn, &village.code, None, &filed).await?;
+    super::search::index_new(conn, backend, id, &p.words).await?;
+    if let Some((mime, bytes)) = &p.photo {
+        files::insert(conn, id, 1, mime, bytes, now).await?;
+    }
+    // The audit keeps what was filed and where, never the resident's words or phone.
+    let after = serde_json::json!({"place_id": village.id, "source": p.source, "category": p.category,
+        "with_contact": p.contact_sealed.is_some(), "with_photo": p.photo.is_some()});
+    Ok((id, Change::new("create", "problem", id, None, Some(after))))
+}
+
+impl Store {
+    /// Checks a report and makes it ready to write (no database; see the module's steps).
+    pub fn prepare_problem(&self, n: &NewProblem, photo: Option<&[u8]>) -> StoreResult<Prepared> {
+        let body = n.body.trim();
+        if body.is_empty() || body.chars().count() > MAX_TEXT_CHARS {
+            return Err(refuse(
+                "problem.text_invalid",
+                format!("请写下要反映的问题，不超过{MAX_TEXT_CHARS}字"),
+                "describe the problem in at most 2,000 characters",
+                "body",
+            ));
+        }
+        if !matches!(
+            n.source.as_str(),
+            "resident" | "desk" | "visit" | "studio" | "open311"
+        ) {
+            return Err(StoreError::Internal(format!("source {}", n.source)));
+        }
+        let location = opt(&n.location);
+        if location.as_ref().is_some_and(|l| l.chars().count() > 200) {
+            return Err(refuse(
+                "problem.location_invalid",
+                "位置描述不超过200字".into(),
+                "a location is at most 200 characters",
+                "location",
+            ));
+        }
+        let contact = opt(&n.contact)
+            .map(|c| parse_phone(&c).map_err(|e| StoreError::from(e.on("contact"))))
+            .transpose()?;
+        let contact_sealed = contact
+            .as_deref()
+            .map(|c| self.sealer.seal(c.as_bytes()))
+            .transpose()?;
+        let photo = match photo {
+            Some(bytes) => Some((files::check_photo(bytes)?, bytes.to_vec())),
+            None => None,
+        };
+        Ok(Prepared {
+            place_id: n.place_id,
+            source: n.source.clone(),
+            category: opt(&n.category),
+            body: body.to_string(),
+            location,
+            contact_sealed,
+            words: super::search::tokens(body).join(" "),
+            tracking_code: new_code(),
+            photo,
+        })
+    }
+
+    /// Files a problem; returns it and the tracking code (shown to the resident once, never kept).
+    pub async fn file_problem(
+        &self,
+        actor: &Actor,
+        n: &NewProblem,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<(ProblemRow, String)> {
+        self.file_problem_with(actor, n, None, today, now).await
+    }
+
+    /// Files a problem with a photo, judged by its bytes (JPEG, PNG, WEBP or HEIC, at most
+    /// `MAX_PHOTO_BYTES`) before anything is written, and kept in the same transaction. The
+    /// writing joins the writer's next group commit; it returns once that has committed.
+    pub async fn file_problem_with(
+        &self,
+        actor: &Actor,
+        n: &NewProblem,
+        photo_bytes: Option<&[u8]>,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<(ProblemRow, String)> {
+        let p = self.prepare_problem(n, photo_bytes)?;
+        let village = {
+            let mut conn = self.reader.acquire().await?;
+            village_for_problem(&mut conn, n.place_id).await?
+        };
+        let backend = self.backend;
+        let (actor, day) = (actor.clone(), today.to_string());
+        let v = village.clone();
+        // The prepared report goes to the writer and comes back with the id (no copy of a photo).
+        let (id, p) = self
+            .group
+            .run(move |conn| {
+                Box::pin(async move {
+                    let (id, change) = write(conn, backend, &actor, &v, &p, &day, now).await?;
+                    Ok(((id, p), Audited { actor, change, now }))
+                })
+            })
+            .await?;
+        let row = ProblemRow {
+            id,
+            place_id: village.id,
+            place_name: village.name,
+            source: p.source,
+            category: p.category,
+            body: p.body,
+            location: p.location,
+            status: Status::Collected.as_str().to_string(),
+            owner: None,
+            deadline: None,
+            resolved_on: None,
+            escalated: 0,
+            score: None,
+            merged_into: None,
+            filed_on: today.to_string(),
+            closed_on: None,
+            has_contact: i64::from(p.contact_sealed.is_some()),
+        };
+        Ok((row, p.tracking_code))
+    }
+}
