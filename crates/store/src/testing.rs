@@ -95,6 +95,38 @@ pub async fn postgres() -> Option<(Store, Guard)> {
 
 /// Runs one async test body against SQLite and then PostgreSQL.
 /// `both_backends!(name, body_fn)` where `body_fn: async fn(Store)`.
+/// Makes every INSERT into `table` fail (a trigger), to see what a failing step leaves behind.
+pub async fn fail_inserts(store: &Store, table: &str) {
+    let sql = match store.backend {
+        crate::Backend::Sqlite => format!(
+            "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        ),
+        crate::Backend::Postgres => format!(
+            "CREATE FUNCTION fail_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             RAISE EXCEPTION 'injected'; END $$; \
+             CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()"
+        ),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&store.writer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Undoes `fail_inserts`.
+pub async fn allow_inserts(store: &Store, table: &str) {
+    let sql = match store.backend {
+        crate::Backend::Sqlite => format!("DROP TRIGGER fail_{table}"),
+        crate::Backend::Postgres => {
+            format!("DROP TRIGGER fail_{table} ON {table}; DROP FUNCTION fail_{table}()")
+        }
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&store.writer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:ident) => {

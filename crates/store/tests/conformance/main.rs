@@ -96,34 +96,4 @@ pub async fn tree(store: &Store) -> Tree {
     }
 }
 
-/// Makes every INSERT into `table` fail (a trigger), to see what a failing step leaves behind.
-pub async fn fail_inserts(store: &Store, table: &str) {
-    let sql = match store.backend {
-        jiceng_store::Backend::Sqlite => format!(
-            "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected'); END"
-        ),
-        jiceng_store::Backend::Postgres => format!(
-            "CREATE FUNCTION fail_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             RAISE EXCEPTION 'injected'; END $$; \
-             CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()"
-        ),
-    };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&store.writer)
-        .await
-        .unwrap();
-}
-
-/// Undoes `fail_inserts`.
-pub async fn allow_inserts(store: &Store, table: &str) {
-    let sql = match store.backend {
-        jiceng_store::Backend::Sqlite => format!("DROP TRIGGER fail_{table}"),
-        jiceng_store::Backend::Postgres => {
-            format!("DROP TRIGGER fail_{table} ON {table}; DROP FUNCTION fail_{table}()")
-        }
-    };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&store.writer)
-        .await
-        .unwrap();
-}
+pub use jiceng_store::testing::{allow_inserts, fail_inserts};
