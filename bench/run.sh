@@ -98,12 +98,11 @@ tail -1 "$OUT/demo-create.log" >&2
 # Served with `jiceng serve` and the demo's key, so that settings apply: the resident form allows
 # 10 reports an hour per client address by default (`voice_reports_per_hour`), and every wrk
 # connection comes from 127.0.0.1, so the filing run raises that limit. The limiter still runs.
-jiceng_env() {
-  env JICENG_DATABASE_URL="sqlite://$DB" JICENG_KEY_FILE="${DB%.db}.key" \
-    JICENG_LISTEN="127.0.0.1:$JICENG_PORT" JICENG_LOG_LEVEL="info,sqlx=warn" \
-    JICENG_VOICE_REPORTS_PER_HOUR=4000000000 "$@"
-}
-jiceng_env "$JICENG" serve > "$OUT/jiceng.log" 2>&1 &
+JENV=(JICENG_DATABASE_URL="sqlite://$DB" JICENG_KEY_FILE="${DB%.db}.key"
+  JICENG_LISTEN="127.0.0.1:$JICENG_PORT" JICENG_LOG_LEVEL="info,sqlx=warn"
+  JICENG_VOICE_REPORTS_PER_HOUR=4000000000)
+# A simple command in the background, so that $! is the server itself (its CPU time is read).
+env "${JENV[@]}" "$JICENG" serve > "$OUT/jiceng.log" 2>&1 &
 JICENG_PID=$!
 J="http://127.0.0.1:$JICENG_PORT"
 wait_http "$J/healthz" "$JICENG_PID" jiceng
@@ -203,7 +202,7 @@ ls -l "$TMP" > "$OUT/jiceng-files.txt"
 kill -INT "$JICENG_PID"; wait "$JICENG_PID" 2>/dev/null || true; JICENG_PID=""
 # Every filing answered 200 was committed with its audit entry: the chain must still verify, and
 # the resident reports in the database must be the smoke report plus every 200 of the run.
-jiceng_env "$JICENG" audit verify > "$OUT/audit-verify.txt" 2>&1 || die "audit verify failed; see $OUT/audit-verify.txt"
+env "${JENV[@]}" "$JICENG" audit verify > "$OUT/audit-verify.txt" 2>&1 || die "audit verify failed; see $OUT/audit-verify.txt"
 FILED_OK=$(grep -o '^STATUS .*' "$OUT/jiceng-file.txt" 2>/dev/null | grep -o ' 200:[0-9]*' | cut -d: -f2 || true)
 if command -v sqlite3 >/dev/null; then
   FILED_DB=$(sqlite3 "$DB" "SELECT COUNT(*) FROM problems WHERE source = 'resident' AND body LIKE '%压测%'")

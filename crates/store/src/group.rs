@@ -193,6 +193,19 @@ async fn batcher(
         };
         let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
         let mut broken = None;
+        // A batch of one needs no savepoint: its failure is the transaction's.
+        if batch.len() == 1 {
+            let mut only = batch;
+            let result = match only.pop() {
+                Some(job) => (job.run)(&mut tx).await,
+                None => None,
+            };
+            if let Some(s) = result {
+                let r = commit(tx, std::slice::from_ref(&s.audit)).await;
+                (s.deliver)(r);
+            }
+            continue;
+        }
         let mut pending = batch.into_iter();
         for job in pending.by_ref() {
             if let Err(e) = sqlx::query("SAVEPOINT batch_item").execute(&mut *tx).await {
@@ -238,6 +251,11 @@ async fn batcher(
             });
         }
     }
+    tracing::info!(
+        batches = counts.batches.load(Ordering::Relaxed),
+        writes = counts.writes.load(Ordering::Relaxed),
+        "group commit: batcher stopped"
+    );
 }
 
 /// The audit entries of the writes that succeeded, in order, then the commit.

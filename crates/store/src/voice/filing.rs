@@ -214,6 +214,19 @@ impl Store {
             let mut conn = self.reader.acquire().await?;
             village_for_problem(&mut conn, n.place_id).await?
         };
+        self.file_prepared(actor, village, p, today, now).await
+    }
+
+    /// Files a prepared report at `village`, which the caller has read (the resident's form
+    /// has, to show it): the writing joins the writer's next group commit.
+    pub async fn file_prepared(
+        &self,
+        actor: &Actor,
+        village: Village,
+        p: Prepared,
+        today: &str,
+        now: i64,
+    ) -> StoreResult<(ProblemRow, String)> {
         let backend = self.backend;
         let (actor, day) = (actor.clone(), today.to_string());
         let v = village.clone();

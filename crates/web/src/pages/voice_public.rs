@@ -19,7 +19,9 @@ use jiceng_domain::PlaceKind;
 use jiceng_domain::voice::{Event, Status};
 use jiceng_store::places::{Place, PlaceFilter};
 use jiceng_store::sql::Page;
-use jiceng_store::voice::{ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, NewProblem, ProblemRow};
+use jiceng_store::voice::{
+    ACCEPT_PHOTO, EventRow, MAX_PHOTO_BYTES, NewProblem, ProblemRow, Village,
+};
 use jiceng_store::{Actor, Scope, StoreError};
 use serde::Deserialize;
 
@@ -342,11 +344,23 @@ pub async fn file(
     }
     let (csrf, _) = csrf_of(&state, &meta).await?;
     let today = day_of(now);
-    match state
-        .store
-        .file_problem_with(&resident(&meta), &n, photo.as_deref(), &today, now)
-        .await
-    {
+    // The village was read above: the store writes at it (a village closed meanwhile is
+    // caught by the INSERT itself).
+    let village = Village {
+        id: place.id,
+        code: place.code.clone(),
+        name: place.name.clone(),
+    };
+    let filed = match state.store.prepare_problem(&n, photo.as_deref()) {
+        Ok(p) => {
+            state
+                .store
+                .file_prepared(&resident(&meta), village, p, &today, now)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match filed {
         Ok((_, tracking)) => {
             let mut page = VoicePage::new(
                 "已收到您的反映",
