@@ -101,8 +101,9 @@ tail -1 "$OUT/demo-create.log" >&2
 JENV=(JICENG_DATABASE_URL="sqlite://$DB" JICENG_KEY_FILE="${DB%.db}.key"
   JICENG_LISTEN="127.0.0.1:$JICENG_PORT" JICENG_LOG_LEVEL="info,sqlx=warn"
   JICENG_VOICE_REPORTS_PER_HOUR=4000000000)
-# A simple command in the background, so that $! is the server itself (its CPU time is read).
-env "${JENV[@]}" "$JICENG" serve > "$OUT/jiceng.log" 2>&1 &
+# A simple command in the background, so that $! is the server itself (its CPU time is read);
+# JICENG_PORT is this script's, not a setting (jiceng refuses unknown JICENG_* variables).
+env -u JICENG_PORT "${JENV[@]}" "$JICENG" serve > "$OUT/jiceng.log" 2>&1 &
 JICENG_PID=$!
 J="http://127.0.0.1:$JICENG_PORT"
 wait_http "$J/healthz" "$JICENG_PID" jiceng
@@ -202,12 +203,15 @@ ls -l "$TMP" > "$OUT/jiceng-files.txt"
 kill -INT "$JICENG_PID"; wait "$JICENG_PID" 2>/dev/null || true; JICENG_PID=""
 # Every filing answered 200 was committed with its audit entry: the chain must still verify, and
 # the resident reports in the database must be the smoke report plus every 200 of the run.
-env "${JENV[@]}" "$JICENG" audit verify > "$OUT/audit-verify.txt" 2>&1 || die "audit verify failed; see $OUT/audit-verify.txt"
+env -u JICENG_PORT "${JENV[@]}" "$JICENG" audit verify > "$OUT/audit-verify.txt" 2>&1 || die "audit verify failed; see $OUT/audit-verify.txt"
 FILED_OK=$(grep -o '^STATUS .*' "$OUT/jiceng-file.txt" 2>/dev/null | grep -o ' 200:[0-9]*' | cut -d: -f2 || true)
 if command -v sqlite3 >/dev/null; then
   FILED_DB=$(sqlite3 "$DB" "SELECT COUNT(*) FROM problems WHERE source = 'resident' AND body LIKE '%压测%'")
   echo "filed_200: ${FILED_OK:-0}; resident reports in the database: $FILED_DB (smoke report included)" >> "$OUT/machine.txt"
-  [[ "$FILED_DB" == $(( ${FILED_OK:-0} + 1 )) ]] || die "filings answered 200 (${FILED_OK:-0}) + 1 smoke != rows ($FILED_DB)"
+  # Requests still in flight when wrk stops are committed but not counted by wrk: at most one
+  # per connection more than the 200s.
+  (( FILED_DB >= ${FILED_OK:-0} + 1 && FILED_DB <= ${FILED_OK:-0} + 1 + CONNECTIONS )) \
+    || die "filings answered 200 (${FILED_OK:-0}) + 1 smoke do not match the rows ($FILED_DB)"
 fi
 echo "audit: $(tail -1 "$OUT/audit-verify.txt")" >> "$OUT/machine.txt"
 

@@ -126,7 +126,9 @@ async fn append_all(
     );
     for (i, a) in entries.iter().enumerate() {
         let mut e = AuditEntry {
-            seq: last - n + 1 + i64::try_from(i).map_err(|e| StoreError::Internal(e.to_string()))?,
+            seq: last - n
+                + 1
+                + i64::try_from(i).map_err(|e| StoreError::Internal(e.to_string()))?,
             at: a.now,
             actor_id: a.actor.user_id,
             actor: a.actor.username.clone(),
@@ -142,12 +144,23 @@ async fn append_all(
         };
         e.hash = entry_hash(&e);
         sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(e.seq).push(", ").bind(e.at).push(", ").bind(e.actor_id);
+        sql.bind(e.seq)
+            .push(", ")
+            .bind(e.at)
+            .push(", ")
+            .bind(e.actor_id);
         sql.push(", ").bind(e.actor).push(", ").bind(e.action);
         sql.push(", ").bind(e.entity).push(", ").bind(e.entity_id);
-        sql.push(", ").bind(e.before_json).push(", ").bind(e.after_json);
+        sql.push(", ")
+            .bind(e.before_json)
+            .push(", ")
+            .bind(e.after_json);
         sql.push(", ").bind(e.ip).push(", ").bind(e.request_id);
-        sql.push(", ").bind(e.prev_hash).push(", ").bind(e.hash.clone()).push(")");
+        sql.push(", ")
+            .bind(e.prev_hash)
+            .push(", ")
+            .bind(e.hash.clone())
+            .push(")");
         prev = e.hash;
     }
     sql.query().execute(&mut *tx).await?;

@@ -10,9 +10,9 @@
 //! caller. A 200 therefore still means committed. A failure of the batch itself (the commit)
 //! is every member's failure.
 
+use crate::Actor;
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
-use crate::Actor;
 use sqlx::{AnyConnection, AnyPool};
 use std::future::Future;
 use std::pin::Pin;
@@ -37,7 +37,9 @@ pub const MAX_BATCH: usize = 32;
 
 type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
 type Run = Box<
-    dyn for<'c> FnOnce(&'c mut AnyConnection) -> Pin<Box<dyn Future<Output = Option<Staged>> + Send + 'c>>
+    dyn for<'c> FnOnce(
+            &'c mut AnyConnection,
+        ) -> Pin<Box<dyn Future<Output = Option<Staged>> + Send + 'c>>
         + Send,
 >;
 
@@ -138,7 +140,9 @@ impl GroupCommit {
     pub async fn run<T, F>(&self, write: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> WriteFuture<'c, (T, Audited<'static>)> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> WriteFuture<'c, (T, Audited<'static>)>
+            + Send
+            + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let run: Run = Box::new(move |conn| {
@@ -183,7 +187,9 @@ async fn batcher(
             }
         }
         counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counts
+            .writes
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let mut tx = match tx {
             Ok(tx) => tx,
             Err(e) => {

@@ -99,9 +99,8 @@ pub async fn bump_many(
         return Ok(());
     }
     // VALUES names its columns column1, column2 on both backends.
-    let mut sql = Sql::new(
-        "INSERT INTO rollups (place_id, metric, period, value) SELECT p.id, v.column1, ",
-    );
+    let mut sql =
+        Sql::new("INSERT INTO rollups (place_id, metric, period, value) SELECT p.id, v.column1, ");
     sql.bind(period)
         .push(", v.column2 FROM places p CROSS JOIN (VALUES ");
     for (i, (metric, delta)) in deltas.iter().enumerate() {

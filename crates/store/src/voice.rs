@@ -17,12 +17,12 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 pub mod figures;
-mod filing;
 mod files;
+mod filing;
 mod list;
 pub mod search;
-pub use filing::{Prepared, Village, insert_problem, village_for_problem};
 pub use files::{ACCEPT_PHOTO, MAX_PHOTO_BYTES, ProblemFile};
+pub use filing::{Prepared, Village, insert_problem, village_for_problem};
 pub use list::{MonthRow, ProblemFilter};
 
 /// Characters of a tracking code: no 0/O, 1/I/L, so it can be read out over the phone.

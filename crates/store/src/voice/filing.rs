@@ -11,7 +11,9 @@
 //! and above in one UPSERT, its words for FTS5 on SQLite) plus the photo when there is one; the
 //! audit entry goes with the batch's. The row is not read back: everything in it is known.
 
-use super::{MAX_TEXT_CHARS, NewProblem, ProblemRow, code_hash, files, figures, new_code, opt, refuse};
+use super::{
+    MAX_TEXT_CHARS, NewProblem, ProblemRow, code_hash, figures, files, new_code, opt, refuse,
+};
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::group::Audited;
@@ -86,7 +88,9 @@ async fn write(
     now: i64,
 ) -> StoreResult<(i64, Change<'static>)> {
     if p.place_id != village.id {
-        return Err(StoreError::Internal("problem filed at another village".into()));
+        return Err(StoreError::Internal(
+            "problem filed at another village".into(),
+        ));
     }
     // The place is re-checked in the INSERT itself: no row when it was closed meanwhile.
     let id: Option<i64> = sqlx::query_scalar(

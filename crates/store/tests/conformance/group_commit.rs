@@ -17,7 +17,10 @@ async fn until(store: &Store, ok: impl Fn(GroupStats) -> bool) {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    panic!("the group commit never got there: {:?}", store.group.stats());
+    panic!(
+        "the group commit never got there: {:?}",
+        store.group.stats()
+    );
 }
 
 /// A write that registers a service code (a small table every write here can use), or fails
@@ -77,7 +80,11 @@ async fn batches(store: Store) {
     let mut writes = Vec::new();
     for i in 0..12 {
         let store2 = store.clone();
-        writes.push(tokio::spawn(register(store2, format!("gc{i:02}"), i % 4 == 1)));
+        writes.push(tokio::spawn(register(
+            store2,
+            format!("gc{i:02}"),
+            i % 4 == 1,
+        )));
         // Queue them in order: each is waiting before the next is sent.
         until(&store, |s| s.waiting > i).await;
     }
@@ -100,12 +107,11 @@ async fn batches(store: Store) {
             Err(e) => assert!(i % 4 == 1 && matches!(e, StoreError::Forbidden), "{i}: {e}"),
         }
     }
-    let kept: Vec<String> = sqlx::query_scalar(
-        "SELECT code FROM voice_services WHERE code LIKE 'gc%' ORDER BY code",
-    )
-    .fetch_all(&store.reader)
-    .await
-    .unwrap();
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM voice_services WHERE code LIKE 'gc%' ORDER BY code")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
     let expected: Vec<String> = (0..12)
         .filter(|i| i % 4 != 1)
         .map(|i| format!("gc{i:02}"))
@@ -131,7 +137,11 @@ async fn concurrent_filings(store: Store) {
     let mut tasks = Vec::new();
     for i in 0..40 {
         let store = store.clone();
-        let place = if i % 3 == 0 { t.other_village } else { t.qianxi };
+        let place = if i % 3 == 0 {
+            t.other_village
+        } else {
+            t.qianxi
+        };
         tasks.push(tokio::spawn(async move {
             let mut r = report(place, &format!("第{i}号反映：村口路灯不亮"));
             r.contact = (i % 2 == 0).then(|| "13900001111".to_string());
@@ -210,4 +220,7 @@ async fn closed_meanwhile(store: Store) {
     .unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e}");
 }
-both_backends!(a_village_closed_meanwhile_takes_no_problem, closed_meanwhile);
+both_backends!(
+    a_village_closed_meanwhile_takes_no_problem,
+    closed_meanwhile
+);
