@@ -186,10 +186,13 @@ async fn batcher(
                 Err(_) => break,
             }
         }
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
-            .writes
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let n = batch.len() as u64;
+        let batches = counts.batches.fetch_add(1, Ordering::Relaxed) + 1;
+        let writes = counts.writes.fetch_add(n, Ordering::Relaxed) + n;
+        // Now and then, how full the batches are (the benchmark reads it from the log).
+        if (writes - n) / 10_000 != writes / 10_000 {
+            tracing::info!(batches, writes, "group commit");
+        }
         let mut tx = match tx {
             Ok(tx) => tx,
             Err(e) => {
