@@ -228,7 +228,13 @@ async fn batcher(
             } else {
                 "ROLLBACK TO SAVEPOINT batch_item"
             };
-            let ended = sqlx::query(end).execute(&mut *tx).await;
+            let mut ended = sqlx::query(end).execute(&mut *tx).await;
+            if done.is_none() && ended.is_ok() {
+                // ROLLBACK TO keeps the savepoint open; take it off the stack.
+                ended = sqlx::query("RELEASE SAVEPOINT batch_item")
+                    .execute(&mut *tx)
+                    .await;
+            }
             staged.extend(done);
             if let Err(e) = ended {
                 tracing::warn!(error = %e, "group commit: {end} failed");
