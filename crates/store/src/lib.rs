@@ -42,6 +42,7 @@ pub mod roster;
 pub mod schema;
 pub mod scope;
 pub mod seal;
+pub mod services;
 pub mod sql;
 pub mod studios;
 pub mod teams;

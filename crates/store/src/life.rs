@@ -285,7 +285,8 @@ pub(crate) async fn carry_place(
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT metric, period, value FROM rollups WHERE place_id = $1 \
          AND (metric LIKE 'life.%' OR metric LIKE 'decisions.%' OR metric LIKE 'voice.%' \
-         OR metric LIKE 'households.%' OR metric LIKE 'studios.%' OR metric LIKE 'teams.%') \
+         OR metric LIKE 'households.%' OR metric LIKE 'studios.%' OR metric LIKE 'teams.%' \
+         OR metric LIKE 'service.%') \
          AND value <> 0",
     )
     .bind(place_id)

@@ -29,6 +29,9 @@ mod places;
 mod problem;
 mod problem_figures;
 mod problems;
+mod service_public;
+mod service_requests;
+mod services;
 mod studio_ics;
 mod studios;
 mod teams;
@@ -266,6 +269,40 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/villages", post(teams::assign))
         .route("/teams/{id}/items", post(teams::add_item))
         .route("/teams/{id}/items/status", post(teams::move_item))
+        .route("/services", get(services::list).post(services::create))
+        .route("/services/export.xlsx", get(services::export))
+        .route("/services/{id}", get(services::show))
+        .route("/services/{id}/edit", post(services::edit))
+        .route("/services/{id}/active", post(services::set_active))
+        .route(
+            "/service-requests",
+            get(service_requests::list).post(service_requests::file_desk),
+        )
+        .route(
+            "/service-requests/export.xlsx",
+            get(service_requests::export),
+        )
+        .route("/service-requests/figures", get(service_requests::figures))
+        .route(
+            "/service-requests/figures/export.xlsx",
+            get(service_requests::figures_export),
+        )
+        .route("/service-requests/{id}", get(service_requests::show))
+        .route("/service-requests/{id}/move", post(service_requests::act))
+        .route(
+            "/service-requests/{id}/reveal",
+            post(service_requests::reveal),
+        )
+        .route("/service", get(service_public::choose))
+        .route(
+            "/service/track",
+            get(service_public::track_form).post(service_public::track),
+        )
+        .route("/service/{code}", get(service_public::catalogue))
+        .route(
+            "/service/{code}/apply/{item}",
+            get(service_public::apply_form).post(service_public::apply),
+        )
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))
