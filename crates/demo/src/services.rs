@@ -21,30 +21,153 @@ const PER_VILLAGE: usize = 8;
 
 /// (code, group, name, materials, working days, online).
 pub const CATALOGUE: &[(&str, &str, &str, &str, i64, bool)] = &[
-    ("DW01", "party", "党组织关系转接证明", "党员身份证\n组织关系介绍信（转出地开具）", 5, false),
-    ("DW02", "party", "流动党员活动证办理", "党员身份证\n近期一寸照片1张\n外出务工证明", 5, true),
-    ("DW03", "party", "入党申请书接收", "入党申请书（本人手写）\n身份证复印件", 0, false),
+    (
+        "DW01",
+        "party",
+        "党组织关系转接证明",
+        "党员身份证\n组织关系介绍信（转出地开具）",
+        5,
+        false,
+    ),
+    (
+        "DW02",
+        "party",
+        "流动党员活动证办理",
+        "党员身份证\n近期一寸照片1张\n外出务工证明",
+        5,
+        true,
+    ),
+    (
+        "DW03",
+        "party",
+        "入党申请书接收",
+        "入党申请书（本人手写）\n身份证复印件",
+        0,
+        false,
+    ),
     ("DW04", "party", "党费收缴及证明", "党员身份证", 0, false),
-    ("ZW01", "gov", "居住证明", "身份证\n户口簿\n租房合同或房产证明", 3, true),
-    ("ZW02", "gov", "生育登记", "夫妻双方身份证\n结婚证\n户口簿", 1, true),
-    ("ZW03", "gov", "灵活就业登记", "身份证\n近期一寸照片1张", 5, true),
-    ("ZW04", "gov", "城乡居民医疗保险参保登记", "身份证\n户口簿", 3, true),
-    ("ZW05", "gov", "城乡居民养老保险参保登记", "身份证\n户口簿\n银行卡", 5, true),
-    ("ZW06", "gov", "最低生活保障申请（低保）", "申请书\n户口簿及家庭成员身份证\n收入及财产状况声明\n银行卡", 20, false),
-    ("ZW07", "gov", "残疾人两项补贴申请", "残疾人证\n身份证\n户口簿\n银行卡", 15, false),
-    ("ZW08", "gov", "高龄津贴申请", "身份证\n户口簿\n银行卡", 10, true),
-    ("CW01", "village", "宅基地申请", "建房申请书\n户口簿\n现住房证明\n村民小组意见", 20, false),
-    ("CW02", "village", "村集体经济组织成员身份证明", "身份证\n户口簿", 5, true),
-    ("CW03", "village", "土地承包经营权流转备案", "流转合同\n双方身份证\n承包经营权证", 10, false),
+    (
+        "ZW01",
+        "gov",
+        "居住证明",
+        "身份证\n户口簿\n租房合同或房产证明",
+        3,
+        true,
+    ),
+    (
+        "ZW02",
+        "gov",
+        "生育登记",
+        "夫妻双方身份证\n结婚证\n户口簿",
+        1,
+        true,
+    ),
+    (
+        "ZW03",
+        "gov",
+        "灵活就业登记",
+        "身份证\n近期一寸照片1张",
+        5,
+        true,
+    ),
+    (
+        "ZW04",
+        "gov",
+        "城乡居民医疗保险参保登记",
+        "身份证\n户口簿",
+        3,
+        true,
+    ),
+    (
+        "ZW05",
+        "gov",
+        "城乡居民养老保险参保登记",
+        "身份证\n户口簿\n银行卡",
+        5,
+        true,
+    ),
+    (
+        "ZW06",
+        "gov",
+        "最低生活保障申请（低保）",
+        "申请书\n户口簿及家庭成员身份证\n收入及财产状况声明\n银行卡",
+        20,
+        false,
+    ),
+    (
+        "ZW07",
+        "gov",
+        "残疾人两项补贴申请",
+        "残疾人证\n身份证\n户口簿\n银行卡",
+        15,
+        false,
+    ),
+    (
+        "ZW08",
+        "gov",
+        "高龄津贴申请",
+        "身份证\n户口簿\n银行卡",
+        10,
+        true,
+    ),
+    (
+        "CW01",
+        "village",
+        "宅基地申请",
+        "建房申请书\n户口簿\n现住房证明\n村民小组意见",
+        20,
+        false,
+    ),
+    (
+        "CW02",
+        "village",
+        "村集体经济组织成员身份证明",
+        "身份证\n户口簿",
+        5,
+        true,
+    ),
+    (
+        "CW03",
+        "village",
+        "土地承包经营权流转备案",
+        "流转合同\n双方身份证\n承包经营权证",
+        10,
+        false,
+    ),
     ("CW04", "village", "村务公开资料查阅", "身份证", 2, true),
-    ("GG01", "public", "法律咨询预约（村居法律顾问）", "身份证\n相关材料复印件", 5, true),
-    ("GG02", "public", "老年人优待证办理", "身份证\n近期一寸照片1张", 5, true),
+    (
+        "GG01",
+        "public",
+        "法律咨询预约（村居法律顾问）",
+        "身份证\n相关材料复印件",
+        5,
+        true,
+    ),
+    (
+        "GG02",
+        "public",
+        "老年人优待证办理",
+        "身份证\n近期一寸照片1张",
+        5,
+        true,
+    ),
     ("GG03", "public", "志愿服务需求登记", "身份证", 3, true),
-    ("GG04", "public", "代办快递、缴费等便民服务", "身份证", 0, false),
+    (
+        "GG04",
+        "public",
+        "代办快递、缴费等便民服务",
+        "身份证",
+        0,
+        false,
+    ),
 ];
 
-const SURNAMES: &[&str] = &["陈", "黄", "李", "梁", "张", "林", "何", "吴", "赵", "邓", "欧阳", "谭"];
-const GIVEN: &[&str] = &["秀英", "建国", "丽华", "志强", "桂芳", "伟明", "少玲", "国华", "美玲", "家豪"];
+const SURNAMES: &[&str] = &[
+    "陈", "黄", "李", "梁", "张", "林", "何", "吴", "赵", "邓", "欧阳", "谭",
+];
+const GIVEN: &[&str] = &[
+    "秀英", "建国", "丽华", "志强", "桂芳", "伟明", "少玲", "国华", "美玲", "家豪",
+];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServiceSummary {
@@ -113,7 +236,11 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
                 place_id: village,
                 desk,
                 name,
-                phone: format!("13{}{:08}", rng.gen_range(0..10), rng.gen_range(0..100_000_000)),
+                phone: format!(
+                    "13{}{:08}",
+                    rng.gen_range(0..10),
+                    rng.gen_range(0..100_000_000)
+                ),
                 summary: format!("申请办理{}", item.name),
             };
             let (mut r, _) = store.file_service_request(&a, &s, &n, &filed, now).await?;
@@ -132,7 +259,14 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
             }
             let roll = rng.gen_range(0..100);
             if roll < 4 {
-                mv(Move::Reject { reason: "不符合申请条件，已当面说明".into() }, day, r.id).await?;
+                mv(
+                    Move::Reject {
+                        reason: "不符合申请条件，已当面说明".into(),
+                    },
+                    day,
+                    r.id,
+                )
+                .await?;
                 sum.rejected += 1;
                 continue;
             }
@@ -142,7 +276,14 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
                 if back > today {
                     continue;
                 }
-                mv(Move::AskMaterials { what: "缺少户口簿原件，请补齐后到窗口提交".into() }, asked, r.id).await?;
+                mv(
+                    Move::AskMaterials {
+                        what: "缺少户口簿原件，请补齐后到窗口提交".into(),
+                    },
+                    asked,
+                    r.id,
+                )
+                .await?;
                 r = mv(Move::MaterialsIn, back.clone(), r.id).await?;
                 day = back;
             }
@@ -159,7 +300,14 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
                 sum.overdue += u64::from(due < today);
                 continue;
             }
-            mv(Move::Complete { result: format!("{}已办结", item.name) }, done, r.id).await?;
+            mv(
+                Move::Complete {
+                    result: format!("{}已办结", item.name),
+                },
+                done,
+                r.id,
+            )
+            .await?;
             sum.completed += 1;
         }
     }

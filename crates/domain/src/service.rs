@@ -384,7 +384,10 @@ mod tests {
         assert_eq!(desk.status, Status::Accepted);
         assert_eq!(desk.due_on.as_deref(), Some("2026-01-07"));
         let mut online = Request::filed(false, 3, "2026-01-02").unwrap();
-        assert_eq!((online.status, online.due_on.clone()), (Status::Submitted, None));
+        assert_eq!(
+            (online.status, online.due_on.clone()),
+            (Status::Submitted, None)
+        );
         assert!(!online.is_overdue("2027-01-01"), "no clock before 受理");
         online.apply(&Move::Accept, "2026-01-05").unwrap();
         assert_eq!(online.due_on.as_deref(), Some("2026-01-08"));

@@ -594,7 +594,9 @@ impl Store {
 
     /// The request a tracking code belongs to (NotFound for a wrong code, with no hint).
     pub async fn service_request_by_code(&self, code: &str) -> StoreResult<RequestRow> {
-        let mut sql = Sql::new(&format!("SELECT {REQ_COLS}{REQ_FROM} WHERE sr.code_hash = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {REQ_COLS}{REQ_FROM} WHERE sr.code_hash = "
+        ));
         sql.bind(code_hash(code));
         sql.query_as()
             .fetch_optional(&self.reader)
@@ -719,12 +721,11 @@ impl Store {
         now: i64,
     ) -> StoreResult<(String, String)> {
         let r = self.service_request(scope, id).await?;
-        let (name, phone): (Vec<u8>, Vec<u8>) = sqlx::query_as(
-            "SELECT name_sealed, phone_sealed FROM service_requests WHERE id = $1",
-        )
-        .bind(r.id)
-        .fetch_one(&self.reader)
-        .await?;
+        let (name, phone): (Vec<u8>, Vec<u8>) =
+            sqlx::query_as("SELECT name_sealed, phone_sealed FROM service_requests WHERE id = $1")
+                .bind(r.id)
+                .fetch_one(&self.reader)
+                .await?;
         let open = |b: &[u8]| -> StoreResult<String> {
             String::from_utf8(self.sealer.open(b)?).map_err(|e| StoreError::Internal(e.to_string()))
         };

@@ -40,9 +40,15 @@ async fn services(store: Store) {
     let (a, s) = (actor(), Scope::All);
     // The catalogue: refusals write nothing.
     for (bad, why) in [
-        (item(t.county, "a b", "居住证明", 3, true), "service.code_invalid"),
+        (
+            item(t.county, "a b", "居住证明", 3, true),
+            "service.code_invalid",
+        ),
         (item(t.county, "JZ01", " ", 3, true), "service.name_invalid"),
-        (item(t.county, "JZ01", "居住证明", 61, true), "service.limit_invalid"),
+        (
+            item(t.county, "JZ01", "居住证明", 61, true),
+            "service.limit_invalid",
+        ),
         (
             ItemInput {
                 group: "other".into(),
@@ -73,10 +79,12 @@ async fn services(store: Store) {
         .await
         .unwrap();
     let at = |c: &'static str| store.service_items_at(c, false);
-    let names = |v: Vec<jiceng_store::services::Item>| {
-        v.into_iter().map(|i| i.name).collect::<Vec<_>>()
-    };
-    assert_eq!(names(at("440403105201").await.unwrap()), ["居住证明", "宅基地申请"]);
+    let names =
+        |v: Vec<jiceng_store::services::Item>| v.into_iter().map(|i| i.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(at("440403105201").await.unwrap()),
+        ["居住证明", "宅基地申请"]
+    );
     assert_eq!(names(at("440403105202").await.unwrap()), ["居住证明"]);
     // A village edits its own items, not the district's.
     let village = Scope::prefix("440403105201");
@@ -86,22 +94,41 @@ async fn services(store: Store) {
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound));
     let edited = store
-        .update_service_item(&a, &village, homestead.id, &item(0, "", "宅基地建房申请", 15, false), T0)
+        .update_service_item(
+            &a,
+            &village,
+            homestead.id,
+            &item(0, "", "宅基地建房申请", 15, false),
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!((edited.code.as_str(), edited.limit_days), ("ZJD", 15));
 
     // At the desk on Friday 2026-01-02: accepted at once, due three working days on.
     let (desk, tracking) = store
-        .file_service_request(&a, &village, &ask(proof.id, t.qianxi, true), "2026-01-02", T0)
+        .file_service_request(
+            &a,
+            &village,
+            &ask(proof.id, t.qianxi, true),
+            "2026-01-02",
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(desk.status, "accepted");
     assert_eq!(desk.due_on.as_deref(), Some("2026-01-07"));
-    assert_eq!((desk.name_masked.as_str(), desk.phone_masked.as_str()), ("欧***", "138****8000"));
+    assert_eq!(
+        (desk.name_masked.as_str(), desk.phone_masked.as_str()),
+        ("欧***", "138****8000")
+    );
     assert_eq!(tracking.len(), 10);
     assert_eq!(
-        store.service_request_by_code(&tracking.to_lowercase()).await.unwrap().id,
+        store
+            .service_request_by_code(&tracking.to_lowercase())
+            .await
+            .unwrap()
+            .id,
         desk.id
     );
     assert!(matches!(
@@ -117,12 +144,21 @@ async fn services(store: Store) {
             .unwrap();
     assert!(!String::from_utf8_lossy(&raw.1).contains("13800138000"));
     assert_eq!(
-        store.reveal_service_applicant(&a, &village, desk.id, T0).await.unwrap(),
+        store
+            .reveal_service_applicant(&a, &village, desk.id, T0)
+            .await
+            .unwrap(),
         ("欧阳春花".to_string(), "13800138000".to_string())
     );
     // Online: only an item open online, and at a village that offers it.
     let e = store
-        .file_service_request(&a, &s, &ask(homestead.id, t.qianxi, false), "2026-01-02", T0)
+        .file_service_request(
+            &a,
+            &s,
+            &ask(homestead.id, t.qianxi, false),
+            "2026-01-02",
+            T0,
+        )
         .await
         .unwrap_err();
     assert_eq!(code(e), "service.not_online");
@@ -132,9 +168,27 @@ async fn services(store: Store) {
         .unwrap_err();
     assert_eq!(code(e), "service.item_unknown");
     for (bad, why) in [
-        (NewRequest { name: " ".into(), ..ask(proof.id, t.qianxi, false) }, "service.applicant_invalid"),
-        (NewRequest { phone: "12345".into(), ..ask(proof.id, t.qianxi, false) }, "member.phone_invalid"),
-        (NewRequest { summary: "".into(), ..ask(proof.id, t.qianxi, false) }, "service.summary_invalid"),
+        (
+            NewRequest {
+                name: " ".into(),
+                ..ask(proof.id, t.qianxi, false)
+            },
+            "service.applicant_invalid",
+        ),
+        (
+            NewRequest {
+                phone: "12345".into(),
+                ..ask(proof.id, t.qianxi, false)
+            },
+            "member.phone_invalid",
+        ),
+        (
+            NewRequest {
+                summary: "".into(),
+                ..ask(proof.id, t.qianxi, false)
+            },
+            "service.summary_invalid",
+        ),
     ] {
         let e = store
             .file_service_request(&a, &s, &bad, "2026-01-02", T0)
@@ -146,10 +200,19 @@ async fn services(store: Store) {
         .file_service_request(&a, &s, &ask(proof.id, sibling, false), "2026-01-02", T0)
         .await
         .unwrap();
-    assert_eq!((online.status.as_str(), online.due_on.as_deref()), ("submitted", None));
+    assert_eq!(
+        (online.status.as_str(), online.due_on.as_deref()),
+        ("submitted", None)
+    );
     // Another village's desk cannot file at this one.
     let e = store
-        .file_service_request(&a, &village, &ask(proof.id, sibling, true), "2026-01-02", T0)
+        .file_service_request(
+            &a,
+            &village,
+            &ask(proof.id, sibling, true),
+            "2026-01-02",
+            T0,
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound));
@@ -159,11 +222,24 @@ async fn services(store: Store) {
     let mv = |id, m: Move, day: &'static str| async move {
         st.service_request_move(ar, sr, id, &m, day, T0).await
     };
-    let e = mv(desk.id, Move::Reject { reason: " ".into() }, "2026-01-05").await.unwrap_err();
+    let e = mv(desk.id, Move::Reject { reason: " ".into() }, "2026-01-05")
+        .await
+        .unwrap_err();
     assert_eq!(code(e), "service.note_required");
-    mv(desk.id, Move::AskMaterials { what: "户口簿原件".into() }, "2026-01-06").await.unwrap();
+    mv(
+        desk.id,
+        Move::AskMaterials {
+            what: "户口簿原件".into(),
+        },
+        "2026-01-06",
+    )
+    .await
+    .unwrap();
     let r = mv(desk.id, Move::MaterialsIn, "2026-01-09").await.unwrap();
-    assert_eq!((r.status.as_str(), r.due_on.as_deref()), ("processing", Some("2026-01-12")));
+    assert_eq!(
+        (r.status.as_str(), r.due_on.as_deref()),
+        ("processing", Some("2026-01-12"))
+    );
     let r = mv(online.id, Move::Accept, "2026-01-05").await.unwrap();
     assert_eq!(r.due_on.as_deref(), Some("2026-01-08"));
     // On 01-13 the desk request is overdue (due 01-12), the online one since 01-09.
@@ -171,24 +247,56 @@ async fn services(store: Store) {
         overdue_on: Some("2026-01-13".into()),
         ..Default::default()
     };
-    let (rows, n) = store.service_requests(&s, &overdue, Page::new(None, None)).await.unwrap();
+    let (rows, n) = store
+        .service_requests(&s, &overdue, Page::new(None, None))
+        .await
+        .unwrap();
     assert_eq!((n, rows[0].id), (2, online.id), "the longest overdue first");
     assert_eq!(store.service_sweep("2026-01-13", T0).await.unwrap(), 2);
-    assert_eq!(store.service_sweep("2026-01-14", T0).await.unwrap(), 0, "marked once");
-    let done = mv(desk.id, Move::Complete { result: "已出具居住证明".into() }, "2026-01-14").await.unwrap();
+    assert_eq!(
+        store.service_sweep("2026-01-14", T0).await.unwrap(),
+        0,
+        "marked once"
+    );
+    let done = mv(
+        desk.id,
+        Move::Complete {
+            result: "已出具居住证明".into(),
+        },
+        "2026-01-14",
+    )
+    .await
+    .unwrap();
     assert_eq!((done.status.as_str(), done.overdue), ("completed", 1));
     let e = mv(desk.id, Move::Start, "2026-01-15").await.unwrap_err();
     assert_eq!(code(e), "service.request_final");
     let events = store.service_request_events(&s, desk.id).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    assert_eq!(kinds, ["file", "ask_materials", "materials_in", "overdue", "complete"]);
+    assert_eq!(
+        kinds,
+        [
+            "file",
+            "ask_materials",
+            "materials_in",
+            "overdue",
+            "complete"
+        ]
+    );
     assert_eq!(events[1].note.as_deref(), Some("户口簿原件"));
     // One more, done on time, at the desk.
     let (quick, _) = store
         .file_service_request(&a, &s, &ask(proof.id, t.qianxi, true), "2026-01-20", T0)
         .await
         .unwrap();
-    mv(quick.id, Move::Complete { result: "当场办结".into() }, "2026-01-20").await.unwrap();
+    mv(
+        quick.id,
+        Move::Complete {
+            result: "当场办结".into(),
+        },
+        "2026-01-20",
+    )
+    .await
+    .unwrap();
 
     // Search: the applicant's full name or phone (blind indexes), a number, words.
     let find = |q: &str| {
@@ -196,7 +304,12 @@ async fn services(store: Store) {
             q: Some(q.into()),
             ..Default::default()
         };
-        async move { st.service_requests(sr, &f, Page::new(None, None)).await.unwrap().1 }
+        async move {
+            st.service_requests(sr, &f, Page::new(None, None))
+                .await
+                .unwrap()
+                .1
+        }
     };
     assert_eq!(find("欧阳春花").await, 3);
     assert_eq!(find("13800138000").await, 3);
@@ -234,7 +347,9 @@ async fn services(store: Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.reveal_service_applicant(&a, &other, desk.id, T0).await,
+        store
+            .reveal_service_applicant(&a, &other, desk.id, T0)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
@@ -244,9 +359,22 @@ async fn services(store: Store) {
         Err(StoreError::NotFound)
     ));
     // Deactivated: no longer offered nor filed, still in the full catalogue.
-    store.set_service_item_active(&a, &s, proof.id, false, T0).await.unwrap();
-    assert_eq!(names(at("440403105202").await.unwrap()), Vec::<String>::new());
-    assert_eq!(store.service_items_at("440403105202", true).await.unwrap().len(), 1);
+    store
+        .set_service_item_active(&a, &s, proof.id, false, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        names(at("440403105202").await.unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store
+            .service_items_at("440403105202", true)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let e = store
         .file_service_request(&a, &s, &ask(proof.id, sibling, false), "2026-01-21", T0)
         .await

@@ -111,7 +111,13 @@ fn send(state: &AppState, status: StatusCode, page: &ServicePage, fresh: bool) -
     };
     let mut res = (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response();
     if fresh
-        && let Ok(h) = set_cookie(PRE_CSRF_COOKIE, &page.csrf, state.config.secure_cookies, None).parse()
+        && let Ok(h) = set_cookie(
+            PRE_CSRF_COOKIE,
+            &page.csrf,
+            state.config.secure_cookies,
+            None,
+        )
+        .parse()
     {
         res.headers_mut().append(header::SET_COOKIE, h);
     }
@@ -145,12 +151,19 @@ pub struct At {
 }
 
 /// `/service?at=`: the places from the top down to villages.
-pub async fn choose(State(state): State<AppState>, meta: Meta, Query(q): Query<At>) -> Result<Response, PageError> {
+pub async fn choose(
+    State(state): State<AppState>,
+    meta: Meta,
+    Query(q): Query<At>,
+) -> Result<Response, PageError> {
     let s = &state.store;
     let all = Scope::All;
     let (title, places) = match q.at.as_deref().filter(|c| !c.is_empty()) {
         Some(code) => {
-            let p = s.place_by_code(&all, code).await.map_err(|_| AppError::NotFound)?;
+            let p = s
+                .place_by_code(&all, code)
+                .await
+                .map_err(|_| AppError::NotFound)?;
             if p.closed_at.is_some() {
                 return Err(PageError(AppError::NotFound));
             }
@@ -158,7 +171,10 @@ pub async fn choose(State(state): State<AppState>, meta: Meta, Query(q): Query<A
                 parent_id: Some(p.id),
                 ..Default::default()
             };
-            (p.name, s.places(&all, &f, Page::new(Some(1), Some(500))).await?.0)
+            (
+                p.name,
+                s.places(&all, &f, Page::new(Some(1), Some(500))).await?.0,
+            )
         }
         None => {
             let mut top = Vec::new();
@@ -219,7 +235,11 @@ fn view(i: &Item) -> ItemView {
 }
 
 /// Screen 1: the village centre's catalogue.
-pub async fn catalogue(State(state): State<AppState>, meta: Meta, Path(code): Path<String>) -> Result<Response, PageError> {
+pub async fn catalogue(
+    State(state): State<AppState>,
+    meta: Meta,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
     let place = village_by_code(&state, &code).await?;
     let items = state.store.service_items_at(&place.code, false).await?;
     let groups = GROUPS
@@ -262,7 +282,11 @@ fn apply_page(place: &Place, item: &Item, csrf: String, n: &NewRequest) -> Servi
             action: format!("/service/{}/apply/{}", place.code, item.id),
             item: item.name.clone(),
             limit: limit_zh(item.limit_days),
-            materials: item.materials_list().into_iter().map(str::to_string).collect(),
+            materials: item
+                .materials_list()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             name: n.name.clone(),
             phone: n.phone.clone(),
             summary: n.summary.clone(),
@@ -293,10 +317,12 @@ pub async fn apply(
     let place = village_by_code(&state, &code).await?;
     let item = online_item(&state, &place, &item).await?;
     let now = state.now();
-    if !state
-        .limiter
-        .allow(&format!("service:{}", meta.ip), now, state.config.voice_reports_per_hour, HOUR)
-    {
+    if !state.limiter.allow(
+        &format!("service:{}", meta.ip),
+        now,
+        state.config.voice_reports_per_hour,
+        HOUR,
+    ) {
         return Err(too_many("网上申请"));
     }
     let n = NewRequest {
@@ -345,7 +371,13 @@ pub async fn apply(
 
 pub async fn track_form(State(state): State<AppState>, meta: Meta) -> Result<Response, PageError> {
     let (csrf, fresh) = csrf_of(&state, &meta).await?;
-    let page = ServicePage::new("查询办件进度", csrf, Screen::Track { code: String::new() });
+    let page = ServicePage::new(
+        "查询办件进度",
+        csrf,
+        Screen::Track {
+            code: String::new(),
+        },
+    );
     Ok(send(&state, StatusCode::OK, &page, fresh))
 }
 
@@ -365,7 +397,11 @@ fn history_line(event: &str, note: Option<&str>, due_on: Option<&str>) -> String
     }
 }
 
-pub async fn track(State(state): State<AppState>, meta: Meta, data: super::FormData) -> Result<Response, PageError> {
+pub async fn track(
+    State(state): State<AppState>,
+    meta: Meta,
+    data: super::FormData,
+) -> Result<Response, PageError> {
     if !state.limiter.allow(
         &format!("service-lookup:{}", meta.ip),
         state.now(),
@@ -392,7 +428,10 @@ pub async fn track(State(state): State<AppState>, meta: Meta, data: super::FormD
         }
         Err(e) => return Err(PageError(e.into())),
     };
-    let events = state.store.service_request_events(&Scope::All, r.id).await?;
+    let events = state
+        .store
+        .service_request_events(&Scope::All, r.id)
+        .await?;
     let mut status = status_zh(&r.status).to_string();
     if r.status == Status::Supplement.as_str() {
         status.push_str("（请按要求补齐材料）");
@@ -405,7 +444,12 @@ pub async fn track(State(state): State<AppState>, meta: Meta, data: super::FormD
         due_on: r.due_on.clone().unwrap_or_default(),
         history: events
             .iter()
-            .map(|e| (e.on_date.clone(), history_line(&e.event, e.note.as_deref(), e.due_on.as_deref())))
+            .map(|e| {
+                (
+                    e.on_date.clone(),
+                    history_line(&e.event, e.note.as_deref(), e.due_on.as_deref()),
+                )
+            })
             .collect(),
     };
     let page = ServicePage::new("办件进度", csrf, Screen::Status { view });

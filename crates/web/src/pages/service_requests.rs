@@ -89,10 +89,7 @@ async fn filter(
             open: q.status.as_deref() == Some("open"),
             overdue_on: (q.overdue.as_deref() == Some("on")).then(|| day_of(state.now())),
             item_id: q.item.as_deref().and_then(|i| i.parse().ok()),
-            channel: q
-                .channel
-                .clone()
-                .filter(|c| c == "desk" || c == "online"),
+            channel: q.channel.clone().filter(|c| c == "desk" || c == "online"),
             q: q.q.clone().filter(|s| !s.trim().is_empty()),
         },
     ))
@@ -103,7 +100,11 @@ pub fn status_zh(s: &str) -> &'static str {
 }
 
 fn channel_zh(c: &str) -> &'static str {
-    if c == "online" { "网上申请" } else { "窗口受理" }
+    if c == "online" {
+        "网上申请"
+    } else {
+        "窗口受理"
+    }
 }
 
 /// The list's table (the page's and the export's): masked names and phones only.
@@ -175,13 +176,31 @@ fn desk_form(ctx: &Ctx, items: Vec<(String, String)>) -> Form {
         l("受理", "Accept"),
     )
     .field(Field::new("item_id", l("服务事项", "Item"), FieldKind::Select(items)).required())
-    .field(Field::new("name", l("申请人姓名（加密保存）", "Applicant (sealed)"), FieldKind::Text).required())
     .field(
-        Field::new("phone", l("联系电话（加密保存）", "Phone (sealed)"), FieldKind::Text)
-            .required()
-            .autocomplete("off"),
+        Field::new(
+            "name",
+            l("申请人姓名（加密保存）", "Applicant (sealed)"),
+            FieldKind::Text,
+        )
+        .required(),
     )
-    .field(Field::new("summary", l("办理事项说明", "What is asked"), FieldKind::LongText).required())
+    .field(
+        Field::new(
+            "phone",
+            l("联系电话（加密保存）", "Phone (sealed)"),
+            FieldKind::Text,
+        )
+        .required()
+        .autocomplete("off"),
+    )
+    .field(
+        Field::new(
+            "summary",
+            l("办理事项说明", "What is asked"),
+            FieldKind::LongText,
+        )
+        .required(),
+    )
     .note(l(
         "受理后显示查询码，请告知群众凭码查询进度（查询码只显示一次）。",
         "The tracking code is shown once: give it to the applicant.",
@@ -237,12 +256,25 @@ async fn list_page(
     ];
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(node.id.to_string()),
-        Field::new("q", l("编号、申请人全名、电话或关键词", "No., full name, phone or words"), FieldKind::Text)
-            .value(o(&q.q)),
+        Field::new(
+            "q",
+            l(
+                "编号、申请人全名、电话或关键词",
+                "No., full name, phone or words",
+            ),
+            FieldKind::Text,
+        )
+        .value(o(&q.q)),
         Field::new("status", l("状态", "Status"), FieldKind::Select(statuses)).value(o(&q.status)),
         Field::new("item", l("事项", "Item"), FieldKind::Select(item_filter)).value(o(&q.item)),
-        Field::new("channel", l("渠道", "Channel"), FieldKind::Select(channels)).value(o(&q.channel)),
-        Field::new("overdue", l("只看逾期", "Overdue only"), FieldKind::Checkbox).value(o(&q.overdue)),
+        Field::new("channel", l("渠道", "Channel"), FieldKind::Select(channels))
+            .value(o(&q.channel)),
+        Field::new(
+            "overdue",
+            l("只看逾期", "Overdue only"),
+            FieldKind::Checkbox,
+        )
+        .value(o(&q.overdue)),
     ];
     let qs = q.qs();
     let title = if f.overdue_on.is_some() {
@@ -250,7 +282,12 @@ async fn list_page(
     } else {
         format!("{} · {}", node.name, l("服务办件", "Service requests"))
     };
-    let mut c = Chrome::new(ctx, title.clone(), "nav.services", &format!("/service-requests?{qs}"));
+    let mut c = Chrome::new(
+        ctx,
+        title.clone(),
+        "nav.services",
+        &format!("/service-requests?{qs}"),
+    );
     c.crumbs = crumbs(state, ctx, &node).await?;
     c.notice = notice;
     let today = day_of(state.now());
@@ -259,7 +296,12 @@ async fn list_page(
         action: "/service-requests".into(),
         filters,
         table: requests_table(ctx, &rows, title, &today),
-        pager: Pager::new(&format!("/service-requests?{qs}"), page.number, page.size, total),
+        pager: Pager::new(
+            &format!("/service-requests?{qs}"),
+            page.number,
+            page.size,
+            total,
+        ),
         export: Some(format!("/service-requests/export.xlsx?{qs}")),
         links: vec![
             (
@@ -270,7 +312,10 @@ async fn list_page(
                 l("办件统计", "Figures"),
                 format!("/service-requests/figures?under={}", node.id),
             ),
-            (l("服务事项目录", "Catalogue"), format!("/services?under={}", node.id)),
+            (
+                l("服务事项目录", "Catalogue"),
+                format!("/services?under={}", node.id),
+            ),
         ],
         forms,
     };
@@ -364,7 +409,12 @@ async fn request_page(
         (l("服务中心", "Centre"), r.place_name.clone()),
         (
             l("事项", "Item"),
-            format!("【{}】{}（{}）", group_zh(&r.grp).unwrap_or(""), r.item_name, r.item_code),
+            format!(
+                "【{}】{}（{}）",
+                group_zh(&r.grp).unwrap_or(""),
+                r.item_name,
+                r.item_code
+            ),
         ),
         (l("申请人", "Applicant"), name),
         (l("联系电话", "Phone"), phone),
@@ -372,7 +422,10 @@ async fn request_page(
         (l("渠道", "Channel"), channel_zh(&r.channel).into()),
         (l("状态", "Status"), status_zh(&r.status).into()),
         (l("申请日期", "Filed"), r.filed_on.clone()),
-        (l("受理日期", "Accepted"), r.accepted_on.clone().unwrap_or_default()),
+        (
+            l("受理日期", "Accepted"),
+            r.accepted_on.clone().unwrap_or_default(),
+        ),
         (
             l("办理时限", "Time limit"),
             format!("{}{}", r.limit_days, l("个工作日", " working days")),
@@ -386,7 +439,10 @@ async fn request_page(
         facts.push((l("办结日期", "Finished"), f.clone()));
     }
     if st.is_overdue(&today) {
-        facts.push((l("逾期", "Overdue"), l("已超过办结时限", "Past its due date")));
+        facts.push((
+            l("逾期", "Overdue"),
+            l("已超过办结时限", "Past its due date"),
+        ));
     }
     let mut forms: Vec<Form> = st
         .status
@@ -400,7 +456,10 @@ async fn request_page(
             Form::new(
                 "reveal",
                 format!("/service-requests/{id}/reveal"),
-                l("查看申请人完整信息（将记入审计日志）", "Show the applicant (audited)"),
+                l(
+                    "查看申请人完整信息（将记入审计日志）",
+                    "Show the applicant (audited)",
+                ),
                 l("查看", "Show"),
             )
             .danger(),
@@ -480,7 +539,11 @@ pub async fn act(
     ctx.require(handles(ctx.role))?;
     let r = async {
         let m = Move::parse(data.get("move"), data.get("note")).ok_or_else(|| {
-            AppError::bad("request.invalid_form", "提交的表单格式不正确", "The form could not be read")
+            AppError::bad(
+                "request.invalid_form",
+                "提交的表单格式不正确",
+                "The form could not be read",
+            )
         })?;
         let now = state.now();
         state
@@ -531,7 +594,10 @@ pub async fn export(
     }
     let caption = format!("{} 服务办件", node.name);
     let today = day_of(state.now());
-    crate::xlsx::tables("service-requests", &[requests_table(&ctx, &all, caption, &today)])
+    crate::xlsx::tables(
+        "service-requests",
+        &[requests_table(&ctx, &all, caption, &today)],
+    )
 }
 
 fn rate(part: i64, all: i64) -> String {
@@ -559,8 +625,14 @@ fn figures_table(ctx: &Ctx, rows: &[FigureRow], caption: String) -> Table {
             .iter()
             .map(|f| {
                 vec![
-                    Cell::link(&f.name, format!("/service-requests/figures?under={}", f.place_id)),
-                    Cell::link(f.requests.to_string(), format!("/service-requests?under={}", f.place_id)),
+                    Cell::link(
+                        &f.name,
+                        format!("/service-requests/figures?under={}", f.place_id),
+                    ),
+                    Cell::link(
+                        f.requests.to_string(),
+                        format!("/service-requests?under={}", f.place_id),
+                    ),
                     Cell::link(
                         f.completed.to_string(),
                         format!("/service-requests?under={}&status=completed", f.place_id),
@@ -582,8 +654,14 @@ fn figures_table(ctx: &Ctx, rows: &[FigureRow], caption: String) -> Table {
 /// The last `n` months up to the current one, newest first (`YYYY-MM`).
 fn months_back(today: &str, n: i64) -> Vec<String> {
     let (y, m) = (
-        today.get(..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(2026),
-        today.get(5..7).and_then(|m| m.parse::<i64>().ok()).unwrap_or(1),
+        today
+            .get(..4)
+            .and_then(|y| y.parse::<i64>().ok())
+            .unwrap_or(2026),
+        today
+            .get(5..7)
+            .and_then(|m| m.parse::<i64>().ok())
+            .unwrap_or(1),
     );
     (0..n)
         .map(|k| {
@@ -606,7 +684,10 @@ async fn figures_of(
         .unwrap_or(12)
         .clamp(1, 24);
     let months = months_back(&day_of(state.now()), n);
-    let rows = state.store.service_figures(&ctx.scope, node.id, &months).await?;
+    let rows = state
+        .store
+        .service_figures(&ctx.scope, node.id, &months)
+        .await?;
     Ok((node, n, rows))
 }
 
@@ -621,8 +702,18 @@ pub async fn figures(
     ctx.require(handles(ctx.role))?;
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let (node, n, rows) = figures_of(&state, &ctx, &q).await?;
-    let caption = format!("{} · {}{n}{}", node.name, l("近", "last "), l("个月办件统计（按申请月份）", " months (by month filed)"));
-    let mut c = Chrome::new(&ctx, caption.clone(), "nav.services", "/service-requests/figures");
+    let caption = format!(
+        "{} · {}{n}{}",
+        node.name,
+        l("近", "last "),
+        l("个月办件统计（按申请月份）", " months (by month filed)")
+    );
+    let mut c = Chrome::new(
+        &ctx,
+        caption.clone(),
+        "nav.services",
+        "/service-requests/figures",
+    );
     c.crumbs = crumbs(&state, &ctx, &node).await?;
     super::render_record(&RecordPage {
         c,
@@ -632,11 +723,23 @@ pub async fn figures(
         links: vec![
             (
                 l("导出统计（Excel）", "Export (.xlsx)"),
-                format!("/service-requests/figures/export.xlsx?under={}&months={n}", node.id),
+                format!(
+                    "/service-requests/figures/export.xlsx?under={}&months={n}",
+                    node.id
+                ),
             ),
-            (l("近3个月", "Last 3 months"), format!("/service-requests/figures?under={}&months=3", node.id)),
-            (l("近12个月", "Last 12 months"), format!("/service-requests/figures?under={}&months=12", node.id)),
-            (l("逾期办件", "Overdue"), format!("/service-requests?under={}&overdue=on", node.id)),
+            (
+                l("近3个月", "Last 3 months"),
+                format!("/service-requests/figures?under={}&months=3", node.id),
+            ),
+            (
+                l("近12个月", "Last 12 months"),
+                format!("/service-requests/figures?under={}&months=12", node.id),
+            ),
+            (
+                l("逾期办件", "Overdue"),
+                format!("/service-requests?under={}&overdue=on", node.id),
+            ),
         ],
         forms: vec![],
     })

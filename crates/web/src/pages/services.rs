@@ -85,9 +85,17 @@ fn items_table(ctx: &Ctx, rows: &[Item], caption: String) -> Table {
                     name,
                     Cell::text(i.materials_list().join("；")),
                     Cell::text(limit_zh(i.limit_days)),
-                    Cell::text(if i.online == 1 { l("可网上申请", "Yes") } else { l("现场办理", "Desk only") }),
+                    Cell::text(if i.online == 1 {
+                        l("可网上申请", "Yes")
+                    } else {
+                        l("现场办理", "Desk only")
+                    }),
                     Cell::text(i.place_name.clone()),
-                    Cell::text(if i.active == 1 { l("在办", "Offered") } else { l("已停办", "Withdrawn") }),
+                    Cell::text(if i.active == 1 {
+                        l("在办", "Offered")
+                    } else {
+                        l("已停办", "Withdrawn")
+                    }),
                 ]
             })
             .collect(),
@@ -104,7 +112,13 @@ fn groups(ctx: &Ctx, any: bool) -> Vec<(String, String)> {
     v
 }
 
-fn item_form(ctx: &Ctx, id: &'static str, action: String, title: String, item: Option<&Item>) -> Form {
+fn item_form(
+    ctx: &Ctx,
+    id: &'static str,
+    action: String,
+    title: String,
+    item: Option<&Item>,
+) -> Form {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let mut f = Form::new(id, action, title, l("保存", "Save"));
     if item.is_none() {
@@ -113,26 +127,55 @@ fn item_form(ctx: &Ctx, id: &'static str, action: String, title: String, item: O
         );
     }
     let v = |get: fn(&Item) -> String| item.map(get).unwrap_or_default();
-    f.field(Field::new("name", l("事项名称", "Name"), FieldKind::Text).value(v(|i| i.name.clone())).required())
-        .field(
-            Field::new("group", l("类别", "Group"), FieldKind::Select(groups(ctx, false)))
-                .value(v(|i| i.grp.clone()))
-                .required(),
+    f.field(
+        Field::new("name", l("事项名称", "Name"), FieldKind::Text)
+            .value(v(|i| i.name.clone()))
+            .required(),
+    )
+    .field(
+        Field::new(
+            "group",
+            l("类别", "Group"),
+            FieldKind::Select(groups(ctx, false)),
         )
-        .field(
-            Field::new("materials", l("所需材料（每行一项）", "Materials (one a line)"), FieldKind::LongText)
-                .value(v(|i| i.materials.clone())),
+        .value(v(|i| i.grp.clone()))
+        .required(),
+    )
+    .field(
+        Field::new(
+            "materials",
+            l("所需材料（每行一项）", "Materials (one a line)"),
+            FieldKind::LongText,
         )
-        .field(
-            Field::new("limit_days", l("办理时限（工作日，0为即办）", "Time limit (working days; 0 = on the day)"), FieldKind::Number)
-                .value(item.map_or("5".to_string(), |i| i.limit_days.to_string()))
-                .required(),
+        .value(v(|i| i.materials.clone())),
+    )
+    .field(
+        Field::new(
+            "limit_days",
+            l(
+                "办理时限（工作日，0为即办）",
+                "Time limit (working days; 0 = on the day)",
+            ),
+            FieldKind::Number,
         )
-        .field(
-            Field::new("online", l("可网上申请", "May be applied for online"), FieldKind::Checkbox)
-                .value(if item.is_some_and(|i| i.online == 1) { "on" } else { "" }),
+        .value(item.map_or("5".to_string(), |i| i.limit_days.to_string()))
+        .required(),
+    )
+    .field(
+        Field::new(
+            "online",
+            l("可网上申请", "May be applied for online"),
+            FieldKind::Checkbox,
         )
-        .field(Field::new("sort", l("排序", "Order"), FieldKind::Number).value(v(|i| i.sort.to_string())))
+        .value(if item.is_some_and(|i| i.online == 1) {
+            "on"
+        } else {
+            ""
+        }),
+    )
+    .field(
+        Field::new("sort", l("排序", "Order"), FieldKind::Number).value(v(|i| i.sort.to_string())),
+    )
 }
 
 fn input(data: &FormData, place_id: i64) -> Result<ItemInput, AppError> {
@@ -144,7 +187,9 @@ fn input(data: &FormData, place_id: i64) -> Result<ItemInput, AppError> {
         materials: data.get("materials").into(),
         limit_days: data.int("limit_days", "办理时限", "Time limit")?,
         online: data.flag("online"),
-        sort: data.opt("sort").map_or(Ok(0), |_| data.int("sort", "排序", "Order"))?,
+        sort: data
+            .opt("sort")
+            .map_or(Ok(0), |_| data.int("sort", "排序", "Order"))?,
     })
 }
 
@@ -169,13 +214,28 @@ async fn list_page(
     let page = Page::new(Some(number), Some(100));
     let (rows, total) = state
         .store
-        .service_catalogue(&node.code, &node.prefix(), q.group(), q.all.as_deref() == Some("on"), page)
+        .service_catalogue(
+            &node.code,
+            &node.prefix(),
+            q.group(),
+            q.all.as_deref() == Some("on"),
+            page,
+        )
         .await?;
     let mut forms = Vec::new();
     if ctx.role.manages_members() {
         forms.push(
-            item_form(ctx, "item", format!("/services?under={}", node.id), format!("{}{}", l("新增服务事项：", "New item at "), node.name), None)
-                .note(l("事项在本级及下级各党群服务中心提供。", "Offered at this place's centre and every centre below it.")),
+            item_form(
+                ctx,
+                "item",
+                format!("/services?under={}", node.id),
+                format!("{}{}", l("新增服务事项：", "New item at "), node.name),
+                None,
+            )
+            .note(l(
+                "事项在本级及下级各党群服务中心提供。",
+                "Offered at this place's centre and every centre below it.",
+            )),
         );
     }
     let status = match fb {
@@ -188,12 +248,27 @@ async fn list_page(
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let filters = vec![
         Field::new("under", "", FieldKind::Hidden).value(node.id.to_string()),
-        Field::new("group", l("类别", "Group"), FieldKind::Select(groups(ctx, true))).value(o(&q.group)),
-        Field::new("all", l("含已停办", "Include withdrawn"), FieldKind::Checkbox).value(o(&q.all)),
+        Field::new(
+            "group",
+            l("类别", "Group"),
+            FieldKind::Select(groups(ctx, true)),
+        )
+        .value(o(&q.group)),
+        Field::new(
+            "all",
+            l("含已停办", "Include withdrawn"),
+            FieldKind::Checkbox,
+        )
+        .value(o(&q.all)),
     ];
     let qs = q.qs();
     let title = format!("{} · {}", node.name, l("服务事项目录", "Service catalogue"));
-    let mut c = Chrome::new(ctx, title.clone(), "nav.services", &format!("/services?{qs}"));
+    let mut c = Chrome::new(
+        ctx,
+        title.clone(),
+        "nav.services",
+        &format!("/services?{qs}"),
+    );
     c.crumbs = super::places::crumbs(state, ctx, &node).await?;
     super::render(
         status,
@@ -205,8 +280,14 @@ async fn list_page(
             pager: Pager::new(&format!("/services?{qs}"), page.number, page.size, total),
             export: Some(format!("/services/export.xlsx?{qs}")),
             links: vec![
-                (l("服务办件", "Requests"), format!("/service-requests?under={}", node.id)),
-                (l("群众办事页面", "Residents' page"), format!("/service/{}", node.code)),
+                (
+                    l("服务办件", "Requests"),
+                    format!("/service-requests?under={}", node.id),
+                ),
+                (
+                    l("群众办事页面", "Residents' page"),
+                    format!("/service/{}", node.code),
+                ),
             ],
             forms,
         },
@@ -224,24 +305,52 @@ pub async fn create(
     let r = async {
         let node = node(&state, &ctx, &q).await?;
         let n = input(&data, node.id)?;
-        state.store.create_service_item(&ctx.actor, &ctx.scope, &n, state.now()).await?;
+        state
+            .store
+            .create_service_item(&ctx.actor, &ctx.scope, &n, state.now())
+            .await?;
         Ok::<_, AppError>(format!("/services?under={}", node.id))
     }
     .await;
-    saved(r, "item", data, ctx.lang, |fb| list_page(&state, &ctx, &q, Some(fb))).await
+    saved(r, "item", data, ctx.lang, |fb| {
+        list_page(&state, &ctx, &q, Some(fb))
+    })
+    .await
 }
 
-async fn item_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>) -> Result<Response, PageError> {
+async fn item_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    fb: Option<Feedback>,
+) -> Result<Response, PageError> {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     let i = state.store.service_item(&ctx.scope, id).await?;
-    let mut forms = vec![item_form(ctx, "edit", format!("/services/{id}/edit"), l("修改事项", "Edit"), Some(&i))];
+    let mut forms = vec![item_form(
+        ctx,
+        "edit",
+        format!("/services/{id}/edit"),
+        l("修改事项", "Edit"),
+        Some(&i),
+    )];
     let (label, to) = if i.active == 1 {
-        (l("停办此事项（已受理的办件照常办理）", "Withdraw (requests taken go on)"), "")
+        (
+            l(
+                "停办此事项（已受理的办件照常办理）",
+                "Withdraw (requests taken go on)",
+            ),
+            "",
+        )
     } else {
         (l("恢复办理此事项", "Offer again"), "on")
     };
-    let mut toggle = Form::new("active", format!("/services/{id}/active"), label, l("确认", "Confirm"))
-        .field(Field::new("active", "", FieldKind::Hidden).value(to));
+    let mut toggle = Form::new(
+        "active",
+        format!("/services/{id}/active"),
+        label,
+        l("确认", "Confirm"),
+    )
+    .field(Field::new("active", "", FieldKind::Hidden).value(to));
     if i.active == 1 {
         toggle = toggle.danger();
     }
@@ -249,7 +358,12 @@ async fn item_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>) -
     if let Some(fb) = fb {
         fb.apply(&mut forms);
     }
-    let c = Chrome::new(ctx, format!("{}（{}）", i.name, i.code), "nav.services", &format!("/services/{id}"));
+    let c = Chrome::new(
+        ctx,
+        format!("{}（{}）", i.name, i.code),
+        "nav.services",
+        &format!("/services/{id}"),
+    );
     super::render_record(&RecordPage {
         c,
         facts: vec![
@@ -257,19 +371,36 @@ async fn item_page(state: &AppState, ctx: &Ctx, id: i64, fb: Option<Feedback>) -
             (l("设立单位", "Set by"), i.place_name.clone()),
             (l("办理时限", "Time limit"), limit_zh(i.limit_days)),
             (l("所需材料", "Materials"), i.materials_list().join("；")),
-            (l("状态", "Status"), if i.active == 1 { l("在办", "Offered") } else { l("已停办", "Withdrawn") }),
+            (
+                l("状态", "Status"),
+                if i.active == 1 {
+                    l("在办", "Offered")
+                } else {
+                    l("已停办", "Withdrawn")
+                },
+            ),
         ],
         stats: vec![],
         tables: vec![],
         links: vec![
-            (l("服务事项目录", "Catalogue"), format!("/services?under={}", i.place_id)),
-            (l("此事项的办件", "Its requests"), format!("/service-requests?under={}&item={id}", i.place_id)),
+            (
+                l("服务事项目录", "Catalogue"),
+                format!("/services?under={}", i.place_id),
+            ),
+            (
+                l("此事项的办件", "Its requests"),
+                format!("/service-requests?under={}&item={id}", i.place_id),
+            ),
         ],
         forms,
     })
 }
 
-pub async fn show(State(state): State<AppState>, PageCtx(ctx): PageCtx, Id(id): Id) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     item_page(&state, &ctx, id, None).await
 }
@@ -283,11 +414,17 @@ pub async fn edit(
     ctx.require(ctx.role.manages_members())?;
     let r = async {
         let n = input(&data, 0)?;
-        state.store.update_service_item(&ctx.actor, &ctx.scope, id, &n, state.now()).await?;
+        state
+            .store
+            .update_service_item(&ctx.actor, &ctx.scope, id, &n, state.now())
+            .await?;
         Ok::<_, AppError>(format!("/services/{id}"))
     }
     .await;
-    saved(r, "edit", data, ctx.lang, |fb| item_page(&state, &ctx, id, Some(fb))).await
+    saved(r, "edit", data, ctx.lang, |fb| {
+        item_page(&state, &ctx, id, Some(fb))
+    })
+    .await
 }
 
 pub async fn set_active(
@@ -315,7 +452,13 @@ pub async fn export(
     for n in 1.. {
         let (rows, _) = state
             .store
-            .service_catalogue(&node.code, &node.prefix(), q.group(), q.all.as_deref() == Some("on"), crate::xlsx::batch(n))
+            .service_catalogue(
+                &node.code,
+                &node.prefix(),
+                q.group(),
+                q.all.as_deref() == Some("on"),
+                crate::xlsx::batch(n),
+            )
             .await?;
         let more = crate::xlsx::more(n, rows.len());
         all.extend(rows);
@@ -323,5 +466,12 @@ pub async fn export(
             break;
         }
     }
-    crate::xlsx::tables("services", &[items_table(&ctx, &all, format!("{} 服务事项目录", node.name))])
+    crate::xlsx::tables(
+        "services",
+        &[items_table(
+            &ctx,
+            &all,
+            format!("{} 服务事项目录", node.name),
+        )],
+    )
 }

@@ -5,7 +5,7 @@
 //! masking in pages and .xlsx, the audited reveal; CSRF; scope; the flood guard.
 
 use crate::fixture::{OTHER_VILLAGE, VILLAGE, World};
-use crate::harness::{App, Call, xlsx_cells};
+use crate::harness::{App, Call, table_rows, xlsx_cells};
 use crate::session::login;
 use crate::voice_tests::Resident;
 use jiceng_store::services::RequestFilter;
@@ -27,7 +27,11 @@ fn tracking_code(page: &str) -> String {
 
 async fn requests(app: &App) -> Vec<jiceng_store::services::RequestRow> {
     app.store
-        .service_requests(&Scope::All, &RequestFilter::default(), Page::new(None, None))
+        .service_requests(
+            &Scope::All,
+            &RequestFilter::default(),
+            Page::new(None, None),
+        )
         .await
         .unwrap()
         .0
@@ -91,21 +95,38 @@ async fn centre(store: Store) {
     let (r, page) = Resident::open(&app, &format!("/service/{VILLAGE}")).await;
     page.expect_page(
         200,
-        &["居住证明", "宅基地申请", "户口簿", "3个工作日", "lang=\"zh-CN\"", "村务"],
+        &[
+            "居住证明",
+            "宅基地申请",
+            "户口簿",
+            "3个工作日",
+            "lang=\"zh-CN\"",
+            "村务",
+        ],
     );
     let html = page.text();
     assert!(!html.contains("<script"), "no JavaScript");
-    assert!(html.len() + APP_CSS.len() < 50 * 1024, "small enough for a phone");
+    assert!(
+        html.len() + APP_CSS.len() < 50 * 1024,
+        "small enough for a phone"
+    );
     assert!(html.contains(&format!("/service/{VILLAGE}/apply/{proof}")));
-    assert!(!html.contains(&format!("/apply/{homestead}")), "desk-only items have no form");
+    assert!(
+        !html.contains(&format!("/apply/{homestead}")),
+        "desk-only items have no form"
+    );
     // The other town's village offers the district's item, not 乾西村's own.
-    let other = app.send(Call::get(format!("/service/{OTHER_VILLAGE}"))).await;
+    let other = app
+        .send(Call::get(format!("/service/{OTHER_VILLAGE}")))
+        .await;
     other.expect_page(200, &["居住证明"]);
     assert!(!other.text().contains("宅基地申请"));
     app.send(Call::get(format!("/service/{VILLAGE}/apply/{homestead}")))
         .await
         .expect(404);
-    app.send(Call::get("/service/440403105000")).await.expect(404);
+    app.send(Call::get("/service/440403105000"))
+        .await
+        .expect(404);
 
     // Screen 2, then 3: refusals beside the field, nothing written; without CSRF, 403.
     let apply = format!("/service/{VILLAGE}/apply/{proof}");
@@ -113,7 +134,11 @@ async fn centre(store: Store) {
         .await
         .expect_page(200, &["网上申请", "居住证明", "身份证"]);
     let fields = |phone: &'static str| {
-        vec![("name", "李秀英"), ("phone", phone), ("summary", "办理居住证明，用于孩子入学")]
+        vec![
+            ("name", "李秀英"),
+            ("phone", phone),
+            ("summary", "办理居住证明，用于孩子入学"),
+        ]
     };
     app.send(Call::post(&apply).cookies(&r.jar).form(&fields(PHONE)))
         .await
@@ -171,40 +196,64 @@ async fn centre(store: Store) {
 
     // On 12-05 the first is overdue: the overdue list and its export, masked.
     app.clock.advance(10 * DAY);
+    // Sessions end after 30 idle minutes: sign in again on the later day.
+    let staff = login(&app, "service_staff").await;
     let overdue = app.send(staff.get("/service-requests?overdue=on")).await;
     overdue.expect_page(200, &["逾期办件", "居住证明", "已逾期"]);
-    assert!(!overdue.text().contains("宅基地申请"), "not yet due");
+    assert_eq!(table_rows(&overdue.text()), 1, "宅基地申请 is not yet due");
     let x = app
         .send(staff.get("/service-requests/export.xlsx?overdue=on"))
         .await;
     x.expect(200);
     let cells: Vec<String> = xlsx_cells(&x.body).into_iter().flatten().collect();
     assert!(cells.iter().any(|c| c == "139****5678"));
-    assert!(!cells.iter().any(|c| c.contains(PHONE) || c.contains("李秀英")));
+    assert!(
+        !cells
+            .iter()
+            .any(|c| c.contains(PHONE) || c.contains("李秀英"))
+    );
     assert!(!cells.iter().any(|c| c == "宅基地申请"));
-    app.send(staff.post(format!("{page}/move"), &[("move", "complete"), ("note", "已出具证明")]))
-        .await
-        .expect(303);
+    // The server's sweep marks it (an entry in its history), then it is finished late.
+    assert_eq!(
+        app.store
+            .service_sweep("2025-12-05", app.now())
+            .await
+            .unwrap(),
+        1
+    );
+    app.send(staff.post(
+        format!("{page}/move"),
+        &[("move", "complete"), ("note", "已出具证明")],
+    ))
+    .await
+    .expect(303);
     app.send(r.post("/service/track", &[("code", &code)]))
         .await
         .expect_page(200, &["办结", "已办结：已出具证明", "已超过办结时限"]);
 
     // Figures at the town, from the roll-ups: 2 requests, 1 completed, 0 on time, 1 overdue.
-    app.store.service_sweep("2025-12-05", app.now()).await.unwrap();
     let town = login(&app, "town_committee").await;
     let f = app
         .send(town.get(format!("/service-requests/figures?under={}", w.town)))
         .await;
     f.expect_page(200, &["乾务镇", "乾西村", "按时办结率"]);
     let x = app
-        .send(town.get(format!("/service-requests/figures/export.xlsx?under={}", w.town)))
+        .send(town.get(format!(
+            "/service-requests/figures/export.xlsx?under={}",
+            w.town
+        )))
         .await;
     let rows = xlsx_cells(&x.body);
-    let town_row = rows.iter().find(|r| r.first().is_some_and(|c| c == "乾务镇")).unwrap();
+    let town_row = rows
+        .iter()
+        .find(|r| r.first().is_some_and(|c| c == "乾务镇"))
+        .unwrap();
     assert_eq!(&town_row[1..7], ["2", "1", "0", "0.0%", "0", "1"]);
 
     // The reveal: the 两委 only, audited; the front desk sees masks.
-    app.send(staff.post(format!("{page}/reveal"), &[])).await.expect(403);
+    app.send(staff.post(format!("{page}/reveal"), &[]))
+        .await
+        .expect(403);
     let vc = login(&app, "village_committee").await;
     let before = app.audit_len().await;
     app.send(vc.post(format!("{page}/reveal"), &[]))
@@ -220,18 +269,29 @@ async fn centre(store: Store) {
         app.send(s.post(format!("{page}/move"), &[("move", "start")]))
             .await
             .expect(404);
-        app.send(s.post(format!("{page}/reveal"), &[])).await.expect(404);
+        app.send(s.post(format!("{page}/reveal"), &[]))
+            .await
+            .expect(404);
         let list = app.send(s.get("/service-requests")).await;
         assert!(!list.text().contains("李**") && !list.text().contains("宅基地申请"));
         let x = app.send(s.get("/service-requests/export.xlsx")).await;
-        assert!(!xlsx_cells(&x.body).iter().flatten().any(|c| c == "居住证明"));
+        assert!(
+            !xlsx_cells(&x.body)
+                .iter()
+                .flatten()
+                .any(|c| c == "居住证明")
+        );
         app.send(s.get(format!("/service-requests?under={}", w.village)))
             .await
             .expect(404);
-        app.send(s.get(format!("/services/{homestead}"))).await.expect(404);
+        app.send(s.get(format!("/services/{homestead}")))
+            .await
+            .expect(404);
     }
     // The village cannot change the district's item; the district can withdraw it.
-    app.send(vc.get(format!("/services/{proof}"))).await.expect(404);
+    app.send(vc.get(format!("/services/{proof}")))
+        .await
+        .expect(404);
     let district = login(&app, "district_org").await;
     app.send(district.post(format!("/services/{proof}/active"), &[("active", "")]))
         .await
@@ -243,7 +303,10 @@ async fn centre(store: Store) {
     let member = login(&app, "member").await;
     app.send(member.get("/service-requests")).await.expect(403);
 }
-jiceng_store::both_backends!(service_centre_catalogue_apply_track_desk_overdue_scope, centre);
+jiceng_store::both_backends!(
+    service_centre_catalogue_apply_track_desk_overdue_scope,
+    centre
+);
 
 /// The flood guard: an address may file so many applications an hour, then gets a clear 429.
 async fn flood(store: Store) {
@@ -256,7 +319,11 @@ async fn flood(store: Store) {
     let (proof, _) = catalogue(&app, &w).await;
     let apply = format!("/service/{VILLAGE}/apply/{proof}");
     let (r, _) = Resident::open(&app, &apply).await;
-    let fields = [("name", "李秀英"), ("phone", PHONE), ("summary", "居住证明")];
+    let fields = [
+        ("name", "李秀英"),
+        ("phone", PHONE),
+        ("summary", "居住证明"),
+    ];
     for _ in 0..2 {
         app.send(r.post(&apply, &fields))
             .await
