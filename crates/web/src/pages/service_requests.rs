@@ -444,13 +444,8 @@ async fn request_page(
             l("已超过办结时限", "Past its due date"),
         ));
     }
-    let mut forms: Vec<Form> = st
-        .status
-        .is_final()
-        .then_some(None)
-        .unwrap_or_else(|| move_form(ctx, id, st.status))
-        .into_iter()
-        .collect();
+    // A finished request offers no move.
+    let mut forms: Vec<Form> = move_form(ctx, id, st.status).into_iter().collect();
     if ctx.role.manages_members() {
         forms.push(
             Form::new(
