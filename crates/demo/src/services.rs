@@ -273,7 +273,7 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
             if roll < 12 {
                 let asked = add_working_days(&day, 1)?;
                 let back = add_working_days(&asked, rng.gen_range(1..4))?;
-                if back > today {
+                if asked > today {
                     continue;
                 }
                 mv(
@@ -284,8 +284,19 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
                     r.id,
                 )
                 .await?;
+                if back > today {
+                    continue;
+                }
                 r = mv(Move::MaterialsIn, back.clone(), r.id).await?;
                 day = back;
+            }
+            // A few of the last month's are stuck in hand: the overdue list has something to show.
+            let recent = add_days(&today, -30)? < filed;
+            if (92..95).contains(&roll) && recent {
+                if day < today {
+                    mv(Move::Start, day.clone(), r.id).await?;
+                }
+                continue;
             }
             let due = r.due_on.clone().unwrap_or_else(|| day.clone());
             // Most finish within the limit; about one in twelve runs a few days late.
@@ -297,7 +308,6 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
                 if d > due { due.clone() } else { d }
             };
             if done > today {
-                sum.overdue += u64::from(due < today);
                 continue;
             }
             mv(
@@ -312,5 +322,13 @@ pub async fn generate_services(store: &Store, now: i64) -> Result<ServiceSummary
         }
     }
     store.service_sweep(&today, now).await?;
+    let overdue = jiceng_store::services::RequestFilter {
+        overdue_on: Some(today),
+        ..Default::default()
+    };
+    let (_, n) = store
+        .service_requests(&s, &overdue, jiceng_store::sql::Page::new(None, Some(1)))
+        .await?;
+    sum.overdue = u64::try_from(n).unwrap_or_default();
     Ok(sum)
 }

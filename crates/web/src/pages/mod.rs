@@ -29,6 +29,7 @@ mod places;
 mod problem;
 mod problem_figures;
 mod problems;
+mod service_figures;
 mod service_public;
 mod service_requests;
 mod services;
@@ -282,10 +283,10 @@ pub fn router() -> Router<AppState> {
             "/service-requests/export.xlsx",
             get(service_requests::export),
         )
-        .route("/service-requests/figures", get(service_requests::figures))
+        .route("/service-requests/figures", get(service_figures::figures))
         .route(
             "/service-requests/figures/export.xlsx",
-            get(service_requests::figures_export),
+            get(service_figures::figures_export),
         )
         .route("/service-requests/{id}", get(service_requests::show))
         .route("/service-requests/{id}/move", post(service_requests::act))
