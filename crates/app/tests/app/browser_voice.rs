@@ -19,7 +19,7 @@ use std::time::Duration;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
 
-async fn click(c: &Client, css: &str) {
+pub async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -28,7 +28,7 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub async fn fill(c: &Client, css: &str, text: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -37,7 +37,7 @@ async fn fill(c: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
-async fn shot(c: &Client, name: &str) {
+pub async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -46,7 +46,7 @@ async fn shot(c: &Client, name: &str) {
 
 /// Nothing wider than the phone, when the driver can still measure it (scripts are off for the
 /// page; chromedriver's own may or may not run).
-async fn fits(c: &Client) {
+pub async fn fits(c: &Client) {
     if let Ok(v) = c
         .execute("return document.documentElement.scrollWidth", vec![])
         .await
