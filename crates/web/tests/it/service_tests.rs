@@ -288,6 +288,36 @@ async fn centre(store: Store) {
             .await
             .expect(404);
     }
+    // Without the session's CSRF token a staff form is refused, nothing written.
+    let before = app.audit_len().await;
+    app.send(
+        Call::post(format!("{page}/move"))
+            .cookies(&vc.jar)
+            .form(&[("move", "start")]),
+    )
+    .await
+    .expect(403);
+    assert_eq!(app.audit_len().await, before);
+    // The village edits its own item (a new limit for new requests; old ones keep theirs).
+    app.send(vc.post(
+        format!("/services/{homestead}/edit"),
+        &[
+            ("name", "宅基地建房申请"),
+            ("group", "village"),
+            ("materials", "申请书\n户口簿"),
+            ("limit_days", "25"),
+        ],
+    ))
+    .await
+    .expect(303);
+    app.send(vc.get(format!("/services/{homestead}")))
+        .await
+        .expect_page(200, &["宅基地建房申请", "25个工作日"]);
+    let kept = requests(&app).await;
+    assert!(
+        kept.iter()
+            .any(|r| r.item_id == homestead && r.limit_days == 20)
+    );
     // The village cannot change the district's item; the district can withdraw it.
     app.send(vc.get(format!("/services/{proof}")))
         .await
