@@ -133,6 +133,9 @@ async fn resident_applies_online_and_tracks_without_javascript() {
     // Screen 1: the centre's catalogue.
     let page = wait_text(&c, "最低生活保障申请").await;
     assert!(!page.contains("<script"));
+    // All 20 items with their materials, and the stylesheet, within 50 KB.
+    let css = include_str!("../../../web/assets/app.css");
+    assert!(page.len() + css.len() < 50 * 1024, "{} bytes", page.len());
     fits(&c).await;
     shot(&c, "browser-service-catalogue-360.png").await;
     c.find(Locator::LinkText("可网上申请：申请居住证明"))

@@ -199,6 +199,10 @@ fn desk_form(ctx: &Ctx, items: Vec<(String, String)>) -> Form {
             l("办理事项说明", "What is asked"),
             FieldKind::LongText,
         )
+        .hint(l(
+            "请勿填写身份证号、银行卡号等个人信息（此栏不加密）",
+            "No ID or bank numbers here (this field is not sealed)",
+        ))
         .required(),
     )
     .note(l(
