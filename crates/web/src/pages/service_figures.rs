@@ -36,7 +36,7 @@ fn figures_table(ctx: &Ctx, rows: &[FigureRow], caption: String) -> Table {
             l("按时办结", "On time"),
             l("按时办结率", "On-time rate"),
             l("不予受理", "Refused"),
-            l("逾期", "Overdue"),
+            l("逾期件（曾超时限）", "Ever overdue"),
         ],
         rows: rows
             .iter()
