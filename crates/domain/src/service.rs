@@ -8,8 +8,9 @@
 //! after its due date; a request that was ever overdue keeps the mark (`overdue`), so a month's
 //! figures count it even after it is done.
 //!
-//! Working days are Monday to Friday. Public holidays and the weekend days worked in their place
-//! (调休) are not modelled: a holiday week counts as working days until a holiday table exists.
+//! Working days are Monday to Friday, except the days a `Calendar` (the district's table of public
+//! holidays, 放假, and of weekend days worked in their place, 调休上班) says otherwise. A day the
+//! table does not hold follows the week.
 
 use crate::error::{DomainError, Rule};
 use serde::{Deserialize, Serialize};
@@ -210,46 +211,79 @@ fn weekday(day: &str) -> Rule<i64> {
     Ok(crate::meeting::day_number(day)?.rem_euclid(7) + 1)
 }
 
-pub fn is_working_day(day: &str) -> Rule<bool> {
-    Ok(weekday(day)? <= 5)
+/// The district's exceptions to the week: public holidays (放假) and weekend days worked in their
+/// place (调休上班), as the State Council publishes them each year.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    off: std::collections::BTreeSet<String>,
+    on: std::collections::BTreeSet<String>,
 }
 
-/// The `n`th working day after `day` (the day itself does not count: Friday + 1 = Monday);
-/// `day` itself for `n` = 0.
+impl Calendar {
+    /// From (day, working) rows: `false` a holiday, `true` a weekend day worked.
+    pub fn new(rows: impl IntoIterator<Item = (String, bool)>) -> Self {
+        let mut c = Calendar::default();
+        for (day, working) in rows {
+            if working {
+                c.on.insert(day);
+            } else {
+                c.off.insert(day);
+            }
+        }
+        c
+    }
+
+    pub fn is_working_day(&self, day: &str) -> Rule<bool> {
+        let weekday = weekday(day)? <= 5;
+        Ok(if weekday {
+            !self.off.contains(day)
+        } else {
+            self.on.contains(day)
+        })
+    }
+
+    /// The `n`th working day after `day` (the day itself does not count: Friday + 1 = Monday);
+    /// `day` itself for `n` = 0.
+    pub fn add_working_days(&self, day: &str, n: i64) -> Rule<String> {
+        let mut d = day.to_string();
+        let mut left = n;
+        while left > 0 {
+            d = crate::meeting::add_days(&d, 1)?;
+            if self.is_working_day(&d)? {
+                left -= 1;
+            }
+        }
+        crate::meeting::day_number(&d)?;
+        Ok(d)
+    }
+
+    /// Working days after `from` up to and including `to` (0 when `to` is not after `from`).
+    pub fn working_days_between(&self, from: &str, to: &str) -> Rule<i64> {
+        let (a, b) = (
+            crate::meeting::day_number(from)?,
+            crate::meeting::day_number(to)?,
+        );
+        let mut n = 0;
+        let mut d = from.to_string();
+        for _ in a..b {
+            d = crate::meeting::add_days(&d, 1)?;
+            if self.is_working_day(&d)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// `Calendar::add_working_days` with no exceptions (Monday to Friday).
 pub fn add_working_days(day: &str, n: i64) -> Rule<String> {
-    let mut d = day.to_string();
-    let mut left = n;
-    while left > 0 {
-        d = crate::meeting::add_days(&d, 1)?;
-        if is_working_day(&d)? {
-            left -= 1;
-        }
-    }
-    crate::meeting::day_number(&d)?;
-    Ok(d)
-}
-
-/// Working days after `from` up to and including `to` (0 when `to` is not after `from`).
-pub fn working_days_between(from: &str, to: &str) -> Rule<i64> {
-    let (a, b) = (
-        crate::meeting::day_number(from)?,
-        crate::meeting::day_number(to)?,
-    );
-    let mut n = 0;
-    let mut d = from.to_string();
-    for _ in a..b {
-        d = crate::meeting::add_days(&d, 1)?;
-        if is_working_day(&d)? {
-            n += 1;
-        }
-    }
-    Ok(n)
+    Calendar::default().add_working_days(day, n)
 }
 
 impl Request {
     /// A new request filed on `today`: at the desk it is accepted at once (its clock starts), online
     /// it waits to be accepted.
-    pub fn filed(desk: bool, limit_days: i64, today: &str) -> Rule<Request> {
+    pub fn filed(desk: bool, limit_days: i64, today: &str, cal: &Calendar) -> Rule<Request> {
         let mut r = Request {
             status: Status::Submitted,
             limit_days: check_limit(limit_days)?,
@@ -260,15 +294,15 @@ impl Request {
             overdue: false,
         };
         if desk {
-            r.accept(today)?;
+            r.accept(today, cal)?;
         }
         Ok(r)
     }
 
-    fn accept(&mut self, today: &str) -> Rule<()> {
+    fn accept(&mut self, today: &str, cal: &Calendar) -> Rule<()> {
         self.status = Status::Accepted;
         self.accepted_on = Some(today.to_string());
-        self.due_on = Some(add_working_days(today, self.limit_days)?);
+        self.due_on = Some(cal.add_working_days(today, self.limit_days)?);
         Ok(())
     }
 
@@ -293,7 +327,7 @@ impl Request {
     }
 
     /// Applies `m` on `today`, or says which rule refuses it.
-    pub fn apply(&mut self, m: &Move, today: &str) -> Rule<()> {
+    pub fn apply(&mut self, m: &Move, today: &str, cal: &Calendar) -> Rule<()> {
         crate::meeting::day_number(today)?;
         if self.status.is_final() {
             return refuse(
@@ -333,12 +367,12 @@ impl Request {
         // The mark is taken before the move: a request done late was overdue.
         self.sweep(today);
         match m {
-            Move::Accept => self.accept(today)?,
+            Move::Accept => self.accept(today, cal)?,
             Move::AskMaterials { .. } => self.paused_on = Some(today.to_string()),
             Move::MaterialsIn => {
                 if let (Some(since), Some(due)) = (self.paused_on.take(), self.due_on.clone()) {
-                    let waited = working_days_between(&since, today)?;
-                    self.due_on = Some(add_working_days(&due, waited)?);
+                    let waited = cal.working_days_between(&since, today)?;
+                    self.due_on = Some(cal.add_working_days(&due, waited)?);
                 }
             }
             Move::Complete { .. } | Move::Reject { .. } => {
@@ -357,12 +391,17 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    const W: Calendar = Calendar {
+        off: std::collections::BTreeSet::new(),
+        on: std::collections::BTreeSet::new(),
+    };
+
     #[test]
     fn working_days_skip_weekends() {
         // 2026-01-02 is a Friday.
-        assert!(is_working_day("2026-01-02").unwrap());
-        assert!(!is_working_day("2026-01-03").unwrap());
-        assert!(!is_working_day("2026-01-04").unwrap());
+        assert!(W.is_working_day("2026-01-02").unwrap());
+        assert!(!W.is_working_day("2026-01-03").unwrap());
+        assert!(!W.is_working_day("2026-01-04").unwrap());
         assert_eq!(add_working_days("2026-01-02", 1).unwrap(), "2026-01-05");
         assert_eq!(add_working_days("2026-01-02", 0).unwrap(), "2026-01-02");
         assert_eq!(add_working_days("2026-01-02", 5).unwrap(), "2026-01-09");
@@ -371,75 +410,114 @@ mod tests {
         assert_eq!(add_working_days("2026-01-05", 10).unwrap(), "2026-01-19");
         // Across a month and a year end.
         assert_eq!(add_working_days("2025-12-31", 2).unwrap(), "2026-01-02");
-        assert_eq!(working_days_between("2026-01-02", "2026-01-05").unwrap(), 1);
-        assert_eq!(working_days_between("2026-01-05", "2026-01-05").unwrap(), 0);
-        assert_eq!(working_days_between("2026-01-05", "2026-01-02").unwrap(), 0);
-        assert_eq!(working_days_between("2026-01-03", "2026-01-11").unwrap(), 5);
+        assert_eq!(
+            W.working_days_between("2026-01-02", "2026-01-05").unwrap(),
+            1
+        );
+        assert_eq!(
+            W.working_days_between("2026-01-05", "2026-01-05").unwrap(),
+            0
+        );
+        assert_eq!(
+            W.working_days_between("2026-01-05", "2026-01-02").unwrap(),
+            0
+        );
+        assert_eq!(
+            W.working_days_between("2026-01-03", "2026-01-11").unwrap(),
+            5
+        );
         assert!(add_working_days("2026-13-01", 1).is_err());
     }
 
     #[test]
+    fn holidays_and_make_up_days() {
+        // An example table: 10-01 … 10-07 off, Saturday 10-10 worked in their place.
+        let cal = Calendar::new(
+            (1..=7)
+                .map(|d| (format!("2026-10-{d:02}"), false))
+                .chain([("2026-10-10".to_string(), true)]),
+        );
+        assert!(!cal.is_working_day("2026-10-05").unwrap());
+        assert!(
+            cal.is_working_day("2026-10-10").unwrap(),
+            "a Saturday worked"
+        );
+        assert_eq!(cal.add_working_days("2026-09-30", 1).unwrap(), "2026-10-08");
+        assert_eq!(cal.add_working_days("2026-10-09", 1).unwrap(), "2026-10-10");
+        assert_eq!(
+            cal.working_days_between("2026-09-30", "2026-10-11")
+                .unwrap(),
+            3
+        );
+        // Accepted the day before the holiday with 2 days: due Friday 10-09, not 10-02.
+        let r = Request::filed(true, 2, "2026-09-30", &cal).unwrap();
+        assert_eq!(r.due_on.as_deref(), Some("2026-10-09"));
+    }
+
+    #[test]
     fn desk_and_online() {
-        let desk = Request::filed(true, 3, "2026-01-02").unwrap();
+        let desk = Request::filed(true, 3, "2026-01-02", &W).unwrap();
         assert_eq!(desk.status, Status::Accepted);
         assert_eq!(desk.due_on.as_deref(), Some("2026-01-07"));
-        let mut online = Request::filed(false, 3, "2026-01-02").unwrap();
+        let mut online = Request::filed(false, 3, "2026-01-02", &W).unwrap();
         assert_eq!(
             (online.status, online.due_on.clone()),
             (Status::Submitted, None)
         );
         assert!(!online.is_overdue("2027-01-01"), "no clock before 受理");
-        online.apply(&Move::Accept, "2026-01-05").unwrap();
+        online.apply(&Move::Accept, "2026-01-05", &W).unwrap();
         assert_eq!(online.due_on.as_deref(), Some("2026-01-08"));
         assert_eq!(
-            Request::filed(true, 61, "2026-01-02").unwrap_err().code,
+            Request::filed(true, 61, "2026-01-02", &W).unwrap_err().code,
             "service.limit_invalid"
         );
     }
 
     #[test]
     fn moves_and_refusals() {
-        let mut r = Request::filed(true, 5, "2026-01-05").unwrap();
-        let e = r.apply(&Move::Accept, "2026-01-05").unwrap_err();
+        let mut r = Request::filed(true, 5, "2026-01-05", &W).unwrap();
+        let e = r.apply(&Move::Accept, "2026-01-05", &W).unwrap_err();
         assert_eq!(e.code, "service.move_invalid");
         let e = r
-            .apply(&Move::Reject { reason: " ".into() }, "2026-01-05")
+            .apply(&Move::Reject { reason: " ".into() }, "2026-01-05", &W)
             .unwrap_err();
         assert_eq!(e.code, "service.note_required");
         let e = r
-            .apply(&Move::AskMaterials { what: "".into() }, "2026-01-05")
+            .apply(&Move::AskMaterials { what: "".into() }, "2026-01-05", &W)
             .unwrap_err();
         assert_eq!(e.code, "service.note_required");
         assert_eq!(r.status, Status::Accepted, "a refused move changes nothing");
-        r.apply(&Move::Start, "2026-01-06").unwrap();
+        r.apply(&Move::Start, "2026-01-06", &W).unwrap();
         r.apply(
             &Move::Complete {
                 result: "已出具证明".into(),
             },
             "2026-01-12",
+            &W,
         )
         .unwrap();
         assert!(r.on_time(), "due 2026-01-12, done that day");
         assert!(!r.overdue);
-        let e = r.apply(&Move::Start, "2026-01-13").unwrap_err();
+        let e = r.apply(&Move::Start, "2026-01-13", &W).unwrap_err();
         assert_eq!(e.code, "service.request_final");
     }
 
     #[test]
     fn materials_pause_the_clock() {
         // Accepted Monday 01-05 with 5 days: due Monday 01-12.
-        let mut r = Request::filed(true, 5, "2026-01-05").unwrap();
+        let mut r = Request::filed(true, 5, "2026-01-05", &W).unwrap();
         r.apply(
             &Move::AskMaterials {
                 what: "户口簿复印件".into(),
             },
             "2026-01-07",
+            &W,
         )
         .unwrap();
         assert!(!r.is_overdue("2026-01-20"), "paused: never overdue");
         assert!(!r.sweep("2026-01-20"));
         // Materials in on Wednesday 01-14: 5 working days waited (01-08 … 01-14).
-        r.apply(&Move::MaterialsIn, "2026-01-14").unwrap();
+        r.apply(&Move::MaterialsIn, "2026-01-14", &W).unwrap();
         assert_eq!(r.due_on.as_deref(), Some("2026-01-19"));
         assert_eq!(r.status, Status::Processing);
         assert!(!r.is_overdue("2026-01-19"));
@@ -449,6 +527,7 @@ mod tests {
                 result: "办结".into(),
             },
             "2026-01-21",
+            &W,
         )
         .unwrap();
         assert!(r.overdue && !r.on_time(), "done late counts as overdue");
@@ -456,7 +535,7 @@ mod tests {
 
     #[test]
     fn sweep_marks_once() {
-        let mut r = Request::filed(true, 0, "2026-01-05").unwrap();
+        let mut r = Request::filed(true, 0, "2026-01-05", &W).unwrap();
         assert_eq!(r.due_on.as_deref(), Some("2026-01-05"));
         assert!(!r.sweep("2026-01-05"));
         assert!(r.sweep("2026-01-06"));

@@ -22,8 +22,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+mod calendar;
 mod catalogue;
 mod list;
+pub use calendar::CalendarDay;
 pub use list::{FigureRow, RequestFilter, rebuild};
 
 /// Characters of a tracking code: no 0/O, 1/I/L, so it can be read out over the phone.
@@ -319,7 +321,8 @@ impl Store {
                 "item_id",
             ));
         }
-        let state = Request::filed(n.desk, item.limit_days, today)?;
+        let cal = calendar::load(&mut tx).await?;
+        let state = Request::filed(n.desk, item.limit_days, today, &cal)?;
         let code = new_code();
         let s = &self.sealer;
         let id: i64 = sqlx::query_scalar(
@@ -421,7 +424,8 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let row = request_in(&mut tx, scope, id).await?;
         let mut state = row.state()?;
-        state.apply(m, today)?;
+        let cal = calendar::load(&mut tx).await?;
+        state.apply(m, today, &cal)?;
         let note = m.note().map(str::trim).filter(|s| !s.is_empty());
         write_state(
             &mut tx,

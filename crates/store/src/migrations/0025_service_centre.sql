@@ -72,3 +72,12 @@ CREATE TABLE service_request_events (
     created_at {int} NOT NULL,
     PRIMARY KEY (request_id, seq)
 );
+
+-- The district's exceptions to the working week for time limits: public holidays (working = 0)
+-- and weekend days worked in their place (调休上班, working = 1), as published each year.
+CREATE TABLE service_calendar (
+    day TEXT PRIMARY KEY,
+    working {int} NOT NULL,
+    note TEXT NOT NULL,
+    created_at {int} NOT NULL
+);

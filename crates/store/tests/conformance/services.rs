@@ -380,5 +380,61 @@ async fn services(store: Store) {
         .await
         .unwrap_err();
     assert_eq!(code(e), "service.item_unknown");
+
+    // The district's calendar: a holiday on Monday 02-02 moves a due date on; a Saturday worked
+    // counts; a pointless day is refused; removed, the week rules again.
+    let e = store
+        .set_service_day(&a, "2026-02-07", false, "周六", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "service.calendar_pointless");
+    let e = store
+        .set_service_day(&a, "2026-02-02", false, " ", T0)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "service.calendar_note");
+    store
+        .set_service_day(&a, "2026-02-02", false, "示例假日", T0)
+        .await
+        .unwrap();
+    store
+        .set_service_day(&a, "2026-02-07", true, "示例调休", T0)
+        .await
+        .unwrap();
+    assert_eq!(store.service_calendar("2026-01-01").await.unwrap().len(), 2);
+    let three = store
+        .create_service_item(&a, &s, &item(t.county, "CAL3", "三日件", 3, false), T0)
+        .await
+        .unwrap();
+    let due = |day: &'static str| {
+        let n = ask(three.id, t.qianxi, true);
+        async move {
+            st.file_service_request(ar, sr, &n, day, T0)
+                .await
+                .unwrap()
+                .0
+                .due_on
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        due("2026-01-30").await,
+        "2026-02-05",
+        "02-03, 02-04, 02-05: 02-02 off"
+    );
+    assert_eq!(
+        due("2026-02-05").await,
+        "2026-02-09",
+        "02-06, Saturday 02-07 worked, 02-09"
+    );
+    store
+        .remove_service_day(&a, "2026-02-02", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        due("2026-01-30").await,
+        "2026-02-04",
+        "the week alone again"
+    );
 }
 both_backends!(service_centre_catalogue_requests_figures_scope, services);

@@ -29,6 +29,7 @@ mod places;
 mod problem;
 mod problem_figures;
 mod problems;
+mod service_calendar;
 mod service_figures;
 mod service_public;
 mod service_requests;
@@ -272,6 +273,10 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/items/status", post(teams::move_item))
         .route("/services", get(services::list).post(services::create))
         .route("/services/export.xlsx", get(services::export))
+        .route(
+            "/services/calendar",
+            get(service_calendar::show).post(service_calendar::set),
+        )
         .route("/services/{id}", get(services::show))
         .route("/services/{id}/edit", post(services::edit))
         .route("/services/{id}/active", post(services::set_active))

@@ -288,6 +288,10 @@ async fn list_page(
                     l("群众办事页面", "Residents' page"),
                     format!("/service/{}", node.code),
                 ),
+                (
+                    l("办理时限日历", "Working-day calendar"),
+                    "/services/calendar".into(),
+                ),
             ],
             forms,
         },

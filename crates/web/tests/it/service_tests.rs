@@ -369,3 +369,53 @@ async fn flood(store: Store) {
         .expect_page(200, &["tracking-code"]);
 }
 jiceng_store::both_backends!(online_applications_are_rate_limited, flood);
+
+/// The district's calendar of holidays: the district sets a day through its form (a refusal
+/// beside the field), others only read it; a desk request's due date skips it.
+async fn calendar(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let (_, homestead) = catalogue(&app, &w).await;
+    let district = login(&app, "district_org").await;
+    app.send(district.post(
+        "/services/calendar",
+        &[("day", "2025-11-29"), ("working", "off"), ("note", "周六")],
+    ))
+    .await
+    .expect_page(422, &["本是周末"]);
+    // Now is Tuesday 2025-11-25; Wednesday 11-26 … Friday 11-28 off (an example).
+    for day in ["2025-11-26", "2025-11-27", "2025-11-28"] {
+        app.send(district.post(
+            "/services/calendar",
+            &[("day", day), ("working", "off"), ("note", "示例假日")],
+        ))
+        .await
+        .expect(303);
+    }
+    let vc = login(&app, "village_committee").await;
+    app.send(vc.post(
+        "/services/calendar",
+        &[("day", "2025-12-01"), ("working", "off"), ("note", "x")],
+    ))
+    .await
+    .expect(403);
+    let staff = login(&app, "service_staff").await;
+    let page = app.send(staff.get("/services/calendar")).await;
+    page.expect_page(200, &["2025-11-27", "示例假日"]);
+    assert!(!page.text().contains("登记节假日"), "no form for the desk");
+    app.send(staff.post(
+        "/service-requests",
+        &[
+            ("item_id", &homestead.to_string()),
+            ("name", "王建国"),
+            ("phone", "13800001111"),
+            ("summary", "申请建房用地"),
+        ],
+    ))
+    .await
+    .expect(200);
+    // 20 working days from 11-25 with three off: 12-26, not 12-23.
+    let r = &requests(&app).await[0];
+    assert_eq!(r.due_on.as_deref(), Some("2025-12-26"));
+}
+jiceng_store::both_backends!(service_calendar_holidays, calendar);
