@@ -5,3 +5,4 @@ mod browser;
 mod browser_matter;
 mod browser_voice;
 mod cli;
+mod kit;
