@@ -43,6 +43,7 @@ pub mod schema;
 pub mod scope;
 pub mod seal;
 pub mod sql;
+pub mod studio_edit;
 pub mod studios;
 pub mod teams;
 // Test support: a panic here fails the test that asked for a database, which is what it should do.

@@ -117,7 +117,11 @@ fn day_checked(s: &str, field: &'static str) -> StoreResult<String> {
     Ok(s.to_string())
 }
 
-async fn studio_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Studio> {
+pub(crate) async fn studio_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<Studio> {
     let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE st.id = "));
     sql.bind(id).push(" AND ");
     scope.predicate(&mut sql, "p.code");

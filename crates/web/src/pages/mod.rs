@@ -254,6 +254,7 @@ pub fn router() -> Router<AppState> {
         .route("/studios/export.xlsx", get(studios::export))
         .route("/studios/receptions.xlsx", get(studios::receptions_export))
         .route("/studios/{id}", get(studios::show))
+        .route("/studios/{id}/edit", post(studios::edit))
         .route("/studios/{id}/reps", post(studios::add_rep))
         .route("/studios/{id}/reps/end", post(studios::end_rep))
         .route("/studios/{id}/receptions", post(studios::receive))

@@ -209,6 +209,67 @@ async fn studios(store: jiceng_store::Store) {
     assert!(cells.iter().flatten().any(|c| c == "2026-02-10"));
     assert!(cells.iter().flatten().any(|c| c == "村道路灯损坏"));
 
+    // The schedule moves to the third Tuesday from March; a wrong rule changes nothing.
+    let edit = format!("{page}/edit");
+    let changed = |rule: &'static str| {
+        vec![
+            ("name", "乾务镇党代表工作室"),
+            ("address", "乾务镇党群服务中心二楼"),
+            ("rule", rule),
+            ("since", "2026-03-01"),
+            ("starts", "14:30"),
+            ("ends", "17:00"),
+        ]
+    };
+    app.send(s.post(&edit, &changed("FREQ=WEEKLY;BYDAY=XX")))
+        .await
+        .expect_page(422, &["接待日规则无效"]);
+    let kept = app.store.studio(&Scope::All, id).await.unwrap();
+    assert_eq!(
+        (kept.rrule.as_str(), kept.address.as_deref()),
+        ("FREQ=MONTHLY;BYDAY=2TU", Some("乾务镇政府一楼"))
+    );
+    app.send(s.post(&edit, &changed("FREQ=MONTHLY;BYDAY=3TU")))
+        .await
+        .expect(303);
+    app.send(s.get(&page)).await.expect_page(
+        200,
+        &[
+            "FREQ=MONTHLY;BYDAY=3TU",
+            "14:30–17:00",
+            "乾务镇党群服务中心二楼",
+            "2026-03-17",
+            "2026-04-21",
+        ],
+    );
+    let lines = unfolded(&app.send(s.get(format!("{page}/duty.ics"))).await.text());
+    assert!(lines.iter().any(|l| l == "RRULE:FREQ=MONTHLY;BYDAY=3TU"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "DTSTART;TZID=Asia/Shanghai:20260317T143000")
+    );
+    // The reception recorded under the old rule stays.
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &["2026-02-10", "村道路灯损坏"]);
+    let (entries, _) = app
+        .store
+        .audit_list(
+            &jiceng_store::audit::AuditFilter {
+                action: Some("update".into()),
+                entity: Some("studio".into()),
+                ..Default::default()
+            },
+            Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "one audited change");
+    app.send(theirs.post(&edit, &changed("FREQ=MONTHLY;BYDAY=1MO")))
+        .await
+        .expect(404);
+
     // Another town: nothing reachable, nothing listed.
     for path in [
         page.clone(),
