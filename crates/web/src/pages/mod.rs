@@ -25,6 +25,7 @@ mod members;
 mod org_dues;
 mod org_meetings;
 mod orgs;
+mod pick;
 mod places;
 mod problem;
 mod problem_figures;

@@ -326,7 +326,7 @@ async fn studio_page(
         l("工作室所在村（社区）", "The studio's own village"),
     )];
     let below = jiceng_store::places::PlaceFilter {
-        parent_id: Some(st.place_id),
+        under: Some(s.place(&ctx.scope, st.place_id).await?),
         ..Default::default()
     };
     let (children, _) = s
@@ -406,9 +406,13 @@ async fn studio_page(
         .field(
             Field::new(
                 "member_id",
-                l("党员编号（党员名册）", "Member id (register)"),
-                FieldKind::Number,
+                l("党员姓名（同名时填编号）", "Member's name (or number)"),
+                FieldKind::Text,
             )
+            .hint(l(
+                "在本工作室所在地区的党员名册中查找",
+                "Looked up in the register of the studio's area",
+            ))
             .required(),
         )
         .field(
@@ -576,7 +580,9 @@ pub async fn add_rep(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let r = async {
-        let member = data.int("member_id", "党员编号", "Member id")?;
+        let st = state.store.studio(&ctx.scope, id).await?;
+        let area = state.store.place(&ctx.scope, st.place_id).await?;
+        let member = data.member(&state.store, &ctx, &area, "member_id").await?;
         state
             .store
             .add_rep(

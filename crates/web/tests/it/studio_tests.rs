@@ -107,6 +107,19 @@ async fn studios(store: jiceng_store::Store) {
     ))
     .await
     .expect_page(422, &["已在乾务镇党代表工作室进站"]);
+    // The member can be named instead of numbered: the same 张三 is found in the town's register.
+    app.send(s.post(
+        format!("{page}/reps"),
+        &[("member_id", "张三"), ("from_on", "2025-12-01")],
+    ))
+    .await
+    .expect_page(422, &["已在乾务镇党代表工作室进站"]);
+    app.send(s.post(
+        format!("{page}/reps"),
+        &[("member_id", "查无此人"), ("from_on", "2025-12-01")],
+    ))
+    .await
+    .expect_page(422, &["党员名册中没有名为“查无此人”的党员"]);
     let village = w.village.to_string();
     let receive = |day: &'static str, n: &'static str| {
         vec![
