@@ -35,6 +35,7 @@ pub mod members;
 pub mod observations;
 pub mod open311;
 pub mod orgs;
+pub mod period_rollups;
 pub mod places;
 pub mod recruitment;
 pub mod rollups;
