@@ -247,9 +247,15 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 life.observations
             );
             let voice = jiceng_demo::generate_voice(&store, now()).await?;
+            let rate = voice.solve_rate_bp();
             println!(
-                "群众心声 / residents' voice: {} problems, {} closed, {} escalated",
-                voice.problems, voice.closed, voice.escalated
+                "群众心声 / residents' voice: {} problems filed, {} escalated; district 收集 {}, 解决 {}, 解决率 {}.{:02}%",
+                voice.problems,
+                voice.escalated,
+                voice.collected,
+                voice.solved,
+                rate / 100,
+                rate % 100
             );
             let h = jiceng_demo::generate_households(&store, now()).await?;
             println!(

@@ -3,27 +3,27 @@
 //! the tracking code; then the code shows the request's status. Nothing wider than the phone on
 //! any screen; screenshots kept in `artifacts/`.
 
-use crate::browser::{Driver, chromedriver, free_port, wait_text};
-use crate::browser_voice::{click, fill, fits, shot};
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use crate::kit::{browser, chromedriver_or_skip, click, fill, link, serve, shot, wait_text};
+use fantoccini::{Client, Locator};
 use jiceng_store::places::NewPlace;
 use jiceng_store::services::ItemInput;
 use jiceng_store::{Actor, Scope, Sealer, Store, StoreOptions};
-use jiceng_web::clock::Clock;
-use jiceng_web::{AppState, WebConfig};
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+
+/// Nothing wider than the phone, when the driver can still measure it.
+async fn fits(c: &Client) {
+    if let Ok(v) = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        && let Some(w) = v.as_i64()
+    {
+        assert!(w <= 360, "the page is {w} px wide at 360 px");
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_applies_online_and_tracks_without_javascript() {
-    let Some(driver_bin) = chromedriver() else {
-        if jiceng_store::testing::in_ci() {
-            panic!("CI=true and chromedriver is missing");
-        }
-        eprintln!("\n!!! chromedriver not found: SKIPPING the service browser test !!!\n");
+    let Some(driver_bin) = chromedriver_or_skip("the service browser test") else {
         return;
     };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-service");
@@ -70,91 +70,36 @@ async fn resident_applies_online_and_tracks_without_javascript() {
         };
         store.create_service_item(&a, &s, &n, 0).await.unwrap();
     }
-    let app = jiceng_web::router(AppState::new(
-        store.clone(),
-        WebConfig::default(),
-        Clock::System,
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let caps = serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=360,1400",
-                     format!("--user-data-dir={}", profile.path().display())],
-            "prefs": {"profile.managed_default_content_settings.javascript": 2}
-        }
-    });
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(caps.as_object().unwrap().clone());
-    let mut client = None;
-    for _ in 0..50 {
-        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver did not start");
-    c.set_window_size(360, 1400).await.unwrap();
+    let base = serve(&store).await;
+    // JavaScript off, as on the cheapest phone.
+    let browser = browser(driver_bin, 360, 1400, false).await;
+    let c = &browser.client;
 
     c.goto(&format!("{base}/service")).await.unwrap();
     for place in ["斗门区", "乾务镇", "乾西村"] {
-        wait_text(&c, place).await;
-        c.find(Locator::LinkText(place))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        wait_text(c, place).await;
+        link(c, place).await;
     }
     // Screen 1: the centre's catalogue.
-    let page = wait_text(&c, "最低生活保障申请").await;
+    let page = wait_text(c, "最低生活保障申请").await;
     assert!(!page.contains("<script"));
     // All 20 items with their materials, and the stylesheet, within 50 KB.
     let css = include_str!("../../../web/assets/app.css");
     assert!(page.len() + css.len() < 50 * 1024, "{} bytes", page.len());
-    fits(&c).await;
-    shot(&c, "browser-service-catalogue-360.png").await;
-    c.find(Locator::LinkText("可网上申请：申请居住证明"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fits(c).await;
+    shot(c, "browser-service-catalogue-360.png").await;
+    link(c, "可网上申请：申请居住证明").await;
     // Screen 2: the one form.
-    wait_text(&c, "提交申请").await;
-    fits(&c).await;
-    fill(&c, "#name", "李秀英").await;
-    fill(&c, "#phone", "13912345678").await;
-    fill(&c, "#summary", "孩子入学需要居住证明").await;
-    shot(&c, "browser-service-form-360.png").await;
-    click(&c, "#apply button[type=submit]").await;
+    wait_text(c, "提交申请").await;
+    fits(c).await;
+    fill(c, "#name", "李秀英").await;
+    fill(c, "#phone", "13912345678").await;
+    fill(c, "#summary", "孩子入学需要居住证明").await;
+    shot(c, "browser-service-form-360.png").await;
+    click(c, "#apply button[type=submit]").await;
     // Screen 3: the tracking code.
-    wait_text(&c, "查询码只显示这一次").await;
-    fits(&c).await;
+    wait_text(c, "查询码只显示这一次").await;
+    fits(c).await;
     let code = c
         .find(Locator::Id("tracking-code"))
         .await
@@ -164,18 +109,18 @@ async fn resident_applies_online_and_tracks_without_javascript() {
         .unwrap();
     assert_eq!(code.trim().len(), 10, "{code:?}");
     c.goto(&format!("{base}/service/track")).await.unwrap();
-    wait_text(&c, "查询码").await;
-    fill(&c, "#code", &code).await;
-    click(&c, "#track button[type=submit]").await;
-    let status = wait_text(&c, "待受理").await;
+    wait_text(c, "查询码").await;
+    fill(c, "#code", &code).await;
+    click(c, "#track button[type=submit]").await;
+    let status = wait_text(c, "待受理").await;
     assert!(!status.contains("13912345678"), "never the phone");
-    fits(&c).await;
-    shot(&c, "browser-service-track-360.png").await;
-    c.close().await.unwrap();
+    fits(c).await;
+    shot(c, "browser-service-track-360.png").await;
     let r = store.service_request_by_code(&code).await.unwrap();
     assert_eq!(
         (r.channel.as_str(), r.item_name.as_str()),
         ("online", "居住证明")
     );
+    c.clone().close().await.unwrap();
     store.close().await;
 }

@@ -6,3 +6,4 @@ mod browser_matter;
 mod browser_service;
 mod browser_voice;
 mod cli;
+mod kit;

@@ -9,7 +9,8 @@
 use super::{ITEM_COLS, Item, REQ_COLS, REQ_FROM, RequestRow, offered_at};
 use crate::Store;
 use crate::error::StoreResult;
-use crate::rollups::{bump_period, lineage};
+use crate::period_rollups::Totals;
+use crate::rollups::bump_period;
 use crate::scope::Scope;
 use crate::sql::{Page, Sql, like_contains};
 use jiceng_domain::member::parse_phone;
@@ -78,44 +79,32 @@ pub(crate) async fn bump(
 
 /// Recomputes every `service.*` row from the requests (part of `rollup_rebuild`).
 pub async fn rebuild(conn: &mut AnyConnection) -> StoreResult<usize> {
-    sqlx::query("DELETE FROM rollups WHERE metric LIKE 'service.%'")
-        .execute(&mut *conn)
-        .await?;
-    let ids: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-    let mut sql = Sql::new(&format!("SELECT {REQ_COLS}{REQ_FROM}"));
+    let mut totals = Totals::new(conn).await?;
+    let mut sql = Sql::new(&format!(
+        "SELECT p.code AS place_code, {REQ_COLS}{REQ_FROM}"
+    ));
     sql.push(" ORDER BY sr.id");
-    let rows: Vec<RequestRow> = sql.query_as().fetch_all(&mut *conn).await?;
-    let codes: HashMap<i64, String> = ids.iter().map(|(c, id)| (*id, c.clone())).collect();
-    let mut acc: HashMap<(i64, &'static str, String), i64> = HashMap::new();
-    for r in &rows {
-        let Some(code) = codes.get(&r.place_id) else {
-            continue;
-        };
-        let state = r.state()?;
-        for c in lineage(code) {
-            let Some(id) = ids.get(&c) else { continue };
-            for (m, v) in contribution(&state) {
-                *acc.entry((*id, m, month(&r.filed_on).to_string()))
-                    .or_default() += v;
-            }
+    let rows: Vec<(String, RequestRow)> = sql
+        .query_as::<CodedRow>()
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.place_code, r.row))
+        .collect();
+    for (code, r) in &rows {
+        for (m, v) in contribution(&r.state()?) {
+            totals.add(code, m, month(&r.filed_on), v);
         }
     }
-    let rows: Vec<_> = acc.into_iter().collect();
-    for chunk in rows.chunks(100) {
-        let mut sql = Sql::new("INSERT INTO rollups (place_id, metric, period, value) VALUES ");
-        for (i, ((id, metric, period), value)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(*id).push(", ").bind(*metric).push(", ");
-            sql.bind(period.as_str()).push(", ").bind(*value).push(")");
-        }
-        sql.query().execute(&mut *conn).await?;
-    }
-    Ok(rows.len())
+    totals.replace(conn, "service.").await
+}
+
+/// A request with its centre's code (what a rebuild adds up the tree).
+#[derive(sqlx::FromRow)]
+struct CodedRow {
+    place_code: String,
+    #[sqlx(flatten)]
+    row: RequestRow,
 }
 
 /// The request list's filters (the page's and its export's).
@@ -236,33 +225,12 @@ impl Store {
         place_id: i64,
         months: &[String],
     ) -> StoreResult<Vec<FigureRow>> {
-        let node = self.place(scope, place_id).await?;
-        let filter = crate::places::PlaceFilter {
-            parent_id: Some(node.id),
-            ..Default::default()
-        };
-        let (children, _) = self
-            .places(scope, &filter, Page::new(None, Some(500)))
-            .await?;
-        let mut sql = Sql::new(
-            "SELECT place_id, metric, CAST(SUM(value) AS BIGINT) FROM rollups WHERE place_id IN (",
-        );
-        sql.bind(node.id);
-        for c in &children {
-            sql.push(", ").bind(c.id);
-        }
-        sql.push(") AND metric LIKE 'service.%' AND period IN ('-'");
-        for m in months {
-            sql.push(", ").bind(m.as_str());
-        }
-        sql.push(") GROUP BY place_id, metric");
-        let sums: Vec<(i64, String, i64)> = sql.query_as().fetch_all(&self.reader).await?;
-        let get = |id: i64, metric: &str| {
-            sums.iter()
-                .filter(|(p, m, _)| *p == id && m == metric)
-                .map(|(_, _, n)| n)
-                .sum::<i64>()
-        };
+        let (node, children) = self.node_and_children(scope, place_id).await?;
+        let ids: Vec<i64> = std::iter::once(node.id)
+            .chain(children.iter().map(|c| c.id))
+            .collect();
+        let sums = self.period_sums(&ids, "service.", months).await?;
+        let get = |id: i64, metric: &str| sums.get(id, metric);
         Ok(std::iter::once(&node)
             .chain(children.iter())
             .map(|p| FigureRow {
@@ -279,11 +247,6 @@ impl Store {
 
     /// Every non-zero `service.*` roll-up row, sorted (rebuild == incremental in tests).
     pub async fn service_snapshot(&self) -> StoreResult<Vec<(i64, String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT place_id, metric, period, value FROM rollups WHERE metric LIKE 'service.%' \
-             AND value <> 0 ORDER BY place_id, metric, period",
-        )
-        .fetch_all(&self.reader)
-        .await?)
+        self.period_snapshot("service.").await
     }
 }

@@ -25,6 +25,7 @@ mod members;
 mod org_dues;
 mod org_meetings;
 mod orgs;
+mod pick;
 mod places;
 mod problem;
 mod problem_figures;
@@ -259,6 +260,7 @@ pub fn router() -> Router<AppState> {
         .route("/studios/export.xlsx", get(studios::export))
         .route("/studios/receptions.xlsx", get(studios::receptions_export))
         .route("/studios/{id}", get(studios::show))
+        .route("/studios/{id}/edit", post(studios::edit))
         .route("/studios/{id}/reps", post(studios::add_rep))
         .route("/studios/{id}/reps/end", post(studios::end_rep))
         .route("/studios/{id}/receptions", post(studios::receive))
