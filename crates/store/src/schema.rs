@@ -184,6 +184,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0024_problem_words.sqlite.sql"),
         postgres: include_str!("migrations/0024_problem_words.postgres.sql"),
     },
+    Migration {
+        version: 25,
+        name: "service_centre",
+        sql: include_str!("migrations/0025_service_centre.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

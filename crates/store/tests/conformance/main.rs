@@ -15,6 +15,7 @@ mod meetings;
 mod members;
 mod outside;
 mod rollups;
+mod services;
 mod structure;
 mod studios;
 mod teams;
