@@ -184,6 +184,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0024_problem_words.sqlite.sql"),
         postgres: include_str!("migrations/0024_problem_words.postgres.sql"),
     },
+    Migration {
+        version: 26,
+        name: "problem_lists",
+        sql: "",
+        sqlite: include_str!("migrations/0026_problem_lists.sqlite.sql"),
+        postgres: include_str!("migrations/0026_problem_lists.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -32,6 +32,7 @@ pub struct ProblemQuery {
     pub status: Option<String>,
     /// `overdue` or `escalated`.
     pub flag: Option<String>,
+    pub category: Option<String>,
     pub q: Option<String>,
     pub page: Option<String>,
     pub month: Option<String>,
@@ -40,11 +41,12 @@ pub struct ProblemQuery {
 impl ProblemQuery {
     fn qs(&self) -> String {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
-        let (u, v, s, f, q) = (
+        let (u, v, s, f, c, q) = (
             o(&self.under),
             o(&self.village),
             o(&self.status),
             o(&self.flag),
+            o(&self.category),
             o(&self.q),
         );
         query(&[
@@ -52,6 +54,7 @@ impl ProblemQuery {
             ("village", &v),
             ("status", &s),
             ("flag", &f),
+            ("category", &c),
             ("q", &q),
         ])
     }
@@ -97,6 +100,7 @@ async fn filter(
             status,
             overdue: q.flag.as_deref() == Some("overdue"),
             escalated: q.flag.as_deref() == Some("escalated"),
+            category: q.category.clone().filter(|c| !c.trim().is_empty()),
             q: q.q.clone(),
             today: day_of(state.now()),
         },
@@ -299,6 +303,16 @@ pub async fn list_page(
         .value(o(&q.village)),
         Field::new("status", l("状态", "Status"), FieldKind::Select(statuses)).value(o(&q.status)),
         Field::new("flag", l("逾期/督办", "Overdue"), FieldKind::Select(flags)).value(o(&q.flag)),
+        Field::new(
+            "category",
+            l("类别", "Category"),
+            FieldKind::Select(
+                std::iter::once((String::new(), l("全部", "All")))
+                    .chain(names.iter().cloned())
+                    .collect(),
+            ),
+        )
+        .value(o(&q.category)),
     ];
     let qs = q.qs();
     let title = format!("{} · {}", node.name, l("问题清单", "Problem list"));
@@ -314,7 +328,13 @@ pub async fn list_page(
         action: "/problems".into(),
         filters,
         table: problems_table(ctx, &names, &rows, title, &f.today),
-        pager: Pager::new(&format!("/problems?{qs}"), page.number, page.size, total),
+        pager: Pager::capped(
+            &format!("/problems?{qs}"),
+            page.number,
+            page.size,
+            total,
+            state.store.problem_count_cap,
+        ),
         export: Some(format!("/problems/export.xlsx?{qs}")),
         links: vec![
             (
