@@ -243,7 +243,10 @@ pub async fn run(store: Store, args: &[String]) -> Result<bool, String> {
     let mut rows = Vec::new();
     let mut met = true;
     for node in &nodes {
-        println!("{}: {} ({} problems filed)", node.level, node.name, node.problems);
+        println!(
+            "{}: {} ({} problems filed)",
+            node.level, node.name, node.problems
+        );
         let cookie = sign_in(&store, node, now).await?;
         for name in QUERIES {
             let mut times = Vec::with_capacity(n);

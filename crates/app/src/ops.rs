@@ -209,8 +209,9 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 .unwrap_or(100);
             if percent > 0 {
                 let size = jiceng_demo::VoiceSize::percent(percent);
-                let v = jiceng_demo::generate_province_voice(&store, None, now(), size, &mut progress)
-                    .await?;
+                let v =
+                    jiceng_demo::generate_province_voice(&store, None, now(), size, &mut progress)
+                        .await?;
                 println!(
                     "问题清单与联系户 / problems and households: {} problems ({} events), {} households, {} visits",
                     v.problems, v.events, v.households, v.visits

@@ -168,7 +168,16 @@ pub(crate) const RAISED: &[&str] = &[
     "孩子入学政策咨询",
 ];
 
-pub(crate) const STREETS: &[&str] = &["东街", "西街", "南巷", "北巷", "新村路", "围仔", "上村", "下村"];
+pub(crate) const STREETS: &[&str] = &[
+    "东街",
+    "西街",
+    "南巷",
+    "北巷",
+    "新村路",
+    "围仔",
+    "上村",
+    "下村",
+];
 
 /// A report: its category, text and location.
 pub(crate) fn report(rng: &mut impl Rng) -> (&'static str, String, &'static str) {

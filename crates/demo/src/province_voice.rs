@@ -444,7 +444,11 @@ impl Gen<'_> {
         for day in days {
             let id = self.next_problem;
             self.next_problem += 1;
-            let into: Vec<i64> = open.iter().filter(|(_, u)| *u > day).map(|(i, _)| *i).collect();
+            let into: Vec<i64> = open
+                .iter()
+                .filter(|(_, u)| *u > day)
+                .map(|(i, _)| *i)
+                .collect();
             let until = self.problem(rng, v, (id, day), &into, rows, c)?;
             open.push((id, until));
             if open.len() > 64 {
@@ -544,7 +548,11 @@ impl Gen<'_> {
                         95..98 => 2,
                         _ => 1,
                     };
-                    plan.push((closed + rng.gen_range(0..3), Event::Rated { score }, resident));
+                    plan.push((
+                        closed + rng.gen_range(0..3),
+                        Event::Rated { score },
+                        resident,
+                    ));
                 }
                 break;
             }
@@ -618,9 +626,7 @@ impl Gen<'_> {
         for (metric, n) in contribution(&facts) {
             count(c, &v.code, metric, &filed_on[..7], n);
         }
-        rows.fts
-            .rows
-            .push(vec![id.into(), V::T(words.clone())]);
+        rows.fts.rows.push(vec![id.into(), V::T(words.clone())]);
         rows.problems.rows.push(vec![
             id.into(),
             v.id.into(),
@@ -662,7 +668,10 @@ impl Gen<'_> {
         let grids: Vec<(i64, &str)> = if v.grids.is_empty() {
             vec![(v.id, v.code.as_str())]
         } else {
-            v.grids.iter().map(|(id, code)| (*id, code.as_str())).collect()
+            v.grids
+                .iter()
+                .map(|(id, code)| (*id, code.as_str()))
+                .collect()
         };
         for i in 0..n {
             let id = self.next_household;
@@ -820,11 +829,12 @@ pub async fn generate_province_voice(
     )
     .fetch_all(&store.reader)
     .await?;
-    let ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
-        .fetch_all(&store.reader)
-        .await?
-        .into_iter()
-        .collect();
+    let ids: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
+            .fetch_all(&store.reader)
+            .await?
+            .into_iter()
+            .collect();
     let next = |table: &str| format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
     let mut g = Gen {
         store,
@@ -854,7 +864,13 @@ pub async fn generate_province_voice(
         let t1 = Instant::now();
         for v in town {
             g.problems(&mut rng, &v, &mut rows, &mut counts)?;
-            g.households(&mut rng, &v, &format!("{city}{county}{name}"), &mut rows, &mut counts)?;
+            g.households(
+                &mut rng,
+                &v,
+                &format!("{city}{county}{name}"),
+                &mut rows,
+                &mut counts,
+            )?;
         }
         // The town and below are complete now; the places above wait for the last town.
         let (upper, own): (Counts, Counts) = counts

@@ -5,11 +5,11 @@
 //! change bumps the difference between before and after, and a rebuild sums the contributions,
 //! so the two agree by construction.
 
-use crate::{Backend, Store};
 use crate::error::StoreResult;
 use crate::rollups::{bump_period, lineage};
 use crate::scope::Scope;
 use crate::sql::Sql;
+use crate::{Backend, Store};
 use jiceng_domain::life::Every;
 use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::day_number;

@@ -3,9 +3,9 @@
 
 use super::{COLS, FROM, ProblemRow};
 use crate::error::StoreResult;
-use crate::{Backend, Store};
 use crate::scope::Scope;
 use crate::sql::{Page, Sql, like_contains};
+use crate::{Backend, Store};
 use jiceng_domain::voice::Status;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,12 +50,21 @@ pub struct MonthRow {
 /// The WHERE of the staff list (after `FROM`), the one place its filters are written. On
 /// PostgreSQL the region is the row's own `place_code` (migration 26), so it is checked inside the
 /// list's indexes; `words_first` narrows a text search by the words' index first (large regions).
-fn problem_where(scope: &Scope, f: &ProblemFilter, backend: Backend, words_first: bool) -> Sql {
-    let code = match backend {
-        Backend::Postgres => "pr.place_code",
-        Backend::Sqlite => "p.code",
+/// With `bare`, PostgreSQL reads `problems` alone (ids and counts need no place names); `since`
+/// keeps the problems filed from that day on.
+fn problem_where(
+    scope: &Scope,
+    f: &ProblemFilter,
+    backend: Backend,
+    (words_first, bare): (bool, bool),
+    since: Option<&str>,
+) -> Sql {
+    let (code, from) = match backend {
+        Backend::Postgres if bare => ("pr.place_code", " FROM problems pr"),
+        Backend::Postgres => ("pr.place_code", FROM),
+        Backend::Sqlite => ("p.code", FROM),
     };
-    let mut w = Sql::new(&format!("{FROM} WHERE "));
+    let mut w = Sql::new(&format!("{from} WHERE "));
     scope.predicate(&mut w, code);
     if let Some(u) = &f.under {
         w.push(" AND ");
@@ -78,7 +87,15 @@ fn problem_where(scope: &Scope, f: &ProblemFilter, backend: Backend, words_first
     if f.escalated {
         w.push(" AND pr.escalated = 1");
     }
-    if let Some(c) = f.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(day) = since {
+        w.push(" AND pr.filed_on >= ").bind(day);
+    }
+    if let Some(c) = f
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         w.push(" AND pr.category = ").bind(c);
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -100,6 +117,15 @@ fn problem_where(scope: &Scope, f: &ProblemFilter, backend: Backend, words_first
         w.push(" ESCAPE '\\')");
     }
     w
+}
+
+/// No filter but the region: a list whose total the roll-ups know.
+fn plain(f: &ProblemFilter) -> bool {
+    f.status.is_none()
+        && !f.overdue
+        && !f.escalated
+        && f.category.as_deref().is_none_or(|c| c.trim().is_empty())
+        && f.q.as_deref().is_none_or(|q| q.trim().is_empty())
 }
 
 /// What a report holding `q` must have among its words (`search::tokens`): every two adjacent
@@ -249,39 +275,51 @@ impl Store {
         Ok(Some(n.unwrap_or(0)))
     }
 
+    /// The most a filtered list counts to: a text search counts as far as a member search does
+    /// (`SEARCH_COUNT_CAP`), since each match is checked against the report's text.
+    /// A plain list is counted exactly (from the roll-ups, or rows when its region is not a
+    /// whole node).
+    pub fn problem_count_cap_for(&self, f: &ProblemFilter) -> i64 {
+        if plain(f) {
+            i64::MAX
+        } else if f.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            self.problem_count_cap.min(Self::SEARCH_COUNT_CAP)
+        } else {
+            self.problem_count_cap
+        }
+    }
+
     /// The staff list: problems in scope matching `f`, latest first, with the total. The total is
     /// exact from the roll-ups for a plain list; with a filter it is counted up to
-    /// `PROBLEM_COUNT_CAP + 1` (more than the cap: "10000+").
+    /// `problem_count_cap_for(f) + 1` (more than the cap: "10000+"). A page's ids are found
+    /// first, from the indexes alone where the filters allow (migration 26), then its rows read.
     pub async fn problem_list(
         &self,
         scope: &Scope,
         f: &ProblemFilter,
         page: Page,
     ) -> StoreResult<(Vec<ProblemRow>, i64)> {
-        let plain = f.status.is_none()
-            && !f.overdue
-            && !f.escalated
-            && f.category.as_deref().is_none_or(|c| c.trim().is_empty())
-            && f.q.as_deref().is_none_or(|q| q.trim().is_empty());
+        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let plain = plain(f);
         let region = match &f.under {
             Some(u) => self.problems_filed_under(scope, u).await?,
             None => None,
         };
         let words_first = region.is_none_or(|n| n > self.problem_words_first_above);
-        let w = problem_where(scope, f, self.backend, words_first);
         // Unnamed statements on PostgreSQL: a province and a village need different plans, and a
         // cached generic one would serve one of them badly.
         let persistent = self.backend != Backend::Postgres;
         let total: i64 = match region {
             Some(n) if plain => n,
             _ => {
+                let bare = problem_where(scope, f, self.backend, (words_first, true), None);
+                let limit = match self.problem_count_cap_for(f) {
+                    i64::MAX => String::new(),
+                    cap => format!(" LIMIT {}", cap + 1),
+                };
                 let count = Sql {
-                    text: format!(
-                        "SELECT COUNT(*) FROM (SELECT 1{} LIMIT {}) c",
-                        w.text,
-                        self.problem_count_cap + 1
-                    ),
-                    vals: w.vals.clone(),
+                    text: format!("SELECT COUNT(*) FROM (SELECT 1{}{limit}) c", bare.text),
+                    vals: bare.vals,
                 };
                 count
                     .scalar()
@@ -290,19 +328,59 @@ impl Store {
                     .await?
             }
         };
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {COLS}{} ORDER BY pr.filed_on DESC, pr.id DESC",
-                w.text
-            ),
-            vals: w.vals,
-        };
-        page.limit_offset(&mut sql);
-        let rows = sql
-            .query_as()
-            .persistent(persistent)
-            .fetch_all(&self.reader)
-            .await?;
+        // A search from the words' index in a large region has thousands of matches to sort:
+        // the last week's first, then two months', then all, until the page is full.
+        let searching = words_first
+            && self.backend == Backend::Postgres
+            && q.is_some_and(|q| !query_words(q).is_empty());
+        let mut windows: Vec<Option<String>> = Vec::new();
+        if searching {
+            for days in [7, 60] {
+                if let Ok(day) = jiceng_domain::meeting::add_days(&f.today, -days) {
+                    windows.push(Some(day));
+                }
+            }
+        }
+        windows.push(None);
+        let mut ids: Vec<i64> = Vec::new();
+        for since in &windows {
+            let w = problem_where(
+                scope,
+                f,
+                self.backend,
+                (words_first, true),
+                since.as_deref(),
+            );
+            let mut sql = Sql {
+                text: format!(
+                    "SELECT pr.id{} ORDER BY pr.filed_on DESC, pr.id DESC",
+                    w.text
+                ),
+                vals: w.vals,
+            };
+            page.limit_offset(&mut sql);
+            ids = sql
+                .scalar()
+                .persistent(persistent)
+                .fetch_all(&self.reader)
+                .await?;
+            if ids.len() as i64 >= page.size {
+                break;
+            }
+        }
+        if ids.is_empty() {
+            return Ok((Vec::new(), total));
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        // Ids from the query above, written as numbers.
+        let rows = Sql::new(&format!(
+            "SELECT {COLS}{FROM} WHERE pr.id IN ({}) ORDER BY pr.filed_on DESC, pr.id DESC",
+            list.join(", ")
+        ))
+        .query_as()
+        .persistent(false)
+        .fetch_all(&self.reader)
+        .await?;
         Ok((rows, total))
     }
 

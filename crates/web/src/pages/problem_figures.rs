@@ -147,10 +147,7 @@ pub async fn show(
             l("逾期升级督办", "Escalated when overdue"),
             node.escalated.to_string(),
         ),
-        (
-            l("当前逾期未办结", "Overdue now"),
-            node.overdue.to_string(),
-        ),
+        (l("当前逾期未办结", "Overdue now"), node.overdue.to_string()),
     ];
     let c = Chrome::new(
         &ctx,

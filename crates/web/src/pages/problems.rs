@@ -189,6 +189,14 @@ async fn village_options(
     node: &Place,
 ) -> Result<Vec<(String, String)>, AppError> {
     let mut out = vec![(String::new(), ctx.lang.pick("全部", "All").to_string())];
+    // A city or a province holds thousands of villages: no list to choose from (its figures
+    // lead down to them), and no count of them on every page.
+    if matches!(
+        node.kind(),
+        Some(jiceng_domain::PlaceKind::Province | jiceng_domain::PlaceKind::City)
+    ) {
+        return Ok(out);
+    }
     for kind in ["village", "community"] {
         let f = PlaceFilter {
             under: Some(node.clone()),
@@ -284,7 +292,12 @@ pub async fn list_page(
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let villages = village_options(state, ctx, &node).await?;
     let names = categories(state).await?;
-    let mut forms = vec![desk_form(ctx, villages[1..].to_vec(), names.clone())];
+    // The desk files in a village: offered where the page lists villages to choose from.
+    let mut forms = if villages.len() > 1 {
+        vec![desk_form(ctx, villages[1..].to_vec(), names.clone())]
+    } else {
+        Vec::new()
+    };
     let status = match fb {
         Some(fb) => {
             fb.apply(&mut forms);
@@ -333,7 +346,7 @@ pub async fn list_page(
             page.number,
             page.size,
             total,
-            state.store.problem_count_cap,
+            state.store.problem_count_cap_for(&f),
         ),
         export: Some(format!("/problems/export.xlsx?{qs}")),
         links: vec![
