@@ -309,78 +309,86 @@ impl Store {
         // Unnamed statements on PostgreSQL: a province and a village need different plans, and a
         // cached generic one would serve one of them badly.
         let persistent = self.backend != Backend::Postgres;
-        let total: i64 = match region {
-            Some(n) if plain => n,
-            _ => {
-                let bare = problem_where(scope, f, self.backend, (words_first, true), None);
-                let limit = match self.problem_count_cap_for(f) {
-                    i64::MAX => String::new(),
-                    cap => format!(" LIMIT {}", cap + 1),
-                };
-                let count = Sql {
-                    text: format!("SELECT COUNT(*) FROM (SELECT 1{}{limit}) c", bare.text),
-                    vals: bare.vals,
-                };
-                count
-                    .scalar()
-                    .persistent(persistent)
-                    .fetch_one(&self.reader)
-                    .await?
-            }
+        // The count and the page are read at once, on two of the readers.
+        let count = async {
+            let n: i64 = match region {
+                Some(n) if plain => n,
+                _ => {
+                    let bare = problem_where(scope, f, self.backend, (words_first, true), None);
+                    let limit = match self.problem_count_cap_for(f) {
+                        i64::MAX => String::new(),
+                        cap => format!(" LIMIT {}", cap + 1),
+                    };
+                    let count = Sql {
+                        text: format!("SELECT COUNT(*) FROM (SELECT 1{}{limit}) c", bare.text),
+                        vals: bare.vals,
+                    };
+                    count
+                        .scalar()
+                        .persistent(persistent)
+                        .fetch_one(&self.reader)
+                        .await?
+                }
+            };
+            StoreResult::Ok(n)
         };
-        // A search from the words' index in a large region has thousands of matches to sort:
-        // the last week's first, then two months', then all, until the page is full.
-        let searching = words_first
-            && self.backend == Backend::Postgres
-            && q.is_some_and(|q| !query_words(q).is_empty());
-        let mut windows: Vec<Option<String>> = Vec::new();
-        if searching {
-            for days in [7, 60] {
-                if let Ok(day) = jiceng_domain::meeting::add_days(&f.today, -days) {
-                    windows.push(Some(day));
+        let rows = async {
+            // A search from the words' index in a large region has thousands of matches to
+            // sort: the last week's first, then two months', then all, until the page is full.
+            let searching = words_first
+                && self.backend == Backend::Postgres
+                && q.is_some_and(|q| !query_words(q).is_empty());
+            let mut windows: Vec<Option<String>> = Vec::new();
+            if searching {
+                for days in [7, 60] {
+                    if let Ok(day) = jiceng_domain::meeting::add_days(&f.today, -days) {
+                        windows.push(Some(day));
+                    }
                 }
             }
-        }
-        windows.push(None);
-        let mut ids: Vec<i64> = Vec::new();
-        for since in &windows {
-            let w = problem_where(
-                scope,
-                f,
-                self.backend,
-                (words_first, true),
-                since.as_deref(),
-            );
-            let mut sql = Sql {
-                text: format!(
-                    "SELECT pr.id{} ORDER BY pr.filed_on DESC, pr.id DESC",
-                    w.text
-                ),
-                vals: w.vals,
-            };
-            page.limit_offset(&mut sql);
-            ids = sql
-                .scalar()
-                .persistent(persistent)
-                .fetch_all(&self.reader)
-                .await?;
-            if ids.len() as i64 >= page.size {
-                break;
+            windows.push(None);
+            let mut ids: Vec<i64> = Vec::new();
+            for since in &windows {
+                let w = problem_where(
+                    scope,
+                    f,
+                    self.backend,
+                    (words_first, true),
+                    since.as_deref(),
+                );
+                let mut sql = Sql {
+                    text: format!(
+                        "SELECT pr.id{} ORDER BY pr.filed_on DESC, pr.id DESC",
+                        w.text
+                    ),
+                    vals: w.vals,
+                };
+                page.limit_offset(&mut sql);
+                ids = sql
+                    .scalar()
+                    .persistent(persistent)
+                    .fetch_all(&self.reader)
+                    .await?;
+                if ids.len() as i64 >= page.size {
+                    break;
+                }
             }
-        }
-        if ids.is_empty() {
-            return Ok((Vec::new(), total));
-        }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        // Ids from the query above, written as numbers.
-        let rows = Sql::new(&format!(
-            "SELECT {COLS}{FROM} WHERE pr.id IN ({}) ORDER BY pr.filed_on DESC, pr.id DESC",
-            list.join(", ")
-        ))
-        .query_as()
-        .persistent(false)
-        .fetch_all(&self.reader)
-        .await?;
+            if ids.is_empty() {
+                return StoreResult::Ok(Vec::new());
+            }
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            // Ids from the query above, written as numbers.
+            let rows: Vec<ProblemRow> = Sql::new(&format!(
+                "SELECT {COLS}{FROM} WHERE pr.id IN ({}) ORDER BY pr.filed_on DESC, pr.id DESC",
+                list.join(", ")
+            ))
+            .query_as()
+            .persistent(false)
+            .fetch_all(&self.reader)
+            .await?;
+            StoreResult::Ok(rows)
+        };
+        let (total, rows) = tokio::try_join!(count, rows)?;
         Ok((rows, total))
     }
 
