@@ -10,6 +10,7 @@ mod life;
 mod members;
 mod names;
 mod province;
+mod province_copy;
 mod province_members;
 mod province_texts;
 mod province_voice;

@@ -9,16 +9,17 @@
 
 use crate::members::{GIVEN, SURNAMES, pick};
 use crate::names::thousands;
+use crate::province_copy::{Out, Rows, TownRows, V, write};
 use crate::province_texts as t;
 use jiceng_domain::member::{mask_address, mask_phone};
 use jiceng_domain::voice::{Event, Problem, Status, VoiceRule};
-use jiceng_store::audit::{self, Change};
+use jiceng_store::audit::Change;
 use jiceng_store::households::{METRIC_OPEN, VISITS_PREFIX};
 use jiceng_store::rollups::lineage;
 use jiceng_store::sql::Sql;
 use jiceng_store::voice::figures::{Facts, contribution};
 use jiceng_store::voice::{code_hash, search};
-use jiceng_store::{Actor, Backend, Scope, Store, StoreError};
+use jiceng_store::{Backend, Scope, Store, StoreError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::Connection;
@@ -78,149 +79,6 @@ impl VoiceTotals {
     pub fn records(&self) -> u64 {
         self.problems + self.events + self.households + self.assignments + self.visits
     }
-}
-
-/// A value of a generated row.
-enum V {
-    N,
-    I(i64),
-    T(String),
-    B(Vec<u8>),
-}
-
-impl From<i64> for V {
-    fn from(v: i64) -> Self {
-        V::I(v)
-    }
-}
-impl From<String> for V {
-    fn from(v: String) -> Self {
-        V::T(v)
-    }
-}
-impl From<&str> for V {
-    fn from(v: &str) -> Self {
-        V::T(v.to_string())
-    }
-}
-impl<T: Into<V>> From<Option<T>> for V {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(V::N, Into::into)
-    }
-}
-
-/// One table's rows of a town.
-struct Rows {
-    table: &'static str,
-    cols: &'static [&'static str],
-    rows: Vec<Vec<V>>,
-}
-
-impl Rows {
-    fn new(table: &'static str, cols: &'static [&'static str]) -> Self {
-        Rows {
-            table,
-            cols,
-            rows: Vec::new(),
-        }
-    }
-
-    /// The rows in `COPY … FROM STDIN` text format.
-    fn copy_text(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.rows.len() * 64);
-        for row in &self.rows {
-            for (i, v) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(b'\t');
-                }
-                match v {
-                    V::N => out.extend_from_slice(b"\\N"),
-                    V::I(n) => out.extend_from_slice(n.to_string().as_bytes()),
-                    V::T(s) => {
-                        for b in s.bytes() {
-                            match b {
-                                b'\\' => out.extend_from_slice(b"\\\\"),
-                                b'\n' => out.extend_from_slice(b"\\n"),
-                                b'\r' => out.extend_from_slice(b"\\r"),
-                                b'\t' => out.extend_from_slice(b"\\t"),
-                                _ => out.push(b),
-                            }
-                        }
-                    }
-                    V::B(bytes) => {
-                        out.extend_from_slice(b"\\\\x");
-                        for b in bytes {
-                            out.extend_from_slice(format!("{b:02x}").as_bytes());
-                        }
-                    }
-                }
-            }
-            out.push(b'\n');
-        }
-        out
-    }
-}
-
-/// Where the rows go: a PostgreSQL connection of its own for `COPY`, or the store's writer.
-enum Out {
-    Pg(Box<PgConnection>),
-    Lite,
-}
-
-/// Writes a town's tables in one transaction, then its audit entry.
-async fn write(
-    store: &Store,
-    out: &mut Out,
-    tables: &[Rows],
-    change: Change<'_>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let actor = Actor::cli("demo");
-    match out {
-        Out::Pg(conn) => {
-            let mut tx = conn.begin().await?;
-            for t in tables.iter().filter(|t| !t.rows.is_empty()) {
-                let stmt = format!("COPY {} ({}) FROM STDIN", t.table, t.cols.join(", "));
-                let mut copy = tx.copy_in_raw(&stmt).await?;
-                for chunk in t.copy_text().chunks(1 << 20) {
-                    copy.send(chunk).await?;
-                }
-                copy.finish().await?;
-            }
-            tx.commit().await?;
-            // The audit chain is written through the store; the rows are committed just before.
-            audit::commit(store.writer.begin().await?, &actor, change, now).await?;
-        }
-        Out::Lite => {
-            let mut tx = store.writer.begin().await?;
-            for t in tables {
-                // SQLite takes up to 32,766 parameters a statement.
-                let per = (30_000 / t.cols.len()).max(1);
-                for chunk in t.rows.chunks(per) {
-                    let one = format!("({})", vec!["?"; t.cols.len()].join(", "));
-                    let text = format!(
-                        "INSERT INTO {} ({}) VALUES {}",
-                        t.table,
-                        t.cols.join(", "),
-                        vec![one; chunk.len()].join(", ")
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-                    for v in chunk.iter().flatten() {
-                        q = match v {
-                            V::N => q.bind(None::<String>),
-                            V::I(n) => q.bind(*n),
-                            V::T(s) => q.bind(s.clone()),
-                            V::B(b) => q.bind(b.clone()),
-                        };
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
-            audit::append(&mut tx, &actor, change, now).await?;
-            tx.commit().await?;
-        }
-    }
-    Ok(())
 }
 
 /// The date of a day number (days since 1970-01-01), `YYYY-MM-DD` (Hinnant's civil_from_days).
@@ -301,104 +159,6 @@ fn count(c: &mut Counts, code: &str, metric: &str, period: &str, n: i64) {
     for l in lineage(code) {
         *c.entry((l, metric.to_string(), period.to_string()))
             .or_default() += n;
-    }
-}
-
-/// A town's tables, in the order they are written (households before their visits).
-struct TownRows {
-    problems: Rows,
-    events: Rows,
-    fts: Rows,
-    households: Rows,
-    assignments: Rows,
-    visits: Rows,
-}
-
-impl TownRows {
-    fn new() -> Self {
-        TownRows {
-            problems: Rows::new(
-                "problems",
-                &[
-                    "id",
-                    "place_id",
-                    "code_hash",
-                    "source",
-                    "category",
-                    "body",
-                    "location",
-                    "contact_sealed",
-                    "status",
-                    "owner",
-                    "deadline",
-                    "resolved_on",
-                    "escalated",
-                    "score",
-                    "merged_into",
-                    "filed_on",
-                    "closed_on",
-                    "created_at",
-                    "updated_at",
-                    "tokens",
-                ],
-            ),
-            events: Rows::new(
-                "problem_events",
-                &[
-                    "problem_id",
-                    "seq",
-                    "event",
-                    "detail_json",
-                    "on_date",
-                    "actor",
-                    "created_at",
-                ],
-            ),
-            fts: Rows::new("problems_fts", &["rowid", "tokens"]),
-            households: Rows::new(
-                "households",
-                &[
-                    "id",
-                    "place_id",
-                    "head_name",
-                    "people",
-                    "address_sealed",
-                    "address_masked",
-                    "phone_sealed",
-                    "phone_index",
-                    "phone_masked",
-                    "since_on",
-                    "closed_on",
-                    "closed_reason",
-                    "created_at",
-                    "updated_at",
-                ],
-            ),
-            assignments: Rows::new(
-                "household_assignments",
-                &["household_id", "member_id", "from_on", "created_at"],
-            ),
-            visits: Rows::new(
-                "household_visits",
-                &[
-                    "household_id",
-                    "member_id",
-                    "visited_on",
-                    "mode",
-                    "raised",
-                    "created_at",
-                ],
-            ),
-        }
-    }
-
-    fn into_tables(self, backend: Backend) -> Vec<Rows> {
-        let mut v = vec![self.problems, self.events];
-        if backend == Backend::Sqlite {
-            v.push(self.fts);
-        }
-        v.extend([self.households, self.assignments, self.visits]);
-        v
     }
 }
 
