@@ -70,6 +70,13 @@ async fn voice_sweep(store: &Store) -> Result<(u64, u64), jiceng_store::StoreErr
     if closed + escalated > 0 {
         tracing::info!(closed, escalated, "voice sweep");
     }
+    // The service centre's requests past their due date are marked by the same timer.
+    let marked = store
+        .service_sweep(&jiceng_web::clock::day_of(now), now)
+        .await?;
+    if marked > 0 {
+        tracing::info!(marked, "service sweep");
+    }
     Ok((closed, escalated))
 }
 
@@ -242,6 +249,11 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 "驻点工作队 / stationed teams: {} teams, {} checklist items ({} done, {} overdue)",
                 tm.teams, tm.items, tm.done, tm.overdue
             );
+            let sv = jiceng_demo::generate_services(&store, now()).await?;
+            println!(
+                "党群服务中心 / service centre: {} items, {} requests ({} completed, {} refused, {} overdue)",
+                sv.items, sv.requests, sv.completed, sv.rejected, sv.overdue
+            );
             let life = jiceng_demo::generate_life(&store, now(), &mut progress).await?;
             println!(
                 "三会一课 / organisational life: {} branches, {} meetings ({} without quorum), {} attendance records, {} red-observer visits",
@@ -252,9 +264,15 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
                 life.observations
             );
             let voice = jiceng_demo::generate_voice(&store, now()).await?;
+            let rate = voice.solve_rate_bp();
             println!(
-                "群众心声 / residents' voice: {} problems, {} closed, {} escalated",
-                voice.problems, voice.closed, voice.escalated
+                "群众心声 / residents' voice: {} problems filed, {} escalated; district 收集 {}, 解决 {}, 解决率 {}.{:02}%",
+                voice.problems,
+                voice.escalated,
+                voice.collected,
+                voice.solved,
+                rate / 100,
+                rate % 100
             );
             let h = jiceng_demo::generate_households(&store, now()).await?;
             println!(

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 const SEED: u64 = 0x6a69_6365_6e67_0002;
 /// Roughly Doumen's membership.
 pub const TARGET_MEMBERS: usize = 15_000;
+/// The town whose villages have the most members (白蕉镇 plays Xiqiao's 4000+).
+pub const XIQIAO_TOWN: &str = "440403106";
 
 pub(crate) const SURNAMES: &[&str] = &[
     "陈", "黄", "李", "梁", "林", "张", "罗", "何", "吴", "赵", "周", "钟", "郑", "谢", "冯", "邓",
@@ -40,9 +42,9 @@ pub(crate) fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
 }
 
 /// Organisations that hold members: branches, and committees or 总支 without branches below.
-async fn holders(store: &Store) -> Result<Vec<(i64, String, String)>, StoreError> {
+async fn holders(store: &Store) -> Result<Vec<(i64, String, String, String)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT o.id, p.name, p.kind FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL \
+        "SELECT o.id, p.name, p.kind, p.code FROM orgs o JOIN places p ON p.id = o.place_id WHERE o.closed_at IS NULL \
          AND o.kind <> 'group' AND NOT EXISTS (SELECT 1 FROM orgs c WHERE c.parent_id = o.id AND c.kind <> 'group') \
          ORDER BY o.id",
     )
@@ -60,11 +62,17 @@ pub async fn generate_members(
     let orgs = holders(store).await?;
     let village_like = |kind: &str| matches!(kind, "village" | "community");
     // Village branches are big, 两新 branches small; scale both to the target.
+    // The town that plays Xiqiao (4000+ members, DOMAIN.md) has bigger village branches.
     let weights: Vec<u32> = orgs
         .iter()
-        .map(|(_, _, kind)| {
+        .map(|(_, _, kind, code)| {
             if village_like(kind) {
-                rng.gen_range(40..140)
+                let w = rng.gen_range(40..140);
+                if code.starts_with(XIQIAO_TOWN) {
+                    w * 4 / 3
+                } else {
+                    w
+                }
             } else {
                 rng.gen_range(3..12)
             }
@@ -74,7 +82,7 @@ pub async fn generate_members(
     let actor = Actor::cli("demo");
     let mut seq: HashMap<String, u32> = HashMap::new();
     let mut written = 0u64;
-    for (n, ((org_id, place_name, _), w)) in orgs.iter().zip(&weights).enumerate() {
+    for (n, ((org_id, place_name, _, _), w)) in orgs.iter().zip(&weights).enumerate() {
         let count =
             (TARGET_MEMBERS as u64 * u64::from(*w) / u64::from(total_weight)).max(1) as usize;
         let rows: Vec<MemberInput> = (0..count)

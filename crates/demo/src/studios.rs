@@ -4,12 +4,14 @@
 //! Tuesday of each month; most duty days receive residents, a few do not). One reception in ten
 //! puts what was raised on the problem list. Deterministic for a given `now`.
 
-use jiceng_domain::meeting::add_days;
+use jiceng_domain::meeting::{add_days, day_number};
 use jiceng_domain::studio::{DEFAULT_ENDS, DEFAULT_RULE, DEFAULT_STARTS, Duty};
 use jiceng_store::coverage::day_of;
 use jiceng_store::studios::{NewReception, NewStudio};
 use jiceng_store::{Actor, Scope, Store, StoreError};
 use std::collections::HashMap;
+
+const DAY_MS: i64 = 86_400_000;
 
 /// How many studios the demo district has (DOMAIN.md: 126).
 pub const STUDIOS: usize = 126;
@@ -131,8 +133,9 @@ pub async fn generate_studios(store: &Store, now: i64) -> Result<StudioSummary, 
                         to_problem,
                         problem_place_id: None,
                     },
-                    &today,
-                    now,
+                    // Filed on the duty day itself, so the problem list's history matches.
+                    day,
+                    now - (day_number(&today)? - day_number(day)?) * DAY_MS,
                 )
                 .await?;
             sum.receptions += 1;

@@ -15,6 +15,7 @@ pub mod org;
 pub mod password;
 pub mod recruitment;
 pub mod role;
+pub mod service;
 pub mod studio;
 pub mod team;
 pub mod village;

@@ -35,6 +35,7 @@ pub mod members;
 pub mod observations;
 pub mod open311;
 pub mod orgs;
+pub mod period_rollups;
 pub mod places;
 pub mod recruitment;
 pub mod rollups;
@@ -42,7 +43,9 @@ pub mod roster;
 pub mod schema;
 pub mod scope;
 pub mod seal;
+pub mod services;
 pub mod sql;
+pub mod studio_edit;
 pub mod studios;
 pub mod teams;
 // Test support: a panic here fails the test that asked for a database, which is what it should do.

@@ -264,9 +264,8 @@ pub(crate) async fn carry_org(
 }
 
 /// Called in the transaction that moves a place under another parent: the place's own per-period
-/// rows (`life.*`, `decisions.*`, `voice.*`, `households.*`, `studios.*` and `teams.*`, its whole
-/// subtree) leave the old parent's ancestors and join
-/// the new parent's.
+/// rows (every prefix in `period_rollups::PERIOD_PREFIXES`, its whole subtree) leave the old
+/// parent's ancestors and join the new parent's.
 pub(crate) async fn carry_place(
     conn: &mut AnyConnection,
     place_id: i64,
@@ -282,15 +281,11 @@ pub(crate) async fn carry_place(
         }
         None => None,
     };
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT metric, period, value FROM rollups WHERE place_id = $1 \
-         AND (metric LIKE 'life.%' OR metric LIKE 'decisions.%' OR metric LIKE 'voice.%' \
-         OR metric LIKE 'households.%' OR metric LIKE 'studios.%' OR metric LIKE 'teams.%') \
-         AND value <> 0",
-    )
-    .bind(place_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut sql =
+        crate::sql::Sql::new("SELECT metric, period, value FROM rollups WHERE place_id = ");
+    sql.bind(place_id).push(" AND value <> 0 AND ");
+    crate::period_rollups::any_period_metric(&mut sql);
+    let rows: Vec<(String, String, i64)> = sql.query_as().fetch_all(&mut *conn).await?;
     for (metric, period, n) in rows {
         if let Some(old) = &old_parent_code {
             bump_period(conn, old, &metric, &period, -n).await?;

@@ -231,6 +231,7 @@ impl Store {
         written += crate::households::rebuild(&mut tx).await?;
         written += crate::studios::rebuild(&mut tx).await?;
         written += crate::teams::rebuild(&mut tx).await?;
+        written += crate::services::rebuild(&mut tx).await?;
         for ((place_id, metric), value) in acc.into_iter().filter(|(_, v)| *v != 0) {
             sqlx::query(
                 "INSERT INTO rollups (place_id, metric, period, value) VALUES ($1, $2, $3, $4)",

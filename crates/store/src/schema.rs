@@ -185,6 +185,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/0024_problem_words.postgres.sql"),
     },
     Migration {
+        version: 25,
+        name: "service_centre",
+        sql: include_str!("migrations/0025_service_centre.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 26,
         name: "problem_lists",
         sql: "",

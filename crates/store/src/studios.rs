@@ -7,8 +7,9 @@
 
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
+use crate::period_rollups::Totals;
 use crate::places::place_in;
-use crate::rollups::{bump_period, lineage};
+use crate::rollups::bump_period;
 use crate::scope::Scope;
 use crate::sql::{Page, Sql};
 use crate::village::refuse;
@@ -16,7 +17,6 @@ use crate::{Actor, Store};
 use jiceng_domain::studio::Duty;
 use serde::Serialize;
 use sqlx::AnyConnection;
-use std::collections::HashMap;
 
 pub const RECEPTIONS: &str = "studios.receptions";
 pub const RESIDENTS: &str = "studios.residents";
@@ -117,7 +117,11 @@ fn day_checked(s: &str, field: &'static str) -> StoreResult<String> {
     Ok(s.to_string())
 }
 
-async fn studio_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResult<Studio> {
+pub(crate) async fn studio_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<Studio> {
     let mut sql = Sql::new(&format!("SELECT {COLS}{FROM} WHERE st.id = "));
     sql.bind(id).push(" AND ");
     scope.predicate(&mut sql, "p.code");
@@ -571,48 +575,18 @@ impl Store {
         place_id: i64,
         months: &[String],
     ) -> StoreResult<Vec<(i64, String, i64, i64)>> {
-        let node = self.place(scope, place_id).await?;
-        let filter = crate::places::PlaceFilter {
-            parent_id: Some(node.id),
-            ..Default::default()
-        };
-        let (children, _) = self
-            .places(scope, &filter, Page::new(None, Some(500)))
-            .await?;
-        let mut sql = Sql::new(
-            // SUM of a BIGINT is NUMERIC on PostgreSQL, which the Any driver cannot read.
-            "SELECT place_id, metric, CAST(SUM(value) AS BIGINT) FROM rollups WHERE place_id IN (",
-        );
-        sql.bind(node.id);
-        for c in &children {
-            sql.push(", ").bind(c.id);
-        }
-        sql.push(") AND metric LIKE 'studios.%' AND period IN (");
-        for (i, m) in months.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(m.as_str());
-        }
-        if months.is_empty() {
-            sql.push("''");
-        }
-        sql.push(") GROUP BY place_id, metric");
-        let sums: Vec<(i64, String, i64)> = sql.query_as().fetch_all(&self.reader).await?;
-        let get = |id: i64, metric: &str| {
-            sums.iter()
-                .filter(|(p, m, _)| *p == id && m == metric)
-                .map(|(_, _, n)| n)
-                .sum::<i64>()
-        };
-        Ok(std::iter::once(&node)
-            .chain(children.iter())
+        let (node, children) = self.node_and_children(scope, place_id).await?;
+        let places: Vec<_> = std::iter::once(&node).chain(children.iter()).collect();
+        let ids: Vec<i64> = places.iter().map(|p| p.id).collect();
+        let sums = self.period_sums(&ids, "studios.", months).await?;
+        Ok(places
+            .iter()
             .map(|p| {
                 (
                     p.id,
                     p.name.clone(),
-                    get(p.id, RECEPTIONS),
-                    get(p.id, RESIDENTS),
+                    sums.get(p.id, RECEPTIONS),
+                    sums.get(p.id, RESIDENTS),
                 )
             })
             .collect())
@@ -620,49 +594,22 @@ impl Store {
 
     /// Every non-zero `studios.*` roll-up row, sorted (rebuild == incremental in tests).
     pub async fn studios_snapshot(&self) -> StoreResult<Vec<(i64, String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT place_id, metric, period, value FROM rollups WHERE metric LIKE 'studios.%' \
-             AND value <> 0 ORDER BY place_id, metric, period",
-        )
-        .fetch_all(&self.reader)
-        .await?)
+        self.period_snapshot("studios.").await
     }
 }
 
 /// Recomputes every `studios.*` row from the receptions (part of `rollup_rebuild`).
 pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<usize> {
-    sqlx::query("DELETE FROM rollups WHERE metric LIKE 'studios.%'")
-        .execute(&mut *conn)
-        .await?;
-    let ids: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let mut totals = Totals::new(conn).await?;
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT p.code, rc.held_on, rc.residents FROM receptions rc \
          JOIN studios st ON st.id = rc.studio_id JOIN places p ON p.id = st.place_id",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut acc: HashMap<(i64, &'static str, String), i64> = HashMap::new();
     for (code, held_on, residents) in rows {
-        for c in lineage(&code) {
-            let Some(id) = ids.get(&c) else { continue };
-            *acc.entry((*id, RECEPTIONS, month(&held_on))).or_default() += 1;
-            *acc.entry((*id, RESIDENTS, month(&held_on))).or_default() += residents;
-        }
+        totals.add(&code, RECEPTIONS, &month(&held_on), 1);
+        totals.add(&code, RESIDENTS, &month(&held_on), residents);
     }
-    let rows: Vec<_> = acc.into_iter().collect();
-    for chunk in rows.chunks(100) {
-        let mut sql = Sql::new("INSERT INTO rollups (place_id, metric, period, value) VALUES ");
-        for (i, ((id, metric, period), value)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(*id).push(", ").bind(*metric).push(", ");
-            sql.bind(period.as_str()).push(", ").bind(*value).push(")");
-        }
-        sql.query().execute(&mut *conn).await?;
-    }
-    Ok(rows.len())
+    totals.replace(conn, "studios.").await
 }

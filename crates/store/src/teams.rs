@@ -9,8 +9,9 @@
 
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
+use crate::period_rollups::Totals;
 use crate::places::place_in;
-use crate::rollups::{bump_period, lineage};
+use crate::rollups::bump_period;
 use crate::scope::Scope;
 use crate::sql::{Page, Sql};
 use crate::village::{refuse, village_in};
@@ -18,7 +19,6 @@ use crate::{Actor, Store};
 use jiceng_domain::team::ItemStatus;
 use serde::Serialize;
 use sqlx::AnyConnection;
-use std::collections::HashMap;
 
 pub const ITEMS: &str = "teams.items";
 pub const DONE: &str = "teams.done";
@@ -504,47 +504,26 @@ impl Store {
         place_id: i64,
         months: &[String],
     ) -> StoreResult<Vec<(i64, String, i64, i64)>> {
-        let node = self.place(scope, place_id).await?;
-        let filter = crate::places::PlaceFilter {
-            parent_id: Some(node.id),
-            ..Default::default()
-        };
-        let (children, _) = self
-            .places(scope, &filter, Page::new(None, Some(500)))
-            .await?;
-        let mut sql = Sql::new(
-            "SELECT place_id, metric, CAST(SUM(value) AS BIGINT) FROM rollups WHERE place_id IN (",
-        );
-        sql.bind(node.id);
-        for c in &children {
-            sql.push(", ").bind(c.id);
-        }
-        sql.push(") AND metric LIKE 'teams.%' AND period IN ('-'");
-        for m in months {
-            sql.push(", ").bind(m.as_str());
-        }
-        sql.push(") GROUP BY place_id, metric");
-        let sums: Vec<(i64, String, i64)> = sql.query_as().fetch_all(&self.reader).await?;
-        let get = |id: i64, metric: &str| {
-            sums.iter()
-                .filter(|(p, m, _)| *p == id && m == metric)
-                .map(|(_, _, n)| n)
-                .sum::<i64>()
-        };
-        Ok(std::iter::once(&node)
-            .chain(children.iter())
-            .map(|p| (p.id, p.name.clone(), get(p.id, ITEMS), get(p.id, DONE)))
+        let (node, children) = self.node_and_children(scope, place_id).await?;
+        let places: Vec<_> = std::iter::once(&node).chain(children.iter()).collect();
+        let ids: Vec<i64> = places.iter().map(|p| p.id).collect();
+        let sums = self.period_sums(&ids, "teams.", months).await?;
+        Ok(places
+            .iter()
+            .map(|p| {
+                (
+                    p.id,
+                    p.name.clone(),
+                    sums.get(p.id, ITEMS),
+                    sums.get(p.id, DONE),
+                )
+            })
             .collect())
     }
 
     /// Every non-zero `teams.*` roll-up row, sorted (rebuild == incremental in tests).
     pub async fn teams_snapshot(&self) -> StoreResult<Vec<(i64, String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT place_id, metric, period, value FROM rollups WHERE metric LIKE 'teams.%' \
-             AND value <> 0 ORDER BY place_id, metric, period",
-        )
-        .fetch_all(&self.reader)
-        .await?)
+        self.period_snapshot("teams.").await
     }
 }
 
@@ -568,39 +547,17 @@ async fn item_in(conn: &mut AnyConnection, scope: &Scope, id: i64) -> StoreResul
 
 /// Recomputes every `teams.*` row from the items (part of `rollup_rebuild`).
 pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<usize> {
-    sqlx::query("DELETE FROM rollups WHERE metric LIKE 'teams.%'")
-        .execute(&mut *conn)
-        .await?;
-    let ids: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM places")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let mut totals = Totals::new(conn).await?;
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT p.code, i.due_on, i.status FROM team_items i JOIN places p ON p.id = i.place_id",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut acc: HashMap<(i64, &'static str, String), i64> = HashMap::new();
     for (code, due_on, status) in rows {
-        for c in lineage(&code) {
-            let Some(id) = ids.get(&c) else { continue };
-            *acc.entry((*id, ITEMS, month(&due_on))).or_default() += 1;
-            if status == "done" {
-                *acc.entry((*id, DONE, month(&due_on))).or_default() += 1;
-            }
+        totals.add(&code, ITEMS, &month(&due_on), 1);
+        if status == "done" {
+            totals.add(&code, DONE, &month(&due_on), 1);
         }
     }
-    let rows: Vec<_> = acc.into_iter().collect();
-    for chunk in rows.chunks(100) {
-        let mut sql = Sql::new("INSERT INTO rollups (place_id, metric, period, value) VALUES ");
-        for (i, ((id, metric, period), value)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(*id).push(", ").bind(*metric).push(", ");
-            sql.bind(period.as_str()).push(", ").bind(*value).push(")");
-        }
-        sql.query().execute(&mut *conn).await?;
-    }
-    Ok(rows.len())
+    totals.replace(conn, "teams.").await
 }

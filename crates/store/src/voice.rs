@@ -11,12 +11,14 @@ use crate::sql::Sql;
 use crate::village::village_in;
 use crate::{Actor, Store};
 use jiceng_domain::DomainError;
+use jiceng_domain::meeting::add_days;
 use jiceng_domain::member::parse_phone;
 use jiceng_domain::voice::{Event, Problem, Status, VoiceRule};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 pub mod figures;
 mod files;
@@ -510,12 +512,32 @@ impl Store {
     pub async fn voice_sweep(&self, today: &str, now: i64) -> StoreResult<(u64, u64)> {
         let actor = Actor::cli("voice-sweep");
         let mut counts = (0, 0);
-        let due: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM problems WHERE (status = 'resolved') OR (status = 'assigned' AND escalated = 0 AND deadline < $1) ORDER BY id",
+        let candidates: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, status, resolved_on FROM problems WHERE (status = 'resolved') OR (status = 'assigned' AND escalated = 0 AND deadline < $1) ORDER BY id",
         )
         .bind(today)
         .fetch_all(&self.reader)
         .await?;
+        // A resolved problem still inside its window is left without opening a transaction (most
+        // of them, on any day); the rule of its day of 办结 decides, as `act` will check again.
+        let mut rules: HashMap<String, VoiceRule> = HashMap::new();
+        let mut due = Vec::with_capacity(candidates.len());
+        {
+            let mut conn = self.reader.acquire().await?;
+            for (id, status, resolved_on) in candidates {
+                if let (true, Some(day)) = (status == Status::Resolved.as_str(), resolved_on) {
+                    if !rules.contains_key(&day) {
+                        let rule = rule_on(&mut conn, &day).await?;
+                        rules.insert(day.clone(), rule);
+                    }
+                    let days = rules.get(&day).map_or(0, |r| r.objection_days);
+                    if add_days(&day, days).is_ok_and(|ends| today <= ends.as_str()) {
+                        continue;
+                    }
+                }
+                due.push(id);
+            }
+        }
         for id in due {
             let r = self.problem(&Scope::All, id).await?;
             let e = if r.status == Status::Resolved.as_str() {

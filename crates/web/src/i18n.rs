@@ -40,6 +40,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("nav.units", "单位", "Units"),
     ("nav.users", "账号", "Accounts"),
     ("nav.problems", "问题清单", "Problem list"),
+    ("nav.services", "服务办件", "Service requests"),
     ("nav.audit", "审计日志", "Audit log"),
     ("nav.account", "我的账号", "My account"),
     ("nav.logout", "退出", "Log out"),

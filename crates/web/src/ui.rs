@@ -80,6 +80,7 @@ impl Chrome {
         }
         if ctx.role.manages_members() || ctx.role == Role::ServiceStaff {
             add("nav.problems", "/problems".into());
+            add("nav.services", "/service-requests".into());
         }
         if ctx.role.reads_structure() || ctx.role.manages_accounts() || ctx.role.manages_security()
         {

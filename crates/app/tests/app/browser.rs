@@ -3,32 +3,12 @@
 //! a matter through 四议两公开 to the public board (`browser_matter`), logs out. A screenshot is kept in
 //! `artifacts/`, and the database stays in `target/tmp/browser/` for `jiceng audit verify` in CI.
 
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use crate::kit::{
+    browser, chromedriver_or_skip, click, fill, link, serve, shot, wait_path, wait_text,
+};
 use jiceng_store::{Scope, Sealer, Store, StoreOptions};
 use jiceng_web::clock::Clock;
-use jiceng_web::{AppState, WebConfig};
-use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub struct Driver(pub Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A one-row roster in the template's columns.
 fn write_roster(path: &std::path::Path, org: i64) {
@@ -69,56 +49,9 @@ fn write_roster(path: &std::path::Path, org: i64) {
     wb.save(path).unwrap();
 }
 
-/// Waits (up to 10 s) until the browser is at `path` (ignoring the query).
-pub async fn wait_path(c: &fantoccini::Client, path: &str) {
-    let mut at = String::new();
-    for _ in 0..100 {
-        at = c
-            .current_url()
-            .await
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        if at == path {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the browser stayed at {at}, expected {path}");
-}
-
-/// Waits (up to 10 s) until the page shows `needle`; returns the page.
-pub async fn wait_text(c: &fantoccini::Client, needle: &str) -> String {
-    let mut page = String::new();
-    for _ in 0..100 {
-        page = c.source().await.unwrap_or_default();
-        if page.contains(needle) {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "the page never showed {needle:?}: {}",
-        page.chars().take(3000).collect::<String>()
-    );
-}
-
-pub fn chromedriver() -> Option<&'static str> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn town_user_adds_a_grid_in_the_browser() {
-    let Some(driver_bin) = chromedriver() else {
-        if jiceng_store::testing::in_ci() {
-            panic!(
-                "CI=true and chromedriver is missing: .ci/run installs chromium and chromium-driver"
-            );
-        }
-        eprintln!(
-            "\n!!! chromedriver not found: SKIPPING the browser test (apt-get install -y chromium chromium-driver) !!!\n"
-        );
+    let Some(driver_bin) = chromedriver_or_skip("the browser test") else {
         return;
     };
 
@@ -140,107 +73,32 @@ async fn town_user_adds_a_grid_in_the_browser() {
         .await
         .unwrap();
 
-    let app = jiceng_web::router(AppState::new(
-        store.clone(),
-        WebConfig::default(),
-        Clock::System,
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let caps = serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1200,1600",
-                     format!("--user-data-dir={}", profile.path().display())]
-        }
-    });
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(caps.as_object().unwrap().clone());
-    let mut client = None;
-    for _ in 0..50 {
-        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver did not start");
+    let base = serve(&store).await;
+    let browser = browser(driver_bin, 1200, 1600, true).await;
+    let c = &browser.client;
 
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys("town_committee")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(jiceng_demo::DEMO_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, "input[name=username]", "town_committee").await;
+    fill(c, "input[name=password]", jiceng_demo::DEMO_PASSWORD).await;
+    click(c, "#login button[type=submit]").await;
     let town = store
         .place_by_code(&Scope::All, "440403105000")
         .await
         .unwrap();
-    wait_path(&c, &format!("/places/{}", town.id)).await;
-    wait_text(&c, "乾务镇").await;
+    wait_path(c, &format!("/places/{}", town.id)).await;
+    wait_text(c, "乾务镇").await;
 
-    c.find(Locator::LinkText("乾西村"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    link(c, "乾西村").await;
     let village = store
         .place_by_code(&Scope::All, "440403105201")
         .await
         .unwrap();
-    wait_path(&c, &format!("/places/{}", village.id)).await;
-    c.find(Locator::Css("#create input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys("浏览器测试网格")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#create button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    wait_path(c, &format!("/places/{}", village.id)).await;
+    fill(c, "#create input[name=name]", "浏览器测试网格").await;
+    click(c, "#create button[type=submit]").await;
     // A click that submits a form returns before the next page is in: wait for what it shows.
-    wait_text(&c, "浏览器测试网格").await;
+    wait_text(c, "浏览器测试网格").await;
 
     // Import a roster: upload, preview, accept; then reveal one member's ID number.
     let org: i64 = sqlx::query_scalar("SELECT o.id FROM orgs o JOIN places p ON p.id = o.place_id WHERE p.code = '440403105201' ORDER BY o.id LIMIT 1")
@@ -250,76 +108,33 @@ async fn town_user_adds_a_grid_in_the_browser() {
     let roster = dir.join("roster.xlsx");
     write_roster(&roster, org);
     // The register is one click away in the navigation; the import one more.
-    c.find(Locator::LinkText("党员"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/members").await;
-    c.find(Locator::LinkText("导入名册"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/members/import").await;
-    c.find(Locator::Css("#upload input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(&roster.display().to_string())
-        .await
-        .unwrap();
-    c.find(Locator::Css("#upload button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let preview = wait_text(&c, "确认导入").await;
+    link(c, "党员").await;
+    wait_path(c, "/members").await;
+    link(c, "导入名册").await;
+    wait_path(c, "/members/import").await;
+    fill(c, "#upload input[type=file]", &roster.display().to_string()).await;
+    click(c, "#upload button[type=submit]").await;
+    let preview = wait_text(c, "确认导入").await;
     assert!(preview.contains("导入 1"), "one new member in the preview");
-    c.find(Locator::Css("#accept button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/members").await;
+    click(c, "#accept button[type=submit]").await;
+    wait_path(c, "/members").await;
     c.goto(&format!(
         "{base}/members?q=%E6%B5%8F%E8%A7%88%E5%99%A8%E5%AF%BC%E5%85%A5%E7%94%B2"
     ))
     .await
     .unwrap();
-    c.find(Locator::LinkText("浏览器导入甲"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let masked = wait_text(&c, "1101**********002X").await;
+    link(c, "浏览器导入甲").await;
+    let masked = wait_text(c, "1101**********002X").await;
     assert!(masked.contains("1101**********002X") && !masked.contains("11010519491231002X"));
-    c.find(Locator::Css("#reveal-id_number button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_text(&c, "11010519491231002X").await;
+    click(c, "#reveal-id_number button[type=submit]").await;
+    wait_text(c, "11010519491231002X").await;
 
-    let shot = c.screenshot().await.unwrap();
-    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    std::fs::write(artifacts.join("browser-grid.png"), shot).unwrap();
+    shot(c, "browser-grid.png").await;
 
-    crate::browser_matter::six_steps(&c, &base, &store, village.id).await;
+    crate::browser_matter::six_steps(c, &base, &store, village.id).await;
 
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/login").await;
+    click(c, "form[action='/logout'] button").await;
+    wait_path(c, "/login").await;
     c.goto(&format!("{base}/places/{}", village.id))
         .await
         .unwrap();
@@ -327,7 +142,7 @@ async fn town_user_adds_a_grid_in_the_browser() {
         c.current_url().await.unwrap().path().starts_with("/login"),
         "logged out for real"
     );
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 
     // What the browser did is in the audit log, and the chain holds.
     let (entries, _) = store

@@ -4,28 +4,10 @@
 //! them. The seats and the register are set up through the store first (the demo district in
 //! this test has no village bodies yet).
 
-use crate::browser::{wait_path, wait_text};
-use fantoccini::{Client, Locator};
+use crate::kit::{click, fill, wait_path, wait_text};
+use fantoccini::Client;
 use jiceng_store::village::NewSeat;
 use jiceng_store::{Actor, Scope, Store};
-
-async fn fill(c: &Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
 
 /// Ticks each of `ids` present in the form `form`.
 async fn tick(c: &Client, form: &str, ids: &[i64]) {

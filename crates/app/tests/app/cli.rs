@@ -311,6 +311,23 @@ fn demo_creates_its_database_and_key() {
         .and_then(|r| r.trim_end_matches('%').parse().ok())
         .unwrap_or(0);
     assert!((320..=370).contains(&rate), "{line}");
+    // …with 4000+ members, as the seed says.
+    let members: i64 = line
+        .split(['(', ' '])
+        .skip_while(|w| !w.ends_with('镇'))
+        .find_map(|w| w.parse().ok())
+        .unwrap_or(0);
+    assert!(members > 4000, "{line}");
+    // The problem-list campaign, read back from the roll-ups: Doumen's 6606 / 6252 = 94.64%.
+    let voice = text(&o)
+        .lines()
+        .find(|l| l.contains("residents' voice"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        voice.contains("收集 6606, 解决 6252, 解决率 94.64%"),
+        "{voice}"
+    );
     // A second run reuses it without generating again.
     let o = Command::new(BIN)
         .args(["demo", "--no-serve", "--db", "d.db"])

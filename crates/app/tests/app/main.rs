@@ -3,5 +3,7 @@
 
 mod browser;
 mod browser_matter;
+mod browser_service;
 mod browser_voice;
 mod cli;
+mod kit;

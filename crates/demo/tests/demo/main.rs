@@ -6,6 +6,7 @@ mod files;
 mod life;
 mod list;
 mod province_voice;
+mod services;
 
 use jiceng_demo::{
     ProvinceSize, Summary, demo_accounts, generate_district, generate_province_sized,

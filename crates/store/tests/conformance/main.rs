@@ -14,6 +14,7 @@ mod meetings;
 mod members;
 mod outside;
 mod rollups;
+mod services;
 mod structure;
 mod studios;
 mod teams;

@@ -18,6 +18,33 @@ pub(crate) async fn reviews_scope_and_figures(
     (m2, m3, fin): (i64, i64, i64),
 ) {
     let (a, s) = (actor(), Scope::All);
+    // The village's meetings page: every kind filter lists only its kind and together they list
+    // them all; pages of two, newest first, add up to the whole list.
+    let all = |kind, size| store.body_meetings(&s, t.qianxi, kind, Page::new(None, Some(size)));
+    let (everything, total) = all(None, 500).await.unwrap();
+    assert!(total >= 4 && everything.len() as i64 == total, "{total}");
+    let mut by_kind = 0;
+    for k in jiceng_domain::meeting::MeetingKind::ALL {
+        let (rows, n) = all(Some(k), 500).await.unwrap();
+        assert!(rows.iter().all(|m| m.kind == k.as_str()), "{k:?}");
+        by_kind += n;
+    }
+    assert_eq!(by_kind, total);
+    let mut paged = Vec::new();
+    for page in 1..=(total + 1) / 2 {
+        let (rows, n) = store
+            .body_meetings(&s, t.qianxi, None, Page::new(Some(page), Some(2)))
+            .await
+            .unwrap();
+        assert_eq!(n, total);
+        paged.extend(rows.into_iter().map(|m| (m.held_on, m.id)));
+    }
+    let whole: Vec<_> = everything
+        .iter()
+        .map(|m| (m.held_on.clone(), m.id))
+        .collect();
+    assert_eq!(paged, whole);
+    assert!(whole.windows(2).all(|w| w[0] >= w[1]), "newest first");
     // Reviews by a sitting supervisor only.
     let e = store
         .review(

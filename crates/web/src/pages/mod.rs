@@ -25,10 +25,16 @@ mod members;
 mod org_dues;
 mod org_meetings;
 mod orgs;
+mod pick;
 mod places;
 mod problem;
 mod problem_figures;
 mod problems;
+mod service_calendar;
+mod service_figures;
+mod service_public;
+mod service_requests;
+mod services;
 mod studio_ics;
 mod studios;
 mod teams;
@@ -254,6 +260,7 @@ pub fn router() -> Router<AppState> {
         .route("/studios/export.xlsx", get(studios::export))
         .route("/studios/receptions.xlsx", get(studios::receptions_export))
         .route("/studios/{id}", get(studios::show))
+        .route("/studios/{id}/edit", post(studios::edit))
         .route("/studios/{id}/reps", post(studios::add_rep))
         .route("/studios/{id}/reps/end", post(studios::end_rep))
         .route("/studios/{id}/receptions", post(studios::receive))
@@ -266,6 +273,44 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/villages", post(teams::assign))
         .route("/teams/{id}/items", post(teams::add_item))
         .route("/teams/{id}/items/status", post(teams::move_item))
+        .route("/services", get(services::list).post(services::create))
+        .route("/services/export.xlsx", get(services::export))
+        .route(
+            "/services/calendar",
+            get(service_calendar::show).post(service_calendar::set),
+        )
+        .route("/services/{id}", get(services::show))
+        .route("/services/{id}/edit", post(services::edit))
+        .route("/services/{id}/active", post(services::set_active))
+        .route(
+            "/service-requests",
+            get(service_requests::list).post(service_requests::file_desk),
+        )
+        .route(
+            "/service-requests/export.xlsx",
+            get(service_requests::export),
+        )
+        .route("/service-requests/figures", get(service_figures::figures))
+        .route(
+            "/service-requests/figures/export.xlsx",
+            get(service_figures::figures_export),
+        )
+        .route("/service-requests/{id}", get(service_requests::show))
+        .route("/service-requests/{id}/move", post(service_requests::act))
+        .route(
+            "/service-requests/{id}/reveal",
+            post(service_requests::reveal),
+        )
+        .route("/service", get(service_public::choose))
+        .route(
+            "/service/track",
+            get(service_public::track_form).post(service_public::track),
+        )
+        .route("/service/{code}", get(service_public::catalogue))
+        .route(
+            "/service/{code}/apply/{item}",
+            get(service_public::apply_form).post(service_public::apply),
+        )
         .route("/audit", get(audit::list))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/account", get(account::show))

@@ -315,6 +315,29 @@ async fn studio_page(
         .filter(|r| r.until_on.is_none())
         .map(|r| (r.member_id.to_string(), r.name.clone()))
         .collect();
+    // Pickers, not numbers: the seats to end, and the villages below a town's studio.
+    let seats: Vec<(String, String)> = reps
+        .iter()
+        .filter(|r| r.until_on.is_none())
+        .map(|r| (r.id.to_string(), format!("{}（{}进站）", r.name, r.from_on)))
+        .collect();
+    let mut villages = vec![(
+        String::new(),
+        l("工作室所在村（社区）", "The studio's own village"),
+    )];
+    let below = jiceng_store::places::PlaceFilter {
+        under: Some(s.place(&ctx.scope, st.place_id).await?),
+        ..Default::default()
+    };
+    let (children, _) = s
+        .places(&ctx.scope, &below, Page::new(None, Some(500)))
+        .await?;
+    villages.extend(
+        children
+            .iter()
+            .filter(|p| matches!(p.kind.as_str(), "village" | "community"))
+            .map(|p| (p.id.to_string(), p.name.clone())),
+    );
     let last_duty = st
         .duty()?
         .days_between(&st.since_on, &today, 2000)?
@@ -365,10 +388,10 @@ async fn studio_page(
         .field(Field::new(
             "problem_place_id",
             l(
-                "问题所在村（社区）编号（工作室在镇时填写）",
-                "Village id (studio at a town)",
+                "问题所在村（社区）（工作室在镇时选择）",
+                "Village (studio at a town)",
             ),
-            FieldKind::Number,
+            FieldKind::Select(villages),
         ))
         .note(l(
             "只能登记接待日当天、该党代表在站期间的接待；不能登记未来日期。",
@@ -383,9 +406,13 @@ async fn studio_page(
         .field(
             Field::new(
                 "member_id",
-                l("党员编号（党员名册）", "Member id (register)"),
-                FieldKind::Number,
+                l("党员姓名（同名时填编号）", "Member's name (or number)"),
+                FieldKind::Text,
             )
+            .hint(l(
+                "在本工作室所在地区的党员名册中查找",
+                "Looked up in the register of the studio's area",
+            ))
             .required(),
         )
         .field(
@@ -402,8 +429,8 @@ async fn studio_page(
         .field(
             Field::new(
                 "rep_id",
-                l("编号（见上表）", "No. (table above)"),
-                FieldKind::Number,
+                l("党代表", "Representative"),
+                FieldKind::Select(seats),
             )
             .required(),
         )
@@ -412,6 +439,7 @@ async fn studio_page(
                 .value(today.clone())
                 .required(),
         ),
+        edit_form(ctx, &st),
     ];
     if let Some(fb) = fb {
         fb.apply(&mut forms);
@@ -453,6 +481,85 @@ async fn studio_page(
     })
 }
 
+/// The studio's name, address and schedule, filled in with what it has now.
+fn edit_form(ctx: &Ctx, st: &Studio) -> Form {
+    let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
+    Form::new(
+        "edit",
+        format!("/studios/{}/edit", st.id),
+        l("修改工作室信息与接待日", "Change the studio and its duty days"),
+        l("保存", "Save"),
+    )
+    .field(
+        Field::new("name", l("工作室名称", "Name"), FieldKind::Text)
+            .value(st.name.clone())
+            .required(),
+    )
+    .field(
+        Field::new("address", l("地址", "Address"), FieldKind::Text)
+            .value(st.address.clone().unwrap_or_default()),
+    )
+    .field(
+        Field::new(
+            "rule",
+            l("接待日规则（RRULE）", "Duty rule (RRULE)"),
+            FieldKind::Text,
+        )
+        .value(st.rrule.clone())
+        .required(),
+    )
+    .field(
+        Field::new("since", l("新规则起始日期", "Rule from"), FieldKind::Date)
+            .value(st.since_on.clone())
+            .required(),
+    )
+    .field(
+        Field::new("starts", l("开始时间", "Starts"), FieldKind::Text)
+            .value(st.starts_at.clone())
+            .required(),
+    )
+    .field(
+        Field::new("ends", l("结束时间", "Ends"), FieldKind::Text)
+            .value(st.ends_at.clone())
+            .required(),
+    )
+    .note(l(
+        "已登记的接待记录不变；新规则起始日期之前的接待日不能再补登。",
+        "Recorded receptions stay; duty days before the new rule's first day can no longer be recorded.",
+    ))
+}
+
+/// `POST /studios/{id}/edit`.
+pub async fn edit(
+    State(state): State<AppState>,
+    PageCtx(ctx): PageCtx,
+    Id(id): Id,
+    data: FormData,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role.manages_members())?;
+    let r = async {
+        let n = NewStudio {
+            place_id: 0,
+            name: data.get("name").into(),
+            address: data.opt("address"),
+            rule: data.get("rule").into(),
+            since: data.get("since").into(),
+            starts: data.get("starts").into(),
+            ends: data.get("ends").into(),
+        };
+        state
+            .store
+            .update_studio(&ctx.actor, &ctx.scope, id, &n, state.now())
+            .await?;
+        Ok::<_, AppError>(format!("/studios/{id}"))
+    }
+    .await;
+    saved(r, "edit", data, ctx.lang, |fb| {
+        studio_page(&state, &ctx, id, 1, Some(fb))
+    })
+    .await
+}
+
 /// `GET /studios/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -473,7 +580,9 @@ pub async fn add_rep(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let r = async {
-        let member = data.int("member_id", "党员编号", "Member id")?;
+        let st = state.store.studio(&ctx.scope, id).await?;
+        let area = state.store.place(&ctx.scope, st.place_id).await?;
+        let member = data.member(&state.store, &ctx, &area, "member_id").await?;
         state
             .store
             .add_rep(

@@ -319,6 +319,29 @@ async fn team_page(
         .iter()
         .map(|(id, n, _, _)| (id.to_string(), n.clone()))
         .collect();
+    // Pickers, not numbers: the open items listed below, and the villages of the team's area.
+    let open_items: Vec<(String, String)> = items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Done.as_str())
+        .map(|i| {
+            (
+                i.id.to_string(),
+                format!("{} · {} · {}", i.id, i.village, i.title),
+            )
+        })
+        .collect();
+    let area = jiceng_store::places::PlaceFilter {
+        under: Some(s.place(&ctx.scope, t.place_id).await?),
+        ..Default::default()
+    };
+    let (children, _) = s
+        .places(&ctx.scope, &area, Page::new(None, Some(500)))
+        .await?;
+    let below: Vec<(String, String)> = children
+        .iter()
+        .filter(|p| matches!(p.kind.as_str(), "village" | "community"))
+        .map(|p| (p.id.to_string(), p.name.clone()))
+        .collect();
     let statuses: Vec<(String, String)> = ItemStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), s.zh().to_string()))
@@ -333,8 +356,8 @@ async fn team_page(
         .field(
             Field::new(
                 "item_id",
-                l("事项编号（见下表）", "Item no. (table below)"),
-                FieldKind::Number,
+                l("事项（本页未完成的）", "Item (open ones on this page)"),
+                FieldKind::Select(open_items),
             )
             .required(),
         )
@@ -381,8 +404,8 @@ async fn team_page(
         .field(
             Field::new(
                 "place_id",
-                l("村（社区）编号", "Village id"),
-                FieldKind::Number,
+                l("村（社区）", "Village"),
+                FieldKind::Select(below),
             )
             .required(),
         )

@@ -29,6 +29,7 @@ mod outside_tests;
 mod roles;
 mod scope;
 mod scope_tests;
+mod service_tests;
 mod session;
 mod studio_tests;
 mod team_tests;

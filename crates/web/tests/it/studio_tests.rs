@@ -107,6 +107,19 @@ async fn studios(store: jiceng_store::Store) {
     ))
     .await
     .expect_page(422, &["已在乾务镇党代表工作室进站"]);
+    // The member can be named instead of numbered: the same 张三 is found in the town's register.
+    app.send(s.post(
+        format!("{page}/reps"),
+        &[("member_id", "张三"), ("from_on", "2025-12-01")],
+    ))
+    .await
+    .expect_page(422, &["已在乾务镇党代表工作室进站"]);
+    app.send(s.post(
+        format!("{page}/reps"),
+        &[("member_id", "查无此人"), ("from_on", "2025-12-01")],
+    ))
+    .await
+    .expect_page(422, &["党员名册中没有名为“查无此人”的党员"]);
     let village = w.village.to_string();
     let receive = |day: &'static str, n: &'static str| {
         vec![
@@ -208,6 +221,67 @@ async fn studios(store: jiceng_store::Store) {
     let cells = xlsx_cells(&r.body);
     assert!(cells.iter().flatten().any(|c| c == "2026-02-10"));
     assert!(cells.iter().flatten().any(|c| c == "村道路灯损坏"));
+
+    // The schedule moves to the third Tuesday from March; a wrong rule changes nothing.
+    let edit = format!("{page}/edit");
+    let changed = |rule: &'static str| {
+        vec![
+            ("name", "乾务镇党代表工作室"),
+            ("address", "乾务镇党群服务中心二楼"),
+            ("rule", rule),
+            ("since", "2026-03-01"),
+            ("starts", "14:30"),
+            ("ends", "17:00"),
+        ]
+    };
+    app.send(s.post(&edit, &changed("FREQ=WEEKLY;BYDAY=XX")))
+        .await
+        .expect_page(422, &["接待日规则无效"]);
+    let kept = app.store.studio(&Scope::All, id).await.unwrap();
+    assert_eq!(
+        (kept.rrule.as_str(), kept.address.as_deref()),
+        ("FREQ=MONTHLY;BYDAY=2TU", Some("乾务镇政府一楼"))
+    );
+    app.send(s.post(&edit, &changed("FREQ=MONTHLY;BYDAY=3TU")))
+        .await
+        .expect(303);
+    app.send(s.get(&page)).await.expect_page(
+        200,
+        &[
+            "FREQ=MONTHLY;BYDAY=3TU",
+            "14:30–17:00",
+            "乾务镇党群服务中心二楼",
+            "2026-03-17",
+            "2026-04-21",
+        ],
+    );
+    let lines = unfolded(&app.send(s.get(format!("{page}/duty.ics"))).await.text());
+    assert!(lines.iter().any(|l| l == "RRULE:FREQ=MONTHLY;BYDAY=3TU"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "DTSTART;TZID=Asia/Shanghai:20260317T143000")
+    );
+    // The reception recorded under the old rule stays.
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &["2026-02-10", "村道路灯损坏"]);
+    let (entries, _) = app
+        .store
+        .audit_list(
+            &jiceng_store::audit::AuditFilter {
+                action: Some("update".into()),
+                entity: Some("studio".into()),
+                ..Default::default()
+            },
+            Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "one audited change");
+    app.send(theirs.post(&edit, &changed("FREQ=MONTHLY;BYDAY=1MO")))
+        .await
+        .expect(404);
 
     // Another town: nothing reachable, nothing listed.
     for path in [

@@ -46,6 +46,11 @@ async fn teams(store: jiceng_store::Store) {
         .await
         .expect_page(200, &["张三", "刘干部", "周干部"]);
     let village = w.village.to_string();
+    // The village is picked from the team's area by name, not typed as a number.
+    let offered = format!("<option value=\"{village}\">");
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &[offered.as_str()]);
     app.send(s.post(
         format!("{page}/villages"),
         &[("place_id", &village), ("from_on", "2026-01-01")],
@@ -72,6 +77,10 @@ async fn teams(store: jiceng_store::Store) {
             .0
     };
     let first = items().await[0].id.to_string();
+    let offered = format!("<option value=\"{first}\">");
+    app.send(s.get(&page))
+        .await
+        .expect_page(200, &[offered.as_str()]);
     let status = format!("{page}/items/status");
     app.send(s.post(
         &status,
