@@ -208,6 +208,23 @@ pub async fn demo(scale: Scale, db: &Path, listen: &str, no_serve: bool) -> CliR
         if summary.members > 0 {
             println!("党员名册 / member register: {} members", summary.members);
         }
+        if matches!(scale, Scale::Province) {
+            // JICENG_DEMO_VOICE_PERCENT scales the ~20 million voice records (0 leaves them out).
+            let percent: u32 = std::env::var("JICENG_DEMO_VOICE_PERCENT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(100);
+            if percent > 0 {
+                let size = jiceng_demo::VoiceSize::percent(percent);
+                let v =
+                    jiceng_demo::generate_province_voice(&store, None, now(), size, &mut progress)
+                        .await?;
+                println!(
+                    "问题清单与联系户 / problems and households: {} problems ({} events), {} households, {} visits",
+                    v.problems, v.events, v.households, v.visits
+                );
+            }
+        }
         if matches!(scale, Scale::District) {
             let members = jiceng_demo::generate_members(&store, now(), &mut progress).await?;
             println!("党员名册 / member register: {members} members");

@@ -54,7 +54,11 @@ impl Default for Settings {
 }
 
 /// Environment variables with the prefix that are not settings.
-const NOT_SETTINGS: [&str; 2] = ["JICENG_TEST_PG", "JICENG_CONFIG"];
+const NOT_SETTINGS: [&str; 3] = [
+    "JICENG_TEST_PG",
+    "JICENG_CONFIG",
+    "JICENG_DEMO_VOICE_PERCENT",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -134,6 +134,11 @@ pub struct Store {
     /// Above this many members in its region, a member search starts from its indexes
     /// (`members/list.rs`); tests lower it to run both ways on a small register.
     pub search_index_first_above: i64,
+    /// A filtered problem list counts up to this many rows (`voice/list.rs`); tests lower it.
+    pub problem_count_cap: i64,
+    /// Above this many problems in its region, a problem search on PostgreSQL starts from the
+    /// words' index; tests lower it to run both ways on a few problems.
+    pub problem_words_first_above: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -200,6 +205,8 @@ impl Store {
             sealer,
             argon: argon2::Params::default(),
             search_index_first_above: members::INDEX_FIRST_ABOVE,
+            problem_count_cap: Store::PROBLEM_COUNT_CAP,
+            problem_words_first_above: Store::PROBLEM_SEARCH_INDEX_ABOVE,
         })
     }
 

@@ -191,6 +191,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 26,
+        name: "problem_lists",
+        sql: "",
+        sqlite: include_str!("migrations/0026_problem_lists.sqlite.sql"),
+        postgres: include_str!("migrations/0026_problem_lists.postgres.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

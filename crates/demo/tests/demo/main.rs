@@ -5,6 +5,7 @@
 mod files;
 mod life;
 mod list;
+mod province_voice;
 mod services;
 
 use jiceng_demo::{

@@ -5,11 +5,11 @@
 //! change bumps the difference between before and after, and a rebuild sums the contributions,
 //! so the two agree by construction.
 
-use crate::Store;
 use crate::error::StoreResult;
 use crate::rollups::{bump_many, lineage};
 use crate::scope::Scope;
 use crate::sql::Sql;
+use crate::{Backend, Store};
 use jiceng_domain::life::Every;
 use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::day_number;
@@ -169,6 +169,8 @@ pub struct VoiceRow {
     pub score: i64,
     pub escalated: i64,
     pub merged: i64,
+    /// Assigned and past their deadline on the day asked (a state, not a count of the period).
+    pub overdue: i64,
 }
 
 impl VoiceRow {
@@ -249,6 +251,74 @@ impl Store {
             r
         };
         Ok((row(&node), children.iter().map(row).collect()))
+    }
+
+    /// `voice_figures`, with the problems overdue on `today` at the node and each place below
+    /// (counted from the open problems' index on PostgreSQL, one grouped read).
+    pub async fn voice_figures_on(
+        &self,
+        scope: &Scope,
+        place_id: i64,
+        period: &Period,
+        today: &str,
+    ) -> StoreResult<(VoiceRow, Vec<VoiceRow>)> {
+        let (mut node, mut children) = self.voice_figures(scope, place_id, period).await?;
+        let place = self.place(scope, place_id).await?;
+        let prefix = place.prefix();
+        let codes: HashMap<i64, String> =
+            sqlx::query_as::<_, (i64, String)>("SELECT id, code FROM places WHERE parent_id = $1")
+                .bind(place.id)
+                .fetch_all(&self.reader)
+                .await?
+                .into_iter()
+                .collect();
+        let below: Vec<(String, usize)> = children
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let code = codes.get(&c.place_id)?;
+                let p = jiceng_domain::DivisionCode::parse(code)
+                    .map(|d| d.subtree_prefix().to_string())
+                    .unwrap_or_else(|_| code.clone());
+                Some((p, i))
+            })
+            .collect();
+        let len = below
+            .iter()
+            .map(|(p, _)| p.len())
+            .min()
+            .unwrap_or(prefix.len())
+            .max(prefix.len());
+        let (col, from) = match self.backend {
+            Backend::Postgres => ("pr.place_code", " FROM problems pr WHERE "),
+            Backend::Sqlite => (
+                "p.code",
+                " FROM problems pr JOIN places p ON p.id = pr.place_id WHERE ",
+            ),
+        };
+        let mut sql = Sql::new(&format!("SELECT substr({col}, 1, {len}), COUNT(*){from}"));
+        scope.predicate(&mut sql, col);
+        sql.push(" AND ");
+        Scope::prefix(prefix).predicate(&mut sql, col);
+        sql.push(" AND pr.status NOT IN ('closed', 'merged') AND pr.status = 'assigned' AND pr.deadline < ")
+            .bind(today)
+            .push(" GROUP BY 1");
+        let counts: Vec<(String, i64)> = sql
+            .query_as()
+            .persistent(self.backend != Backend::Postgres)
+            .fetch_all(&self.reader)
+            .await?;
+        for (code, n) in counts {
+            node.overdue += n;
+            for (p, i) in &below {
+                if code.starts_with(p.as_str())
+                    && let Some(c) = children.get_mut(*i)
+                {
+                    c.overdue += n;
+                }
+            }
+        }
+        Ok((node, children))
     }
 
     /// Every non-zero `voice.*` roll-up row, sorted (rebuild == incremental in tests).

@@ -2,10 +2,10 @@
 //! lists' notices (overdue and escalated problems under a place) and the monthly report per node.
 
 use super::{COLS, FROM, ProblemRow};
-use crate::Store;
 use crate::error::StoreResult;
 use crate::scope::Scope;
 use crate::sql::{Page, Sql, like_contains};
+use crate::{Backend, Store};
 use jiceng_domain::voice::Status;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,6 +21,8 @@ pub struct ProblemFilter {
     pub overdue: bool,
     /// Escalated to the town since its last assignment.
     pub escalated: bool,
+    /// A category (`voice_services` code).
+    pub category: Option<String>,
     /// Words in the report, its category, location or owner (LIKE for now; one place to change).
     pub q: Option<String>,
     pub today: String,
@@ -45,13 +47,28 @@ pub struct MonthRow {
     pub score_sum: i64,
 }
 
-/// The WHERE of the staff list (after `FROM`), the one place its filters are written.
-fn problem_where(scope: &Scope, f: &ProblemFilter) -> Sql {
-    let mut w = Sql::new(&format!("{FROM} WHERE "));
-    scope.predicate(&mut w, "p.code");
+/// The WHERE of the staff list (after `FROM`), the one place its filters are written. On
+/// PostgreSQL the region is the row's own `place_code` (migration 26), so it is checked inside the
+/// list's indexes; `words_first` narrows a text search by the words' index first (large regions).
+/// With `bare`, PostgreSQL reads `problems` alone (ids and counts need no place names); `since`
+/// keeps the problems filed from that day on.
+fn problem_where(
+    scope: &Scope,
+    f: &ProblemFilter,
+    backend: Backend,
+    (words_first, bare): (bool, bool),
+    since: Option<&str>,
+) -> Sql {
+    let (code, from) = match backend {
+        Backend::Postgres if bare => ("pr.place_code", " FROM problems pr"),
+        Backend::Postgres => ("pr.place_code", FROM),
+        Backend::Sqlite => ("p.code", FROM),
+    };
+    let mut w = Sql::new(&format!("{from} WHERE "));
+    scope.predicate(&mut w, code);
     if let Some(u) = &f.under {
         w.push(" AND ");
-        Scope::prefix(u.clone()).predicate(&mut w, "p.code");
+        Scope::prefix(u.clone()).predicate(&mut w, code);
     }
     match f.status.as_deref() {
         Some("open") => {
@@ -63,13 +80,33 @@ fn problem_where(scope: &Scope, f: &ProblemFilter) -> Sql {
         _ => {}
     }
     if f.overdue {
-        w.push(" AND pr.status = 'assigned' AND pr.deadline < ")
+        // Also stated as open, so that the open problems' index answers it.
+        w.push(" AND pr.status NOT IN ('closed', 'merged') AND pr.status = 'assigned' AND pr.deadline < ")
             .bind(f.today.as_str());
     }
     if f.escalated {
         w.push(" AND pr.escalated = 1");
     }
+    if let Some(day) = since {
+        w.push(" AND pr.filed_on >= ").bind(day);
+    }
+    if let Some(c) = f
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        w.push(" AND pr.category = ").bind(c);
+    }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let words = query_words(q);
+        if words_first && backend == Backend::Postgres && !words.is_empty() {
+            // Every pair of characters of the query is among the report's words (search.rs
+            // keeps each adjacent pair), which the GIN index of migration 24 finds.
+            w.push(" AND to_tsvector('simple', COALESCE(pr.tokens, '')) @@ to_tsquery('simple', ")
+                .bind(words.join(" & "))
+                .push(")");
+        }
         let pat = like_contains(q);
         w.push(" AND (pr.body LIKE ").bind(pat.as_str());
         w.push(" ESCAPE '\\' OR pr.category LIKE ")
@@ -80,6 +117,36 @@ fn problem_where(scope: &Scope, f: &ProblemFilter) -> Sql {
         w.push(" ESCAPE '\\')");
     }
     w
+}
+
+/// No filter but the region: a list whose total the roll-ups know.
+fn plain(f: &ProblemFilter) -> bool {
+    f.status.is_none()
+        && !f.overdue
+        && !f.escalated
+        && f.category.as_deref().is_none_or(|c| c.trim().is_empty())
+        && f.q.as_deref().is_none_or(|q| q.trim().is_empty())
+}
+
+/// What a report holding `q` must have among its words (`search::tokens`): every two adjacent
+/// Chinese characters of `q`, and its runs of letters and digits (lower case, two or more).
+fn query_words(q: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = q.chars().collect();
+    let han = |c: char| matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}');
+    for pair in chars.windows(2) {
+        if pair.iter().all(|c| han(*c)) {
+            out.push(pair.iter().collect());
+        }
+    }
+    for run in q.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if run.len() >= 2 {
+            out.push(run.to_lowercase());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn next_month(month: &str) -> Option<String> {
@@ -96,6 +163,12 @@ fn next_month(month: &str) -> Option<String> {
 }
 
 impl Store {
+    /// A filtered problem list counts its rows up to this many (and one more, to tell "more").
+    pub const PROBLEM_COUNT_CAP: i64 = 10_000;
+    /// Above this many problems in its region, a text search on PostgreSQL starts from the
+    /// words' index instead of reading the region's reports.
+    pub const PROBLEM_SEARCH_INDEX_ABOVE: i64 = 20_000;
+
     /// Files a new objection window from its effective day on (problems resolved before it keep
     /// the window in force on their day of 办结).
     pub async fn add_voice_rule(
@@ -178,28 +251,145 @@ impl Store {
             .collect())
     }
 
-    /// The staff list: problems in scope matching `f`, latest first, with the total.
+    /// Problems in a region counted exactly from the roll-ups: those filed under the place whose
+    /// code `under` is the prefix of (collected and merged, every month). None when the place is
+    /// not a whole node in scope.
+    async fn problems_filed_under(&self, scope: &Scope, under: &str) -> StoreResult<Option<i64>> {
+        if under.len() > 12 || under.is_empty() {
+            return Ok(None);
+        }
+        let code = format!("{under:0<12}");
+        if !scope.contains_code(&code) {
+            return Ok(None);
+        }
+        // SUM of a BIGINT is NUMERIC on PostgreSQL, which the Any driver cannot read.
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(r.value) AS BIGINT) FROM places p JOIN rollups r ON r.place_id = p.id \
+             WHERE p.code = $1 AND r.metric IN ($2, $3)",
+        )
+        .bind(&code)
+        .bind(super::figures::COLLECTED)
+        .bind(super::figures::MERGED)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(Some(n.unwrap_or(0)))
+    }
+
+    /// The most a filtered list counts to: a text search counts as far as a member search does
+    /// (`SEARCH_COUNT_CAP`), since each match is checked against the report's text.
+    /// A plain list is counted exactly (from the roll-ups, or rows when its region is not a
+    /// whole node).
+    pub fn problem_count_cap_for(&self, f: &ProblemFilter) -> i64 {
+        if plain(f) {
+            i64::MAX
+        } else if f.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            self.problem_count_cap.min(Self::SEARCH_COUNT_CAP)
+        } else {
+            self.problem_count_cap
+        }
+    }
+
+    /// The staff list: problems in scope matching `f`, latest first, with the total. The total is
+    /// exact from the roll-ups for a plain list; with a filter it is counted up to
+    /// `problem_count_cap_for(f) + 1` (more than the cap: "10000+"). A page's ids are found
+    /// first, from the indexes alone where the filters allow (migration 26), then its rows read.
     pub async fn problem_list(
         &self,
         scope: &Scope,
         f: &ProblemFilter,
         page: Page,
     ) -> StoreResult<(Vec<ProblemRow>, i64)> {
-        let w = problem_where(scope, f);
-        let count = Sql {
-            text: format!("SELECT COUNT(*){}", w.text),
-            vals: w.vals.clone(),
+        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let plain = plain(f);
+        let region = match &f.under {
+            Some(u) => self.problems_filed_under(scope, u).await?,
+            None => None,
         };
-        let total: i64 = count.scalar().fetch_one(&self.reader).await?;
-        let mut sql = Sql {
-            text: format!(
-                "SELECT {COLS}{} ORDER BY pr.filed_on DESC, pr.id DESC",
-                w.text
-            ),
-            vals: w.vals,
+        let words_first = region.is_none_or(|n| n > self.problem_words_first_above);
+        // Unnamed statements on PostgreSQL: a province and a village need different plans, and a
+        // cached generic one would serve one of them badly.
+        let persistent = self.backend != Backend::Postgres;
+        // The count and the page are read at once, on two of the readers.
+        let count = async {
+            let n: i64 = match region {
+                Some(n) if plain => n,
+                _ => {
+                    let bare = problem_where(scope, f, self.backend, (words_first, true), None);
+                    let limit = match self.problem_count_cap_for(f) {
+                        i64::MAX => String::new(),
+                        cap => format!(" LIMIT {}", cap + 1),
+                    };
+                    let count = Sql {
+                        text: format!("SELECT COUNT(*) FROM (SELECT 1{}{limit}) c", bare.text),
+                        vals: bare.vals,
+                    };
+                    count
+                        .scalar()
+                        .persistent(persistent)
+                        .fetch_one(&self.reader)
+                        .await?
+                }
+            };
+            StoreResult::Ok(n)
         };
-        page.limit_offset(&mut sql);
-        Ok((sql.query_as().fetch_all(&self.reader).await?, total))
+        let rows = async {
+            // A search from the words' index in a large region has thousands of matches to
+            // sort: the last week's first, then two months', then all, until the page is full.
+            let searching = words_first
+                && self.backend == Backend::Postgres
+                && q.is_some_and(|q| !query_words(q).is_empty());
+            let mut windows: Vec<Option<String>> = Vec::new();
+            if searching {
+                for days in [7, 60] {
+                    if let Ok(day) = jiceng_domain::meeting::add_days(&f.today, -days) {
+                        windows.push(Some(day));
+                    }
+                }
+            }
+            windows.push(None);
+            let mut ids: Vec<i64> = Vec::new();
+            for since in &windows {
+                let w = problem_where(
+                    scope,
+                    f,
+                    self.backend,
+                    (words_first, true),
+                    since.as_deref(),
+                );
+                let mut sql = Sql {
+                    text: format!(
+                        "SELECT pr.id{} ORDER BY pr.filed_on DESC, pr.id DESC",
+                        w.text
+                    ),
+                    vals: w.vals,
+                };
+                page.limit_offset(&mut sql);
+                ids = sql
+                    .scalar()
+                    .persistent(persistent)
+                    .fetch_all(&self.reader)
+                    .await?;
+                if ids.len() as i64 >= page.size {
+                    break;
+                }
+            }
+            if ids.is_empty() {
+                return StoreResult::Ok(Vec::new());
+            }
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            // Ids from the query above, written as numbers.
+            let rows: Vec<ProblemRow> = Sql::new(&format!(
+                "SELECT {COLS}{FROM} WHERE pr.id IN ({}) ORDER BY pr.filed_on DESC, pr.id DESC",
+                list.join(", ")
+            ))
+            .query_as()
+            .persistent(false)
+            .fetch_all(&self.reader)
+            .await?;
+            StoreResult::Ok(rows)
+        };
+        let (total, rows) = tokio::try_join!(count, rows)?;
+        Ok((rows, total))
     }
 
     /// Problems in scope (under a place prefix, of a status; `overdue` = escalated and still

@@ -25,6 +25,7 @@ mod village_board;
 mod village_figures;
 mod village_mandates;
 mod voice;
+mod voice_lists;
 mod voice_pages;
 mod voice_search;
 

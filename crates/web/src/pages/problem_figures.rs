@@ -51,6 +51,7 @@ fn children_table(ctx: &Ctx, rows: &[VoiceRow], period: &Period) -> Table {
             l("群众评价（5分制）", "Rating (of 5)"),
             l("升级督办", "Escalated"),
             l("并入重复", "Merged duplicates"),
+            l("当前逾期", "Overdue now"),
         ],
         rows: rows
             .iter()
@@ -64,6 +65,7 @@ fn children_table(ctx: &Ctx, rows: &[VoiceRow], period: &Period) -> Table {
                     Cell::text(tenths(r.score_tenths())),
                     Cell::text(r.escalated.to_string()),
                     Cell::text(r.merged.to_string()),
+                    Cell::text(r.overdue.to_string()),
                 ]
             })
             .collect(),
@@ -84,7 +86,7 @@ async fn figures(
     let node = place(state, ctx, q.under.as_deref()).await?;
     let (row, children) = state
         .store
-        .voice_figures(&ctx.scope, node.id, &period)
+        .voice_figures_on(&ctx.scope, node.id, &period, &today)
         .await?;
     Ok((row, children, period, node.id))
 }
@@ -145,6 +147,7 @@ pub async fn show(
             l("逾期升级督办", "Escalated when overdue"),
             node.escalated.to_string(),
         ),
+        (l("当前逾期未办结", "Overdue now"), node.overdue.to_string()),
     ];
     let c = Chrome::new(
         &ctx,

@@ -32,6 +32,7 @@ pub struct ProblemQuery {
     pub status: Option<String>,
     /// `overdue` or `escalated`.
     pub flag: Option<String>,
+    pub category: Option<String>,
     pub q: Option<String>,
     pub page: Option<String>,
     pub month: Option<String>,
@@ -40,11 +41,12 @@ pub struct ProblemQuery {
 impl ProblemQuery {
     fn qs(&self) -> String {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
-        let (u, v, s, f, q) = (
+        let (u, v, s, f, c, q) = (
             o(&self.under),
             o(&self.village),
             o(&self.status),
             o(&self.flag),
+            o(&self.category),
             o(&self.q),
         );
         query(&[
@@ -52,6 +54,7 @@ impl ProblemQuery {
             ("village", &v),
             ("status", &s),
             ("flag", &f),
+            ("category", &c),
             ("q", &q),
         ])
     }
@@ -97,6 +100,7 @@ async fn filter(
             status,
             overdue: q.flag.as_deref() == Some("overdue"),
             escalated: q.flag.as_deref() == Some("escalated"),
+            category: q.category.clone().filter(|c| !c.trim().is_empty()),
             q: q.q.clone(),
             today: day_of(state.now()),
         },
@@ -185,6 +189,14 @@ async fn village_options(
     node: &Place,
 ) -> Result<Vec<(String, String)>, AppError> {
     let mut out = vec![(String::new(), ctx.lang.pick("全部", "All").to_string())];
+    // A city or a province holds thousands of villages: no list to choose from (its figures
+    // lead down to them), and no count of them on every page.
+    if matches!(
+        node.kind(),
+        Some(jiceng_domain::PlaceKind::Province | jiceng_domain::PlaceKind::City)
+    ) {
+        return Ok(out);
+    }
     for kind in ["village", "community"] {
         let f = PlaceFilter {
             under: Some(node.clone()),
@@ -280,7 +292,12 @@ pub async fn list_page(
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let villages = village_options(state, ctx, &node).await?;
     let names = categories(state).await?;
-    let mut forms = vec![desk_form(ctx, villages[1..].to_vec(), names.clone())];
+    // The desk files in a village: offered where the page lists villages to choose from.
+    let mut forms = if villages.len() > 1 {
+        vec![desk_form(ctx, villages[1..].to_vec(), names.clone())]
+    } else {
+        Vec::new()
+    };
     let status = match fb {
         Some(fb) => {
             fb.apply(&mut forms);
@@ -299,6 +316,16 @@ pub async fn list_page(
         .value(o(&q.village)),
         Field::new("status", l("状态", "Status"), FieldKind::Select(statuses)).value(o(&q.status)),
         Field::new("flag", l("逾期/督办", "Overdue"), FieldKind::Select(flags)).value(o(&q.flag)),
+        Field::new(
+            "category",
+            l("类别", "Category"),
+            FieldKind::Select(
+                std::iter::once((String::new(), l("全部", "All")))
+                    .chain(names.iter().cloned())
+                    .collect(),
+            ),
+        )
+        .value(o(&q.category)),
     ];
     let qs = q.qs();
     let title = format!("{} · {}", node.name, l("问题清单", "Problem list"));
@@ -314,7 +341,13 @@ pub async fn list_page(
         action: "/problems".into(),
         filters,
         table: problems_table(ctx, &names, &rows, title, &f.today),
-        pager: Pager::new(&format!("/problems?{qs}"), page.number, page.size, total),
+        pager: Pager::capped(
+            &format!("/problems?{qs}"),
+            page.number,
+            page.size,
+            total,
+            state.store.problem_count_cap_for(&f),
+        ),
         export: Some(format!("/problems/export.xlsx?{qs}")),
         links: vec![
             (

@@ -628,3 +628,51 @@ async fn duplicates(store: Store) {
     );
 }
 jiceng_store::both_backends!(similar_open_reports_are_suggested, duplicates);
+
+/// The list narrowed to a category; a filtered list counts only up to the store's cap (shown as
+/// `cap+`) while a plain one is exact from the roll-ups; the figures show what is overdue now.
+async fn categories_and_counts(mut store: Store) {
+    store.problem_count_cap = 1;
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let a = jiceng_store::Actor::cli("test");
+    for (category, body) in [
+        ("road", "村口路灯不亮"),
+        ("road", "村道有坑洼"),
+        ("water", "自来水水压低"),
+    ] {
+        let n = jiceng_store::voice::NewProblem {
+            place_id: w.village,
+            source: "desk".into(),
+            category: Some(category.into()),
+            body: body.into(),
+            ..Default::default()
+        };
+        app.store
+            .file_problem(&a, &n, "2026-03-01", 0)
+            .await
+            .unwrap();
+    }
+    let s = login(&app, "village_committee").await;
+    let road = app
+        .send(s.get(format!("/problems?under={}&category=road", w.village)))
+        .await;
+    road.expect_page(200, &["村口路灯不亮", "村道有坑洼", "1+ ·"]);
+    assert!(!road.text().contains("自来水水压低"), "water is not road");
+    let water = app
+        .send(s.get(format!("/problems?under={}&category=water", w.village)))
+        .await;
+    water.expect_page(200, &["自来水水压低", " 1 · 1/1"]);
+    let all = app
+        .send(s.get(format!("/problems?under={}", w.village)))
+        .await;
+    all.expect_page(200, &[" 3 · 1/1"]);
+    let figures = app
+        .send(s.get(format!("/problems/figures?under={}", w.village)))
+        .await;
+    figures.expect_page(200, &["当前逾期未办结"]);
+}
+jiceng_store::both_backends!(
+    problem_list_categories_and_capped_counts,
+    categories_and_counts
+);

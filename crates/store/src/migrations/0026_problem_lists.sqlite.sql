@@ -1,0 +1,2 @@
+-- Problem lists at province scale are PostgreSQL's (0026_problem_lists.postgres.sql); SQLite holds
+-- one district, whose lists read its rows through `problems_place`. Nothing to do here.
