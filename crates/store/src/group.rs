@@ -216,30 +216,34 @@ async fn batcher(
             continue;
         }
         let mut pending = batch.into_iter();
+        // What goes to the writer before the next write: the previous write's end and the next
+        // one's savepoint, as one text (one hand-off to the connection, not two).
+        let mut before: &'static str = "SAVEPOINT batch_item";
+        let mut last_failed = false;
         for job in pending.by_ref() {
-            if let Err(e) = sqlx::query("SAVEPOINT batch_item").execute(&mut *tx).await {
+            if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
+                tracing::warn!(error = %e, "group commit: {before} failed");
                 abandon(vec![job], &StoreError::from(e));
                 broken = Some("SAVEPOINT");
                 break;
             }
             let done = (job.run)(&mut tx).await;
-            let end = if done.is_some() {
-                "RELEASE SAVEPOINT batch_item"
+            last_failed = done.is_none();
+            // ROLLBACK TO keeps the savepoint open; RELEASE takes it off the stack.
+            before = if last_failed {
+                "ROLLBACK TO SAVEPOINT batch_item; RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
             } else {
-                "ROLLBACK TO SAVEPOINT batch_item"
+                "RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
             };
-            let mut ended = sqlx::query(end).execute(&mut *tx).await;
-            if done.is_none() && ended.is_ok() {
-                // ROLLBACK TO keeps the savepoint open; take it off the stack.
-                ended = sqlx::query("RELEASE SAVEPOINT batch_item")
-                    .execute(&mut *tx)
-                    .await;
-            }
             staged.extend(done);
-            if let Err(e) = ended {
+        }
+        // The last write's savepoint: undone when it failed; when it succeeded the commit
+        // releases it with the transaction.
+        if broken.is_none() && last_failed {
+            let end = "ROLLBACK TO SAVEPOINT batch_item";
+            if let Err(e) = sqlx::raw_sql(end).execute(&mut *tx).await {
                 tracing::warn!(error = %e, "group commit: {end} failed");
                 broken = Some(end);
-                break;
             }
         }
         let staged_delivers: Vec<Deliver>;

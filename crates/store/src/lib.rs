@@ -139,6 +139,9 @@ pub struct Store {
     /// Above this many problems in its region, a problem search on PostgreSQL starts from the
     /// words' index; tests lower it to run both ways on a few problems.
     pub problem_words_first_above: i64,
+    /// The problem categories (`voice_services`, changed only by migrations), read again after
+    /// `open311::CATEGORIES_FOR`: every resident's filing checks its category against them.
+    pub(crate) categories: open311::CategoryCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -207,6 +210,7 @@ impl Store {
             search_index_first_above: members::INDEX_FIRST_ABOVE,
             problem_count_cap: Store::PROBLEM_COUNT_CAP,
             problem_words_first_above: Store::PROBLEM_SEARCH_INDEX_ABOVE,
+            categories: open311::CategoryCache::default(),
         })
     }
 

@@ -23,6 +23,7 @@ use jiceng_domain::member::parse_phone;
 use jiceng_domain::open311::parse_degrees;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
 
 /// Requests a new key may file in an hour unless told otherwise.
 pub const DEFAULT_PER_HOUR: i64 = 600;
@@ -157,15 +158,39 @@ fn keys_where(cond: &str) -> Sql {
     ))
 }
 
+/// How long a read of the categories is used before they are read again. They change only
+/// when a migration runs, before the server starts; the limit bounds how long a hand edit in
+/// the database goes unseen.
+pub const CATEGORIES_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The last read of the categories, and when it was made.
+#[derive(Debug, Default, Clone)]
+pub struct CategoryCache(Arc<Mutex<Option<(std::time::Instant, Vec<VoiceService>)>>>);
+
+impl CategoryCache {
+    /// A panic while the lock was held left at worst a complete earlier read: use it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(std::time::Instant, Vec<VoiceService>)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Store {
     /// The services (problem categories) offered, in their order.
     pub async fn voice_services(&self) -> StoreResult<Vec<VoiceService>> {
-        Ok(sqlx::query_as(
+        let now = std::time::Instant::now();
+        if let Some((read_at, list)) = self.categories.lock().as_ref()
+            && now.duration_since(*read_at) < CATEGORIES_FOR
+        {
+            return Ok(list.clone());
+        }
+        let list: Vec<VoiceService> = sqlx::query_as(
             "SELECT code, name, description, service_group, keywords, metadata, kind, sort_order \
              FROM voice_services WHERE active = 1 ORDER BY sort_order, code",
         )
         .fetch_all(&self.reader)
-        .await?)
+        .await?;
+        *self.categories.lock() = Some((now, list.clone()));
+        Ok(list)
     }
 
     /// One offered service by its code.

@@ -94,13 +94,28 @@ pub async fn bump_many(
     period: &str,
     deltas: &[(&str, i64)],
 ) -> StoreResult<()> {
+    let mut sql = Sql::default();
+    if push_bump_many(&mut sql, code, period, deltas, "") {
+        sql.query().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Appends `bump_many`'s statement to `sql`, its condition extended by `and` (` AND …`, may be
+/// empty); false, and nothing appended, when every delta is zero.
+pub(crate) fn push_bump_many(
+    sql: &mut Sql,
+    code: &str,
+    period: &str,
+    deltas: &[(&str, i64)],
+    and: &str,
+) -> bool {
     let deltas: Vec<_> = deltas.iter().filter(|(_, d)| *d != 0).collect();
     if deltas.is_empty() {
-        return Ok(());
+        return false;
     }
     // VALUES names its columns column1, column2 on both backends.
-    let mut sql =
-        Sql::new("INSERT INTO rollups (place_id, metric, period, value) SELECT p.id, v.column1, ");
+    sql.push("INSERT INTO rollups (place_id, metric, period, value) SELECT p.id, v.column1, ");
     sql.bind(period)
         .push(", v.column2 FROM places p CROSS JOIN (VALUES ");
     for (i, (metric, delta)) in deltas.iter().enumerate() {
@@ -114,9 +129,10 @@ pub async fn bump_many(
         }
         sql.bind(c);
     }
-    sql.push(") ON CONFLICT (place_id, metric, period) DO UPDATE SET value = rollups.value + excluded.value");
-    sql.query().execute(&mut *tx).await?;
-    Ok(())
+    sql.push(")")
+        .push(and)
+        .push(" ON CONFLICT (place_id, metric, period) DO UPDATE SET value = rollups.value + excluded.value");
+    true
 }
 
 /// Counts of everything open in the subtree under `prefix`, by metric (what a move carries along).

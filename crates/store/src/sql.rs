@@ -9,6 +9,7 @@ pub enum Val {
     Text(String),
     NullInt,
     NullText,
+    Blob(Option<Vec<u8>>),
 }
 
 impl From<i64> for Val {
@@ -29,6 +30,11 @@ impl From<String> for Val {
 impl From<Option<i64>> for Val {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Val::NullInt, Val::Int)
+    }
+}
+impl From<Option<Vec<u8>>> for Val {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        Val::Blob(v)
     }
 }
 impl From<Option<String>> for Val {
@@ -73,6 +79,7 @@ impl Sql {
                 Val::Text(s) => a.add(s.clone()),
                 Val::NullInt => a.add(None::<i64>),
                 Val::NullText => a.add(None::<String>),
+                Val::Blob(b) => a.add(b.clone()),
             };
         }
         a

@@ -6,7 +6,7 @@
 //! so the two agree by construction.
 
 use crate::error::StoreResult;
-use crate::rollups::{bump_many, lineage};
+use crate::rollups::{bump_many, lineage, push_bump_many};
 use crate::scope::Scope;
 use crate::sql::Sql;
 use crate::{Backend, Store};
@@ -91,6 +91,19 @@ pub(crate) async fn bump_at(
     }
     let month = after.filed_on.get(..7).unwrap_or(after.filed_on);
     bump_many(conn, code, month, &metrics).await
+}
+
+/// Appends `bump_at`'s statement to `sql` (see `rollups::push_bump_many`).
+pub(crate) fn push_bump_at(
+    sql: &mut Sql,
+    code: &str,
+    before: Option<&Facts<'_>>,
+    after: &Facts<'_>,
+    and: &str,
+) -> bool {
+    let metrics = delta(before, after);
+    let month = after.filed_on.get(..7).unwrap_or(after.filed_on);
+    push_bump_many(sql, code, month, &metrics, and)
 }
 
 /// The metrics that change from `before` to `after`, sorted, with their change.
