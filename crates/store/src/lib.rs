@@ -38,6 +38,7 @@ pub mod open311;
 pub mod orgs;
 pub mod period_rollups;
 pub mod places;
+pub mod recent;
 pub mod recruitment;
 pub mod rollups;
 pub mod roster;
@@ -141,7 +142,10 @@ pub struct Store {
     pub problem_words_first_above: i64,
     /// The problem categories (`voice_services`, changed only by migrations), read again after
     /// `open311::CATEGORIES_FOR`: every resident's filing checks its category against them.
-    pub(crate) categories: open311::CategoryCache,
+    pub(crate) categories: recent::Recent<(), Vec<open311::VoiceService>>,
+    /// Open villages and communities by code, for the resident's pages (`places::VILLAGES_FOR`);
+    /// cleared by every change of a place made here.
+    pub(crate) villages: recent::Recent<String, places::Place>,
 }
 
 impl std::fmt::Debug for Store {
@@ -180,6 +184,9 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(opts.acquire_timeout)
+                // A ping before each use is one more round trip to SQLite's thread for every
+                // request; a connection to a local file does not go stale as a socket can.
+                .test_before_acquire(backend != Backend::Sqlite)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -210,7 +217,8 @@ impl Store {
             search_index_first_above: members::INDEX_FIRST_ABOVE,
             problem_count_cap: Store::PROBLEM_COUNT_CAP,
             problem_words_first_above: Store::PROBLEM_SEARCH_INDEX_ABOVE,
-            categories: open311::CategoryCache::default(),
+            categories: recent::Recent::new(open311::CATEGORIES_FOR, 1),
+            villages: recent::Recent::new(places::VILLAGES_FOR, 50_000),
         })
     }
 

@@ -23,7 +23,6 @@ use jiceng_domain::member::parse_phone;
 use jiceng_domain::open311::parse_degrees;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
 
 /// Requests a new key may file in an hour unless told otherwise.
 pub const DEFAULT_PER_HOUR: i64 = 600;
@@ -163,25 +162,11 @@ fn keys_where(cond: &str) -> Sql {
 /// the database goes unseen.
 pub const CATEGORIES_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The last read of the categories, and when it was made.
-#[derive(Debug, Default, Clone)]
-pub struct CategoryCache(Arc<Mutex<Option<(std::time::Instant, Vec<VoiceService>)>>>);
-
-impl CategoryCache {
-    /// A panic while the lock was held left at worst a complete earlier read: use it.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(std::time::Instant, Vec<VoiceService>)>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 impl Store {
     /// The services (problem categories) offered, in their order.
     pub async fn voice_services(&self) -> StoreResult<Vec<VoiceService>> {
-        let now = std::time::Instant::now();
-        if let Some((read_at, list)) = self.categories.lock().as_ref()
-            && now.duration_since(*read_at) < CATEGORIES_FOR
-        {
-            return Ok(list.clone());
+        if let Some(list) = self.categories.get(&()) {
+            return Ok(list);
         }
         let list: Vec<VoiceService> = sqlx::query_as(
             "SELECT code, name, description, service_group, keywords, metadata, kind, sort_order \
@@ -189,7 +174,7 @@ impl Store {
         )
         .fetch_all(&self.reader)
         .await?;
-        *self.categories.lock() = Some((now, list.clone()));
+        self.categories.put((), list.clone());
         Ok(list)
     }
 

@@ -10,6 +10,9 @@ use jiceng_domain::{DivisionCode, DomainError, PlaceKind};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+/// How long `open_village_by_code` keeps a village it has read.
+pub const VILLAGES_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Place {
     pub id: i64,
@@ -130,6 +133,22 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    /// The open village or community coded `code`, for the resident's pages (NotFound for any
+    /// other place). Kept up to `VILLAGES_FOR`: a village closed meanwhile in another process is
+    /// still caught when a report is written (its INSERT checks the place is open).
+    pub async fn open_village_by_code(&self, code: &str) -> StoreResult<Place> {
+        if let Some(p) = self.villages.get(&code.to_string()) {
+            return Ok(p);
+        }
+        let p = self.place_by_code(&Scope::All, code).await?;
+        let village = matches!(p.kind(), Some(PlaceKind::Village | PlaceKind::Community));
+        if !village || p.closed_at.is_some() {
+            return Err(StoreError::NotFound);
+        }
+        self.villages.put(p.code.clone(), p.clone());
+        Ok(p)
     }
 
     /// Ancestors inside the scope, root first (breadcrumbs).
@@ -298,6 +317,8 @@ impl Store {
             now,
         )
         .await?;
+        // Residents' pages read the place again (a village's name, code or state).
+        self.villages.clear();
         Ok(after)
     }
 
@@ -392,6 +413,8 @@ impl Store {
             now,
         )
         .await?;
+        // Residents' pages read the place again (a village's name, code or state).
+        self.villages.clear();
         Ok(after)
     }
 
@@ -446,6 +469,8 @@ impl Store {
             now,
         )
         .await?;
+        // Residents' pages read the place again (a village's name, code or state).
+        self.villages.clear();
         Ok(after)
     }
 

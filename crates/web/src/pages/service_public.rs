@@ -7,6 +7,7 @@
 
 use super::login::pre_csrf;
 use super::service_requests::{event_zh, status_zh};
+use super::voice_public::{is_village, village_by_code};
 use crate::AppState;
 use crate::auth::{Meta, PRE_CSRF_COOKIE, Resolved, resolve, set_cookie};
 use crate::clock::day_of;
@@ -133,10 +134,6 @@ fn too_many(what: &str) -> PageError {
     })
 }
 
-fn is_village(p: &Place) -> bool {
-    matches!(p.kind(), Some(PlaceKind::Village | PlaceKind::Community))
-}
-
 fn limit_zh(days: i64) -> String {
     if days == 0 {
         "即办（当场办结）".into()
@@ -207,21 +204,6 @@ pub async fn choose(
     let (csrf, fresh) = csrf_of(&state, &meta).await?;
     let page = ServicePage::new(title, csrf, Screen::Choose { links });
     Ok(send(&state, StatusCode::OK, &page, fresh))
-}
-
-async fn village_by_code(state: &AppState, code: &str) -> Result<Place, AppError> {
-    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::NotFound);
-    }
-    let p = state
-        .store
-        .place_by_code(&Scope::All, code)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    if !is_village(&p) || p.closed_at.is_some() {
-        return Err(AppError::NotFound);
-    }
-    Ok(p)
 }
 
 fn view(i: &Item) -> ItemView {

@@ -152,7 +152,7 @@ fn too_many(what: &str) -> PageError {
     })
 }
 
-fn is_village(p: &Place) -> bool {
+pub(crate) fn is_village(p: &Place) -> bool {
     matches!(p.kind(), Some(PlaceKind::Village | PlaceKind::Community))
 }
 
@@ -227,19 +227,16 @@ pub async fn choose(
     Ok(send(&state, StatusCode::OK, &page, fresh))
 }
 
-async fn village_by_code(state: &AppState, code: &str) -> Result<Place, AppError> {
+/// An open village or community by the code in a resident's link (404 for anything else).
+pub(crate) async fn village_by_code(state: &AppState, code: &str) -> Result<Place, AppError> {
     if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::NotFound);
     }
-    let p = state
-        .store
-        .place_by_code(&Scope::All, code)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    if !is_village(&p) || p.closed_at.is_some() {
-        return Err(AppError::NotFound);
+    match state.store.open_village_by_code(code).await {
+        Ok(p) => Ok(p),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
     }
-    Ok(p)
 }
 
 fn report_page(

@@ -676,3 +676,47 @@ jiceng_store::both_backends!(
     problem_list_categories_and_capped_counts,
     categories_and_counts
 );
+
+/// The resident's pages keep a village they have read for a while (`VILLAGES_FOR`); a rename or
+/// a closing made here shows at once: the new name, then 404 and no report filed.
+async fn village_changes(store: Store) {
+    let app = App::new(store);
+    let w = World::small(&app).await;
+    let actor = jiceng_store::Actor::cli("test");
+    let new = jiceng_store::places::NewPlace {
+        parent_id: Some(w.town),
+        code: "440403105209".into(),
+        name: "乾北村".into(),
+    };
+    let v = app
+        .store
+        .create_place(&actor, &Scope::All, new, crate::T0)
+        .await
+        .unwrap();
+    let (r, form) = Resident::open(&app, "/voice/440403105209").await;
+    form.expect_page(200, &["乾北村"]);
+    app.store
+        .rename_place(&actor, &Scope::All, v.id, "乾北社区", crate::T0)
+        .await
+        .unwrap();
+    app.send(Call::get("/voice/440403105209"))
+        .await
+        .expect_page(200, &["乾北社区"]);
+    app.store
+        .close_place(&actor, &Scope::All, v.id, crate::T0)
+        .await
+        .unwrap();
+    app.send(Call::get("/voice/440403105209")).await.expect(404);
+    let before = count(&app).await;
+    let (ct, body) = multipart(&[("body", "路灯不亮")], None);
+    let call = Call::post(format!("/voice/440403105209?_csrf={}", r.csrf))
+        .cookies(&r.jar)
+        .raw(&ct, body);
+    app.send(call).await.expect(404);
+    assert_eq!(
+        count(&app).await,
+        before,
+        "nothing filed at a closed village"
+    );
+}
+jiceng_store::both_backends!(a_village_renamed_or_closed_shows_at_once, village_changes);
