@@ -8,12 +8,11 @@
 //! planned so that the district's figures come out at exactly those counts (`CAMPAIGN_COLLECTED`,
 //! `CAMPAIGN_SOLVED`); the summary reads them back from the roll-ups, not from this plan.
 
-use jiceng_domain::life::Every;
-use jiceng_domain::life::period::Period;
 use jiceng_domain::meeting::day_number;
 use jiceng_domain::voice::Event;
 use jiceng_store::coverage::day_of;
 use jiceng_store::voice::NewProblem;
+use jiceng_store::voice::figures::Span;
 use jiceng_store::{Actor, Scope, Store, StoreError};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -322,22 +321,16 @@ pub async fn generate_voice(store: &Store, now: i64) -> Result<VoiceSummary, Sto
         }
         sum.escalated += store.voice_sweep(&day, ms).await?.1;
     }
-    // The district's figures over the campaign's years, as the figures page reads them.
+    // The district's figures since records began (the campaign), as the figures page's 累计
+    // reads them.
     let district: i64 =
         sqlx::query_scalar("SELECT id FROM places WHERE parent_id IS NULL ORDER BY id LIMIT 1")
             .fetch_one(&store.reader)
             .await?;
-    let first = Period::of(Every::Year, &day_of(start))?;
-    let last = Period::of(Every::Year, &today)?;
-    let mut year = first;
-    loop {
-        let (node, _) = store.voice_figures(&Scope::All, district, &year).await?;
-        sum.collected += node.collected;
-        sum.solved += node.solved;
-        if year == last {
-            break;
-        }
-        year = year.next();
-    }
+    let (node, _) = store
+        .voice_figures(&Scope::All, district, Span::All)
+        .await?;
+    sum.collected = node.collected;
+    sum.solved = node.solved;
     Ok(sum)
 }

@@ -216,13 +216,27 @@ impl VoiceRow {
     }
 }
 
+/// The months figures are summed over: those of a period, or every month on record (累计,
+/// such as a campaign that runs across the turn of a year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Period(Period),
+    All,
+}
+
+impl From<&Period> for Span {
+    fn from(p: &Period) -> Self {
+        Span::Period(*p)
+    }
+}
+
 impl Store {
-    /// The node's figures for `period` and a row per place directly below it, from the roll-ups.
+    /// The node's figures for `span` and a row per place directly below it, from the roll-ups.
     pub async fn voice_figures(
         &self,
         scope: &Scope,
         place_id: i64,
-        period: &Period,
+        span: impl Into<Span>,
     ) -> StoreResult<(VoiceRow, Vec<VoiceRow>)> {
         let node = self.place(scope, place_id).await?;
         let filter = crate::places::PlaceFilter {
@@ -232,11 +246,14 @@ impl Store {
         let (children, _) = self
             .places(scope, &filter, crate::sql::Page::new(None, Some(500)))
             .await?;
-        let months: Vec<String> = period
-            .parts(Every::Month)
-            .iter()
-            .map(Period::label)
-            .collect();
+        let months: Vec<String> = match span.into() {
+            Span::Period(period) => period
+                .parts(Every::Month)
+                .iter()
+                .map(Period::label)
+                .collect(),
+            Span::All => Vec::new(),
+        };
         // SUM of a BIGINT is NUMERIC on PostgreSQL, which the Any driver cannot read.
         let mut sql = Sql::new(
             "SELECT place_id, metric, CAST(SUM(value) AS BIGINT) FROM rollups WHERE place_id IN (",
@@ -245,11 +262,16 @@ impl Store {
         for c in &children {
             sql.push(", ").bind(c.id);
         }
-        sql.push(") AND metric LIKE 'voice.%' AND period IN (");
+        sql.push(") AND metric LIKE 'voice.%'");
+        // Every voice roll-up is a month's (`bump_at`); 累计 takes them all.
         for (i, m) in months.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(m.as_str());
+            sql.push(if i == 0 { " AND period IN (" } else { ", " })
+                .bind(m.as_str());
         }
-        sql.push(") GROUP BY place_id, metric");
+        if !months.is_empty() {
+            sql.push(")");
+        }
+        sql.push(" GROUP BY place_id, metric");
         let sums: Vec<(i64, String, i64)> = sql.query_as().fetch_all(&self.reader).await?;
         let row = |p: &crate::places::Place| {
             let mut r = VoiceRow {
@@ -272,10 +294,10 @@ impl Store {
         &self,
         scope: &Scope,
         place_id: i64,
-        period: &Period,
+        span: impl Into<Span>,
         today: &str,
     ) -> StoreResult<(VoiceRow, Vec<VoiceRow>)> {
-        let (mut node, mut children) = self.voice_figures(scope, place_id, period).await?;
+        let (mut node, mut children) = self.voice_figures(scope, place_id, span).await?;
         let place = self.place(scope, place_id).await?;
         let prefix = place.prefix();
         let codes: HashMap<i64, String> =

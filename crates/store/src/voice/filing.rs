@@ -158,10 +158,10 @@ async fn write_one_text(
     sql.push(" FROM places WHERE id = ")
         .bind(village.id)
         .push(" AND closed_at IS NULL;\n");
-    sql.push(&format!(
+    sql.push(
         "INSERT INTO problem_events (problem_id, seq, event, detail_json, on_date, actor, created_at) \
-         SELECT id, 1, 'collected', "
-    ))
+         SELECT id, 1, 'collected', ",
+    )
     .bind(first_event(p))
     .push(&format!(", {day}, "))
     .bind(actor.username.as_str())

@@ -327,6 +327,7 @@ both_backends!(problems_close_only_by_the_resident_or_the_window, voice);
 /// from the table), equal a rebuild, and follow a village that moves to another town.
 async fn figures_follow_the_problems(store: &Store, t: &crate::Tree) {
     use jiceng_domain::life::period::Period;
+    use jiceng_store::voice::figures::Span;
     let (a, s) = (actor(), Scope::All);
     let count = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
@@ -365,6 +366,24 @@ async fn figures_follow_the_problems(store: &Store, t: &crate::Tree) {
         .await
         .unwrap();
     assert_eq!(before.collected, 0);
+    // One more filed after the turn of the year: 累计 counts both years, as the table does.
+    let late = NewProblem {
+        place_id: t.qianxi,
+        source: "desk".into(),
+        body: "跨年反映的问题".into(),
+        ..Default::default()
+    };
+    store
+        .file_problem(&a, &late, "2027-01-04", T0)
+        .await
+        .unwrap();
+    let (all, _) = store.voice_figures(&s, t.county, Span::All).await.unwrap();
+    let (next, _) = store
+        .voice_figures(&s, t.county, &Period::parse("2027").unwrap())
+        .await
+        .unwrap();
+    assert_eq!((next.collected, all.collected), (1, collected + 1));
+    assert_eq!(all.solved, solved);
     let live = store.voice_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(store.voice_snapshot().await.unwrap(), live);

@@ -1,4 +1,5 @@
-//! Problem-list figures (issue 5) for a node and a month, quarter or year, from the roll-ups: of
+//! Problem-list figures (issue 5) for a node and a month, quarter, year or 累计 (every month on
+//! record: a campaign across the turn of a year), from the roll-ups: of
 //! the problems filed in the period, how many were collected, solved (销号), the solve rate, the
 //! average days to close, the residents' rating, escalations; a row per place below linking down
 //! to the towns and villages, and at a village to its problem list — the records behind each one.
@@ -16,9 +17,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiceng_domain::PlaceKind;
 use jiceng_domain::life::{Every, Period};
-use jiceng_store::voice::figures::VoiceRow;
+use jiceng_store::voice::figures::{Span, VoiceRow};
 
-fn href(row: &VoiceRow, period: &Period) -> String {
+/// The period's name in links for 累计 (every month on record).
+const ALL: &str = "all";
+
+fn label(span: &Span) -> String {
+    match span {
+        Span::Period(p) => p.label(),
+        Span::All => ALL.into(),
+    }
+}
+
+fn href(row: &VoiceRow, period: &Span) -> String {
     match PlaceKind::parse(&row.kind) {
         Some(PlaceKind::Village | PlaceKind::Community) => {
             format!("/problems?under={}", row.place_id)
@@ -27,7 +38,7 @@ fn href(row: &VoiceRow, period: &Period) -> String {
             "/problems/figures?{}",
             query(&[
                 ("under", &row.place_id.to_string()),
-                ("period", &period.label())
+                ("period", &label(period))
             ])
         ),
     }
@@ -38,7 +49,7 @@ fn tenths(v: Option<i64>) -> String {
     v.map_or_else(|| "—".into(), |t| format!("{}.{}", t / 10, t % 10))
 }
 
-fn children_table(ctx: &Ctx, rows: &[VoiceRow], period: &Period) -> Table {
+fn children_table(ctx: &Ctx, rows: &[VoiceRow], period: &Span) -> Table {
     let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
     Table {
         caption: l("下级情况（按受理月份）", "Places below (by month filed)"),
@@ -77,16 +88,17 @@ async fn figures(
     state: &AppState,
     ctx: &Ctx,
     q: &LifeQuery,
-) -> Result<(VoiceRow, Vec<VoiceRow>, Period, i64), PageError> {
+) -> Result<(VoiceRow, Vec<VoiceRow>, Span, i64), PageError> {
     let today = day_of(state.now());
     let period = match q.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => period_of(Some(p), &today)?,
-        None => Period::of(Every::Year, &today)?,
+        Some(ALL | "累计") => Span::All,
+        Some(p) => Span::Period(period_of(Some(p), &today)?),
+        None => Span::Period(Period::of(Every::Year, &today)?),
     };
     let node = place(state, ctx, q.under.as_deref()).await?;
     let (row, children) = state
         .store
-        .voice_figures_on(&ctx.scope, node.id, &period, &today)
+        .voice_figures_on(&ctx.scope, node.id, period, &today)
         .await?;
     Ok((row, children, period, node.id))
 }
@@ -101,12 +113,23 @@ pub async fn show(
     let (node, children, period, id) = figures(&state, &ctx, &q).await?;
     let today = day_of(state.now());
     let base = format!("/problems/figures?under={id}");
-    let mut links = period_links(ctx.lang, &base, &period, &today)?;
+    let mut links = match &period {
+        Span::Period(p) => period_links(ctx.lang, &base, p, &today)?,
+        // No previous or next of everything: this month, quarter and year.
+        Span::All => period_links(ctx.lang, &base, &Period::of(Every::Year, &today)?, &today)?
+            .into_iter()
+            .skip(2)
+            .collect(),
+    };
+    links.push((
+        l("累计（全部记录）", "All time"),
+        format!("{base}&period={ALL}"),
+    ));
     links.push((
         l("导出下级情况（Excel）", "Export (.xlsx)"),
         format!(
             "/problems/figures/export.xlsx?{}",
-            query(&[("under", &id.to_string()), ("period", &period.label())])
+            query(&[("under", &id.to_string()), ("period", &label(&period))])
         ),
     ));
     links.push((
@@ -117,7 +140,10 @@ pub async fn show(
         (l("地区", "Place"), node.name.clone()),
         (
             l("统计期（按受理月份）", "Period (by month filed)"),
-            period.zh(),
+            match &period {
+                Span::Period(p) => p.zh(),
+                Span::All => l("累计（全部记录）", "All time"),
+            },
         ),
         (l("收集问题", "Collected"), node.collected.to_string()),
         (l("已销号", "Solved"), node.solved.to_string()),
@@ -162,10 +188,10 @@ pub async fn show(
             action: "/problems/figures".into(),
             hidden: vec![("under".into(), id.to_string())],
             period_label: l(
-                "统计期（2025-11、2025-Q4 或 2025）",
-                "Period (2025-11, 2025-Q4 or 2025)",
+                "统计期（2025-11、2025-Q4、2025，或 all 表示累计）",
+                "Period (2025-11, 2025-Q4, 2025, or all)",
             ),
-            period: period.label(),
+            period: label(&period),
             links,
             facts,
             tables: vec![children_table(&ctx, &children, &period)],

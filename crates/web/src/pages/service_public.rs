@@ -394,20 +394,34 @@ pub async fn track(
     }
     let code = data.get("code");
     let (csrf, _) = csrf_of(&state, &meta).await?;
+    if let Some(page) = request_status(&state, &csrf, code).await? {
+        return Ok(page);
+    }
+    // One box for every code a resident holds: a problem report's code shows its progress here.
+    if let Some(page) = super::voice_public::problem_status(&state, &csrf, code).await? {
+        return Ok(page);
+    }
+    crate::refusals::note(&AppError::NotFound);
+    let mut page = ServicePage::new(
+        "查询办件进度",
+        csrf,
+        Screen::Track {
+            code: code.chars().take(20).collect(),
+        },
+    );
+    page.error = Some(NO_SUCH_CODE.into());
+    Ok(send(&state, StatusCode::NOT_FOUND, &page, false))
+}
+
+/// The status page of the request coded `code`, or None when there is none.
+pub(crate) async fn request_status(
+    state: &AppState,
+    csrf: &str,
+    code: &str,
+) -> Result<Option<Response>, PageError> {
     let r = match state.store.service_request_by_code(code).await {
         Ok(r) => r,
-        Err(StoreError::NotFound) => {
-            crate::refusals::note(&AppError::NotFound);
-            let mut page = ServicePage::new(
-                "查询办件进度",
-                csrf,
-                Screen::Track {
-                    code: code.chars().take(20).collect(),
-                },
-            );
-            page.error = Some(NO_SUCH_CODE.into());
-            return Ok(send(&state, StatusCode::NOT_FOUND, &page, false));
-        }
+        Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(PageError(e.into())),
     };
     let events = state
@@ -434,6 +448,6 @@ pub async fn track(
             })
             .collect(),
     };
-    let page = ServicePage::new("办件进度", csrf, Screen::Status { view });
-    Ok(send(&state, StatusCode::OK, &page, false))
+    let page = ServicePage::new("办件进度", csrf.to_string(), Screen::Status { view });
+    Ok(Some(send(state, StatusCode::OK, &page, false)))
 }

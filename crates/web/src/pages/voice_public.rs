@@ -509,6 +509,13 @@ async fn show_status(
     let (csrf, _) = csrf_of(state, meta).await?;
     let p = match state.store.problem_by_code(code).await {
         Ok(p) => p,
+        // One box for every code a resident holds: a service request's code shows its progress.
+        Err(StoreError::NotFound) if refusal.is_none() && notice.is_none() => {
+            return match super::service_public::request_status(state, &csrf, code).await? {
+                Some(page) => Ok(page),
+                None => Ok(wrong_code(state, csrf, code)),
+            };
+        }
         Err(StoreError::NotFound) => return Ok(wrong_code(state, csrf, code)),
         Err(e) => return Err(PageError(e.into())),
     };
@@ -526,6 +533,23 @@ async fn show_status(
         status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(send(state, status, &page, false))
+}
+
+/// The status page of the problem coded `code`, or None when there is none (the service
+/// centre's look-up shows a report's progress too).
+pub(crate) async fn problem_status(
+    state: &AppState,
+    csrf: &str,
+    code: &str,
+) -> Result<Option<Response>, PageError> {
+    let p = match state.store.problem_by_code(code).await {
+        Ok(p) => p,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(PageError(e.into())),
+    };
+    let view = status_view(state, code, &p).await?;
+    let page = VoicePage::new("办理进度", csrf.to_string(), Screen::Status { view });
+    Ok(Some(send(state, StatusCode::OK, &page, false)))
 }
 
 fn looked_up(state: &AppState, meta: &Meta) -> Result<(), PageError> {

@@ -158,6 +158,10 @@ async fn centre(store: Store) {
     app.send(r.post("/service/track", &[("code", &code.to_lowercase())]))
         .await
         .expect_page(200, &["居住证明", "待受理", "收到网上申请"]);
+    // One box for every code: the problem reports' look-up finds the application too.
+    app.send(r.post("/voice/track", &[("code", &code)]))
+        .await
+        .expect_page(200, &["办件进度", "居住证明", "待受理"]);
 
     // Staff: the front desk sees the request masked, accepts it, asks for materials.
     let staff = login(&app, "service_staff").await;

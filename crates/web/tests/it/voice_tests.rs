@@ -193,6 +193,10 @@ async fn resident_flow(store: Store) {
         .send(r.post("/voice/track", &[("code", &code.to_lowercase())]))
         .await;
     status.expect_page(200, &["村口路灯不亮", "已收集", "收到您的反映"]);
+    // The service centre's look-up finds a report's code too.
+    app.send(r.post("/service/track", &[("code", &code)]))
+        .await
+        .expect_page(200, &["村口路灯不亮", "收到您的反映"]);
     assert!(status.text().len() + APP_CSS.len() < 50 * 1024 && !status.text().contains("<script"));
     assert!(!status.text().contains("13800138000") && !status.text().contains("138****"));
     assert!(
@@ -561,8 +565,33 @@ async fn resident_flow(store: Store) {
             &[
                 &format!("收集问题</dt><dd>{}</dd>", fig.collected),
                 &format!("/problems?under={}", w.village),
+                "累计（全部记录）",
             ],
         );
+    // 累计: every month on record, as the roll-ups hold them.
+    let (all, _) = app
+        .store
+        .voice_figures(
+            &jiceng_store::Scope::All,
+            w.town,
+            jiceng_store::voice::figures::Span::All,
+        )
+        .await
+        .unwrap();
+    assert!(all.collected >= fig.collected);
+    app.send(town.get(format!("/problems/figures?under={}&period=all", w.town)))
+        .await
+        .expect_page(
+            200,
+            &[
+                &format!("收集问题</dt><dd>{}</dd>", all.collected),
+                "统计期（按受理月份）</dt><dd>累计（全部记录）",
+                "本年",
+            ],
+        );
+    app.send(town.get(format!("/problems/figures?under={}&period=2025-13", w.town)))
+        .await
+        .expect_page(400, &["统计期格式"]);
 
     // A member of the public cannot reach the staff pages.
     app.send(Call::get(&page)).await.expect(303);
