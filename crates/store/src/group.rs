@@ -13,6 +13,7 @@
 use crate::Actor;
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
+use crate::sql::Sql;
 use sqlx::{AnyConnection, AnyPool};
 use std::future::Future;
 use std::pin::Pin;
@@ -43,9 +44,23 @@ type Run = Box<
         + Send,
 >;
 
-/// A queued write, its type erased.
-struct Job {
-    run: Run,
+/// A queued write, its type erased: run on the writer, or given as SQL text (SQLite), which
+/// the batch sends together with the texts of the writes queued next to it, in one hand-off to
+/// SQLite's thread for all of them (`run_text`).
+enum Job {
+    Run(Run),
+    Text(TextJob),
+}
+
+/// Appends a write's statements to a batch's text, given the write's tag.
+type WriteText = dyn Fn(&mut Sql, i64) + Send;
+
+struct TextJob {
+    /// Appends the write's statements to a batch's text; the last selects `tag, id` of the row
+    /// written (no row when a guard in the text found it must not be written).
+    write: Box<WriteText>,
+    /// Its answer, from the id its text selected or the text's error.
+    done: Box<dyn FnOnce(StoreResult<Option<i64>>) -> Option<Staged> + Send>,
 }
 
 /// A write that succeeded inside its savepoint, waiting for the commit.
@@ -162,11 +177,152 @@ impl GroupCommit {
                 }
             })
         });
-        self.queue(Job { run })?;
-        rx.await.map_err(|_| {
-            StoreError::Internal("group commit: the batch failed before this write ran".into())
-        })?
+        self.queue(Job::Run(run))?;
+        answer(rx).await
     }
+
+    /// Runs the write `write` appends as SQL text (SQLite: several statements, `$n` numbered on
+    /// from what the text holds, the last `SELECT <tag>, id`) in the next batch, with the texts of
+    /// the other writes queued next to it; `finish` makes its value and audit entry from the id.
+    /// When the text selects no id (a guard in it refused the write, which then wrote nothing),
+    /// the answer is NotFound. If the batch's text fails, each write's text is run again alone,
+    /// so one write's failure is its own.
+    pub async fn run_text<T, W, F>(&self, write: W, finish: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        W: Fn(&mut Sql, i64) + Send + 'static,
+        F: FnOnce(i64) -> (T, Audited<'static>) + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let done = Box::new(move |r: StoreResult<Option<i64>>| {
+            match r.and_then(|id| id.ok_or(StoreError::NotFound)) {
+                Ok(id) => {
+                    let (value, audit) = finish(id);
+                    Some(Staged {
+                        audit,
+                        deliver: Box::new(move |r: StoreResult<()>| {
+                            let _ = tx.send(r.map(|()| value));
+                        }),
+                    })
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    None
+                }
+            }
+        });
+        self.queue(Job::Text(TextJob {
+            write: Box::new(write),
+            done,
+        }))?;
+        answer(rx).await
+    }
+}
+
+async fn answer<T>(rx: oneshot::Receiver<StoreResult<T>>) -> StoreResult<T> {
+    rx.await.map_err(|_| {
+        StoreError::Internal("group commit: the batch failed before this write ran".into())
+    })?
+}
+
+/// The texts of `jobs` as one.
+fn texts_sql(jobs: &[TextJob]) -> (Sql, usize) {
+    let mut sql = Sql::default();
+    for (tag, job) in (0_i64..).zip(jobs) {
+        (job.write)(&mut sql, tag);
+        sql.push(";\n");
+    }
+    (sql, jobs.len())
+}
+
+/// Runs the texts `texts_sql` made; the id each selected, in order.
+async fn run_texts(
+    conn: &mut AnyConnection,
+    (sql, n): (Sql, usize),
+) -> StoreResult<Vec<Option<i64>>> {
+    let rows: Vec<(i64, i64)> = sql.query_as().fetch_all(&mut *conn).await?;
+    let mut ids = vec![None; n];
+    for (tag, id) in rows {
+        if let Some(slot) = usize::try_from(tag).ok().and_then(|t| ids.get_mut(t)) {
+            *slot = Some(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// One write of a batch: a run, or the texts queued next to each other.
+enum Step {
+    Run(Run),
+    Texts(Vec<TextJob>),
+}
+
+fn steps(batch: Vec<Job>) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::new();
+    for job in batch {
+        match (job, out.last_mut()) {
+            (Job::Text(t), Some(Step::Texts(ts))) => ts.push(t),
+            (Job::Text(t), _) => out.push(Step::Texts(vec![t])),
+            (Job::Run(r), _) => out.push(Step::Run(r)),
+        }
+    }
+    out
+}
+
+impl Step {
+    fn into_jobs(self) -> Vec<Job> {
+        match self {
+            Step::Run(r) => vec![Job::Run(r)],
+            Step::Texts(ts) => ts.into_iter().map(Job::Text).collect(),
+        }
+    }
+}
+
+/// What goes to the writer before the next write, after one that failed or succeeded: the
+/// previous write's end and the next one's savepoint, as one text (one hand-off, not two).
+fn between(failed: bool) -> &'static str {
+    if failed {
+        // ROLLBACK TO keeps the savepoint open; RELEASE takes it off the stack.
+        "ROLLBACK TO SAVEPOINT batch_item; RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
+    } else {
+        "RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
+    }
+}
+
+/// Runs the texts of one step inside the savepoint just opened; collects what succeeded into
+/// `staged`. Returns whether the savepoint now holds a failed write (to roll back), or Err when
+/// the transaction is in an unknown state.
+async fn texts_step(
+    tx: &mut AnyConnection,
+    texts: Vec<TextJob>,
+    staged: &mut Vec<Staged>,
+) -> Result<bool, &'static str> {
+    if let Ok(ids) = run_texts(tx, texts_sql(&texts)).await {
+        for (t, id) in texts.into_iter().zip(ids) {
+            staged.extend((t.done)(Ok(id)));
+        }
+        return Ok(false);
+    }
+    // One of them failed: undo them all and run each alone in its savepoint (the one open).
+    let undo = "ROLLBACK TO SAVEPOINT batch_item";
+    if let Err(e) = sqlx::raw_sql(undo).execute(&mut *tx).await {
+        tracing::warn!(error = %e, "group commit: {undo} failed");
+        return Err(undo);
+    }
+    let mut failed = None;
+    for t in texts {
+        if let Some(f) = failed {
+            let next = between(f);
+            if let Err(e) = sqlx::raw_sql(next).execute(&mut *tx).await {
+                tracing::warn!(error = %e, "group commit: {next} failed");
+                return Err("SAVEPOINT");
+            }
+        }
+        let r = run_texts(tx, texts_sql(std::slice::from_ref(&t))).await;
+        let done = (t.done)(r.map(|ids| ids.first().copied().flatten()));
+        failed = Some(done.is_none());
+        staged.extend(done);
+    }
+    Ok(failed == Some(true))
 }
 
 async fn batcher(
@@ -206,7 +362,11 @@ async fn batcher(
         if batch.len() == 1 {
             let mut only = batch;
             let result = match only.pop() {
-                Some(job) => (job.run)(&mut tx).await,
+                Some(Job::Run(run)) => run(&mut tx).await,
+                Some(Job::Text(t)) => {
+                    let r = run_texts(&mut tx, texts_sql(std::slice::from_ref(&t))).await;
+                    (t.done)(r.map(|ids| ids.first().copied().flatten()))
+                }
                 None => None,
             };
             if let Some(s) = result {
@@ -215,27 +375,32 @@ async fn batcher(
             }
             continue;
         }
-        let mut pending = batch.into_iter();
-        // What goes to the writer before the next write: the previous write's end and the next
-        // one's savepoint, as one text (one hand-off to the connection, not two).
+        let mut pending = steps(batch).into_iter();
         let mut before: &'static str = "SAVEPOINT batch_item";
         let mut last_failed = false;
-        for job in pending.by_ref() {
+        for step in pending.by_ref() {
             if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
                 tracing::warn!(error = %e, "group commit: {before} failed");
-                abandon(vec![job], &StoreError::from(e));
+                abandon(step.into_jobs(), &StoreError::from(e));
                 broken = Some("SAVEPOINT");
                 break;
             }
-            let done = (job.run)(&mut tx).await;
-            last_failed = done.is_none();
-            // ROLLBACK TO keeps the savepoint open; RELEASE takes it off the stack.
-            before = if last_failed {
-                "ROLLBACK TO SAVEPOINT batch_item; RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
-            } else {
-                "RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
+            last_failed = match step {
+                Step::Run(run) => {
+                    let done = run(&mut tx).await;
+                    let failed = done.is_none();
+                    staged.extend(done);
+                    failed
+                }
+                Step::Texts(texts) => match texts_step(&mut tx, texts, &mut staged).await {
+                    Ok(failed) => failed,
+                    Err(what) => {
+                        broken = Some(what);
+                        break;
+                    }
+                },
             };
-            staged.extend(done);
+            before = between(last_failed);
         }
         // The last write's savepoint: undone when it failed; when it succeeded the commit
         // releases it with the transaction.
@@ -251,7 +416,10 @@ async fn batcher(
             // The transaction is in an unknown state: nothing of this batch is committed (it is
             // rolled back when `tx` drops).
             Some(what) => {
-                abandon(pending.collect(), &StoreError::Internal(what.into()));
+                abandon(
+                    pending.flat_map(Step::into_jobs).collect(),
+                    &StoreError::Internal(what.into()),
+                );
                 staged_delivers = staged.into_iter().map(|s| s.deliver).collect();
                 Err(StoreError::Internal(format!("{what} failed")))
             }

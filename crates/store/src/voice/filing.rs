@@ -24,6 +24,7 @@ use crate::{Actor, Backend, Store};
 use jiceng_domain::member::parse_phone;
 use jiceng_domain::voice::Status;
 use sqlx::AnyConnection;
+use std::sync::Arc;
 
 /// A report checked and made ready to write (see the module's steps).
 #[derive(Debug, Clone)]
@@ -95,14 +96,21 @@ async fn write(
     }
     let id = match backend {
         Backend::Sqlite if p.photo.is_none() => {
-            write_one_text(conn, actor, village, p, today, now).await?
+            let mut sql = Sql::default();
+            push_text(&mut sql, 0, &actor.username, village, p, today, now);
+            let rows: Vec<(i64, i64)> = sql.query_as().fetch_all(&mut *conn).await?;
+            rows.first().map(|r| r.1).ok_or(StoreError::NotFound)?
         }
         _ => write_statements(conn, backend, actor, village, p, today, now).await?,
     };
-    // The audit keeps what was filed and where, never the resident's words or phone.
+    Ok((id, created(village, p, id)))
+}
+
+/// The audit entry of a filing: what was filed and where, never the resident's words or phone.
+fn created(village: &Village, p: &Prepared, id: i64) -> Change<'static> {
     let after = serde_json::json!({"place_id": village.id, "source": p.source, "category": p.category,
         "with_contact": p.contact_sealed.is_some(), "with_photo": p.photo.is_some()});
-    Ok((id, Change::new("create", "problem", id, None, Some(after))))
+    Change::new("create", "problem", id, None, Some(after))
 }
 
 fn first_event(p: &Prepared) -> String {
@@ -117,25 +125,26 @@ fn filed_facts(today: &str) -> figures::Facts<'_> {
     }
 }
 
-/// SQLite: the row, its first event, its figures and its words as one text, run by SQLite's
-/// thread in one hand-off (each statement sent apart is a round trip to sqlx's worker thread,
+/// SQLite: the row, its first event, its figures and its words as one text (appended to `sql`,
+/// its last statement `SELECT tag, id`), run by SQLite's thread in one hand-off (each statement sent apart is a round trip to sqlx's worker thread,
 /// which is most of a filing's cost; `bench/README.md`). The later statements find the row by
 /// its unique code hash, so when the village was closed meanwhile (no row) none has an effect
 /// and the final SELECT finds nothing.
-async fn write_one_text(
-    conn: &mut AnyConnection,
-    actor: &Actor,
+fn push_text(
+    sql: &mut Sql,
+    tag: i64,
+    username: &str,
     village: &Village,
     p: &Prepared,
     today: &str,
     now: i64,
-) -> StoreResult<i64> {
-    let mut sql = Sql::new(
+) {
+    sql.push(
         "INSERT INTO problems (place_id, code_hash, source, category, body, location, contact_sealed, status, \
          filed_on, created_at, updated_at, tokens) SELECT id, ",
     );
     sql.bind(code_hash(&p.tracking_code));
-    let hash = "$1";
+    let hash = format!("${}", sql.vals.len());
     sql.push(", ")
         .bind(p.source.as_str())
         .push(", ")
@@ -164,19 +173,18 @@ async fn write_one_text(
     )
     .bind(first_event(p))
     .push(&format!(", {day}, "))
-    .bind(actor.username.as_str())
+    .bind(username)
     .push(&format!(", {at} FROM problems WHERE code_hash = {hash};\n"));
     sql.push(&format!(
         "INSERT INTO problems_fts (rowid, tokens) SELECT id, {words} FROM problems WHERE code_hash = {hash};\n"
     ));
     let exists = format!(" AND EXISTS (SELECT 1 FROM problems WHERE code_hash = {hash})");
-    if figures::push_bump_at(&mut sql, &village.code, None, &filed_facts(today), &exists) {
+    if figures::push_bump_at(sql, &village.code, None, &filed_facts(today), &exists) {
         sql.push(";\n");
     }
-    sql.push(&format!("SELECT id FROM problems WHERE code_hash = {hash}"));
-    // fetch_all, not fetch_optional: the driver stops a text at its first row when asked for one.
-    let ids: Vec<i64> = sql.scalar().fetch_all(&mut *conn).await?;
-    ids.first().copied().ok_or(StoreError::NotFound)
+    sql.push(&format!(
+        "SELECT {tag}, id FROM problems WHERE code_hash = {hash}"
+    ));
 }
 
 /// The same, statement by statement (PostgreSQL takes one statement per round trip; a photo
@@ -324,16 +332,36 @@ impl Store {
         let backend = self.backend;
         let (actor, day) = (actor.clone(), today.to_string());
         let v = village.clone();
-        // The prepared report goes to the writer and comes back with the id (no copy of a photo).
-        let (id, p) = self
-            .group
-            .run(move |conn| {
-                Box::pin(async move {
-                    let (id, change) = write(conn, backend, &actor, &v, &p, &day, now).await?;
-                    Ok(((id, p), Audited { actor, change, now }))
+        if p.place_id != village.id {
+            return Err(StoreError::Internal(
+                "problem filed at another village".into(),
+            ));
+        }
+        let (id, p) = if backend == Backend::Sqlite && p.photo.is_none() {
+            // As text, sent with the other filings queued next to it.
+            let p = Arc::new(p);
+            let (text, done) = (Arc::clone(&p), Arc::clone(&p));
+            let (username, at) = (actor.username.clone(), village.clone());
+            let write =
+                move |sql: &mut Sql, tag| push_text(sql, tag, &username, &v, &text, &day, now);
+            let finish = move |id| {
+                let change = created(&at, &done, id);
+                (id, Audited { actor, change, now })
+            };
+            let id = self.group.run_text(write, finish).await?;
+            (id, Arc::unwrap_or_clone(p))
+        } else {
+            // The prepared report goes to the writer and comes back with the id (no copy of a
+            // photo).
+            self.group
+                .run(move |conn| {
+                    Box::pin(async move {
+                        let (id, change) = write(conn, backend, &actor, &v, &p, &day, now).await?;
+                        Ok(((id, p), Audited { actor, change, now }))
+                    })
                 })
-            })
-            .await?;
+                .await?
+        };
         let row = ProblemRow {
             id,
             place_id: village.id,

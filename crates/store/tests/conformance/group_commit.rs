@@ -226,3 +226,102 @@ both_backends!(
     a_village_closed_meanwhile_takes_no_problem,
     closed_meanwhile
 );
+
+/// A write given as SQL text (`run_text`, SQLite): queued together, the texts go as one; when
+/// that text fails, each runs again alone, so only the failing writes fail, and a write run
+/// in between keeps its place in the order.
+async fn register_text(store: Store, code: String, fail: bool) -> Result<String, StoreError> {
+    let answer = code.clone();
+    let write = move |sql: &mut jiceng_store::sql::Sql, tag: i64| {
+        // A failing write registers its code twice: the second breaks the primary key.
+        for _ in 0..if fail { 2 } else { 1 } {
+            sql.push(
+                "INSERT INTO voice_services (code, name, description, service_group, keywords, \
+                 sort_order) VALUES (",
+            )
+            .bind(code.as_str())
+            .push(", ")
+            .bind(format!("测试{code}"))
+            .push(", '', '村务', '', 99);\n");
+        }
+        sql.push(&format!("SELECT {tag}, 1"));
+    };
+    let finish = move |_id: i64| {
+        let audit = Audited {
+            actor: actor(),
+            change: Change::new("create", "voice_service", answer.clone(), None, None),
+            now: T0,
+        };
+        (answer, audit)
+    };
+    store.group.run_text(write, finish).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_writes_share_one_text_and_fail_alone() {
+    let (store, guard) = jiceng_store::testing::sqlite().await;
+    let (open, hold) = tokio::sync::oneshot::channel::<()>();
+    let gate = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .group
+                .run(move |_conn| {
+                    Box::pin(async move {
+                        let _ = hold.await;
+                        let audit = Audited {
+                            actor: actor(),
+                            change: Change::new("gate", "test", 0, None, None),
+                            now: T0,
+                        };
+                        Ok(((), audit))
+                    })
+                })
+                .await
+        })
+    };
+    until(&store, |s| s.writes >= 1 && s.waiting == 0).await;
+    let before = store.group.stats();
+    // Texts 0-2, a run (3), texts 4-5; 2 fails amid texts, 5 fails last.
+    let fails = |i: usize| i == 2 || i == 5;
+    let mut writes = Vec::new();
+    for i in 0..6_usize {
+        let (s2, code) = (store.clone(), format!("tx{i}"));
+        writes.push(if i == 3 {
+            tokio::spawn(register(s2, code, false))
+        } else {
+            tokio::spawn(register_text(s2, code, fails(i)))
+        });
+        until(&store, |s| s.waiting > i as u64).await;
+    }
+    let _ = open.send(());
+    gate.await.unwrap().unwrap();
+    for (i, w) in writes.into_iter().enumerate() {
+        let a = w.await.unwrap();
+        assert_eq!(a.is_err(), fails(i), "{i}: {a:?}");
+    }
+    let after = store.group.stats();
+    assert_eq!(
+        (after.batches - before.batches, after.writes - before.writes),
+        (1, 6)
+    );
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM voice_services WHERE code LIKE 'tx%' ORDER BY code")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
+    assert_eq!(kept, ["tx0", "tx1", "tx3", "tx4"]);
+    let logged: Vec<String> = sqlx::query_scalar(
+        "SELECT entity_id FROM audit_log WHERE entity = 'voice_service' ORDER BY seq",
+    )
+    .fetch_all(&store.reader)
+    .await
+    .unwrap();
+    assert_eq!(logged, kept);
+    assert!(matches!(
+        store.audit_verify().await.unwrap(),
+        Verdict::Intact { .. }
+    ));
+    store.close().await;
+    guard.cleanup().await;
+}
