@@ -51,6 +51,29 @@ pub(crate) fn publication(up_on: &str, down_on: &str) -> StepInput {
     }
 }
 
+/// A resolution on the village's road (`ayes` for, none against), recorded at `meeting_id`.
+pub(crate) async fn resolution(
+    store: Store,
+    meeting_id: i64,
+    ayes: i64,
+) -> jiceng_store::meetings::Resolution {
+    let votes = Votes {
+        ayes,
+        nays: 0,
+        abstentions: 0,
+    };
+    let r = NewResolution {
+        meeting_id,
+        title: "村道硬化",
+        votes,
+        election: false,
+    };
+    store
+        .record_resolution(&actor(), &Scope::All, &r, LATER)
+        .await
+        .unwrap()
+}
+
 async fn village(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
@@ -354,30 +377,7 @@ async fn village(store: Store) {
         .unwrap();
     assert_eq!(matter.next_step.as_deref(), Some("proposal"));
 
-    let resolve = |meeting_id: i64, ayes: i64| {
-        let store = store.clone();
-        let a = a.clone();
-        async move {
-            store
-                .record_resolution(
-                    &a,
-                    &Scope::All,
-                    &NewResolution {
-                        meeting_id,
-                        title: "村道硬化",
-                        votes: Votes {
-                            ayes,
-                            nays: 0,
-                            abstentions: 0,
-                        },
-                        election: false,
-                    },
-                    LATER,
-                )
-                .await
-                .unwrap()
-        }
-    };
+    let resolve = |meeting_id: i64, ayes: i64| resolution(store.clone(), meeting_id, ayes);
     let step = |step: Step, input: StepInput| {
         let store = store.clone();
         let a = a.clone();
@@ -659,111 +659,19 @@ async fn village(store: Store) {
     step2(Step::Resolution, StepInput::Resolution(decided.id))
         .await
         .unwrap();
-    // Publications: 6 days is shorter than the item's 7; down before up is refused; 7 days pass.
-    assert_eq!(
-        code(
-            step2(
-                Step::ResolutionPublished,
-                publication("2026-08-21", "2026-08-27")
-            )
-            .await
-            .unwrap_err()
-        ),
-        "decision.publication_too_short"
-    );
-    assert_eq!(
-        code(
-            step2(
-                Step::ResolutionPublished,
-                publication("2026-08-21", "2026-08-20")
-            )
-            .await
-            .unwrap_err()
-        ),
-        "board.down_before_up"
-    );
-    step2(
-        Step::ResolutionPublished,
-        publication("2026-08-21", "2026-08-28"),
-    )
-    .await
-    .unwrap();
-    let done = step2(
-        Step::ResultPublished,
-        publication("2026-10-01", "2026-10-31"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(done.next_step, None);
-    assert_eq!(
-        code(
-            step2(
-                Step::ResultPublished,
-                publication("2026-11-01", "2026-11-30")
-            )
-            .await
-            .unwrap_err()
-        ),
-        "decision.complete"
-    );
-    let steps = store.matter_steps(&s, m2.id).await.unwrap();
-    let order: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
-    assert_eq!(
-        order,
-        [
-            "proposal",
-            "consultation",
-            "review",
-            "resolution",
-            "resolution_published",
-            "result_published"
-        ]
-    );
+    crate::village_board::publications(&store, m2.id).await;
 
     let fin = crate::village_board::immutable_board(&store, &t, m2.id).await;
 
-    // Overdue: on 2026-10-20 乾西 is up to date; the other village has never published. By
-    // 2027-01-10 乾西's finances are more than a month old.
-    let overdue = store.board_overdue(&s, None, "2026-10-20").await.unwrap();
-    assert_eq!(
-        overdue.iter().map(|o| o.place_id).collect::<Vec<_>>(),
-        [t.other_village]
-    );
-    let overdue = store.board_overdue(&s, None, "2027-01-10").await.unwrap();
-    let qx = overdue.iter().find(|o| o.place_id == t.qianxi).unwrap();
-    assert!(qx.reason.contains("财务"), "{}", qx.reason);
-    // A matter decided but not published within 3 days is overdue too.
-    let m3 = store
-        .open_matter(&a, &s, t.qianxi, item.id, "第三件事", LATER)
-        .await
-        .unwrap();
-    let (p3, c3, r3, d3) = (
-        resolve(committee.id, 2).await.id,
-        resolve(joint.id, 3).await.id,
-        resolve(assembly.id, 2).await.id,
-        resolve(reps.id, 4).await.id,
-    );
-    for (st, r) in [
-        (Step::Proposal, p3),
-        (Step::Consultation, c3),
-        (Step::Review, r3),
-        (Step::Resolution, d3),
-    ] {
-        store
-            .record_matter_step(&a, &s, m3.id, st, &StepInput::Resolution(r), LATER)
-            .await
-            .unwrap();
-    }
-    let overdue = store.board_overdue(&s, None, "2026-10-20").await.unwrap();
-    let qx = overdue.iter().find(|o| o.place_id == t.qianxi).unwrap();
-    assert!(qx.reason.contains("未公开决议"), "{}", qx.reason);
-
-    crate::village_figures::reviews_scope_and_figures(
+    let m3 = crate::village_board::overdue_boards(
         &store,
         &t,
-        (p(3), p(5)),
-        (m2.id, m3.id, fin),
+        item.id,
+        [committee.id, joint.id, assembly.id, reps.id],
     )
     .await;
+
+    crate::village_figures::reviews_scope_and_figures(&store, &t, (p(3), p(5)), (m2.id, m3, fin))
+        .await;
 }
 both_backends!(village_bodies_decisions_and_board, village);

@@ -34,6 +34,7 @@ mod session;
 mod studio_tests;
 mod team_tests;
 mod village_tests;
+mod voice_guard_tests;
 mod voice_tests;
 
 /// 2025-11-24 16:00 UTC: where every test's clock starts.

@@ -2,14 +2,13 @@
 //! account, small, no script), gets a tracking code, follows it; staff analyse, assign, resolve
 //! with a photo; the resident confirms, then rates; bad input is refused with nothing written;
 //! the sweep escalates on a set clock and closes after the window, and the work lists show it;
-//! exports; the flood guard; scope on every endpoint.
+//! exports; scope on every endpoint (the flood guard and village changes: `voice_guard_tests`).
 
 use crate::fixture::{VILLAGE, World};
 use crate::harness::{App, Call, Jar, Resp, xlsx_cells};
 use crate::session::{Session, login};
 use jiceng_store::sql::Page;
 use jiceng_store::{Scope, Store};
-use jiceng_web::WebConfig;
 use jiceng_web::clock::day_of;
 
 const DAY: i64 = 86_400_000;
@@ -85,7 +84,7 @@ fn resolve_call(s: &Session, id: i64, what: &str, photo: Option<&[u8]>) -> Call 
         .raw(&ct, body)
 }
 
-async fn count(app: &App) -> i64 {
+pub async fn count(app: &App) -> i64 {
     app.store
         .problems(&Scope::All, None, None, Page::new(None, None))
         .await
@@ -598,31 +597,6 @@ async fn resident_flow(store: Store) {
 }
 jiceng_store::both_backends!(residents_report_track_confirm_and_rate, resident_flow);
 
-/// The flood guard: an address may file so many reports an hour, then gets a clear 429.
-async fn flood(store: Store) {
-    let config = WebConfig {
-        voice_reports_per_hour: 2,
-        ..Default::default()
-    };
-    let app = App::with_config(store, config);
-    World::small(&app).await;
-    let (r, _) = Resident::open(&app, &format!("/voice/{VILLAGE}")).await;
-    for _ in 0..2 {
-        app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
-            .await
-            .expect_page(200, &["tracking-code"]);
-    }
-    app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
-        .await
-        .expect_page(429, &["过于频繁"]);
-    assert_eq!(count(&app).await, 2);
-    app.clock.advance(61 * 60_000);
-    app.send(r.report(&[("category", "other"), ("body", "噪音扰民")], None))
-        .await
-        .expect_page(200, &["tracking-code"]);
-}
-jiceng_store::both_backends!(anonymous_reports_are_rate_limited, flood);
-
 /// A problem's page lists the same village's open reports that share its words, linked, and not
 /// a report about something else.
 async fn duplicates(store: Store) {
@@ -705,47 +679,3 @@ jiceng_store::both_backends!(
     problem_list_categories_and_capped_counts,
     categories_and_counts
 );
-
-/// The resident's pages keep a village they have read for a while (`VILLAGES_FOR`); a rename or
-/// a closing made here shows at once: the new name, then 404 and no report filed.
-async fn village_changes(store: Store) {
-    let app = App::new(store);
-    let w = World::small(&app).await;
-    let actor = jiceng_store::Actor::cli("test");
-    let new = jiceng_store::places::NewPlace {
-        parent_id: Some(w.town),
-        code: "440403105209".into(),
-        name: "乾北村".into(),
-    };
-    let v = app
-        .store
-        .create_place(&actor, &Scope::All, new, crate::T0)
-        .await
-        .unwrap();
-    let (r, form) = Resident::open(&app, "/voice/440403105209").await;
-    form.expect_page(200, &["乾北村"]);
-    app.store
-        .rename_place(&actor, &Scope::All, v.id, "乾北社区", crate::T0)
-        .await
-        .unwrap();
-    app.send(Call::get("/voice/440403105209"))
-        .await
-        .expect_page(200, &["乾北社区"]);
-    app.store
-        .close_place(&actor, &Scope::All, v.id, crate::T0)
-        .await
-        .unwrap();
-    app.send(Call::get("/voice/440403105209")).await.expect(404);
-    let before = count(&app).await;
-    let (ct, body) = multipart(&[("body", "路灯不亮")], None);
-    let call = Call::post(format!("/voice/440403105209?_csrf={}", r.csrf))
-        .cookies(&r.jar)
-        .raw(&ct, body);
-    app.send(call).await.expect(404);
-    assert_eq!(
-        count(&app).await,
-        before,
-        "nothing filed at a closed village"
-    );
-}
-jiceng_store::both_backends!(a_village_renamed_or_closed_shows_at_once, village_changes);
