@@ -35,6 +35,7 @@ mod service_figures;
 mod service_public;
 mod service_requests;
 mod services;
+mod studio_edit;
 mod studio_ics;
 mod studios;
 mod teams;
@@ -260,7 +261,7 @@ pub fn router() -> Router<AppState> {
         .route("/studios/export.xlsx", get(studios::export))
         .route("/studios/receptions.xlsx", get(studios::receptions_export))
         .route("/studios/{id}", get(studios::show))
-        .route("/studios/{id}/edit", post(studios::edit))
+        .route("/studios/{id}/edit", post(studio_edit::edit))
         .route("/studios/{id}/reps", post(studios::add_rep))
         .route("/studios/{id}/reps/end", post(studios::end_rep))
         .route("/studios/{id}/receptions", post(studios::receive))

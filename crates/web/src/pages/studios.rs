@@ -3,7 +3,7 @@
 //! for a new studio; a studio's page with its duty schedule and next duty days, its
 //! representatives and receptions, and the forms to seat a representative, end a seat and record
 //! a reception (a matter raised can go to the problem list); .xlsx exports. The duty calendars
-//! are in `studio_ics.rs`.
+//! are in `studio_ics.rs`, the form that changes a studio in `studio_edit.rs`.
 
 use super::{FormData, Id, ListQuery, Q, RecordPage, saved};
 use crate::AppState;
@@ -269,7 +269,7 @@ pub async fn create(
     .await
 }
 
-async fn studio_page(
+pub(super) async fn studio_page(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
@@ -439,7 +439,7 @@ async fn studio_page(
                 .value(today.clone())
                 .required(),
         ),
-        edit_form(ctx, &st),
+        super::studio_edit::edit_form(ctx, &st),
     ];
     if let Some(fb) = fb {
         fb.apply(&mut forms);
@@ -479,85 +479,6 @@ async fn studio_page(
         links,
         forms,
     })
-}
-
-/// The studio's name, address and schedule, filled in with what it has now.
-fn edit_form(ctx: &Ctx, st: &Studio) -> Form {
-    let l = |zh: &'static str, en: &'static str| ctx.lang.pick(zh, en).to_string();
-    Form::new(
-        "edit",
-        format!("/studios/{}/edit", st.id),
-        l("修改工作室信息与接待日", "Change the studio and its duty days"),
-        l("保存", "Save"),
-    )
-    .field(
-        Field::new("name", l("工作室名称", "Name"), FieldKind::Text)
-            .value(st.name.clone())
-            .required(),
-    )
-    .field(
-        Field::new("address", l("地址", "Address"), FieldKind::Text)
-            .value(st.address.clone().unwrap_or_default()),
-    )
-    .field(
-        Field::new(
-            "rule",
-            l("接待日规则（RRULE）", "Duty rule (RRULE)"),
-            FieldKind::Text,
-        )
-        .value(st.rrule.clone())
-        .required(),
-    )
-    .field(
-        Field::new("since", l("新规则起始日期", "Rule from"), FieldKind::Date)
-            .value(st.since_on.clone())
-            .required(),
-    )
-    .field(
-        Field::new("starts", l("开始时间", "Starts"), FieldKind::Text)
-            .value(st.starts_at.clone())
-            .required(),
-    )
-    .field(
-        Field::new("ends", l("结束时间", "Ends"), FieldKind::Text)
-            .value(st.ends_at.clone())
-            .required(),
-    )
-    .note(l(
-        "已登记的接待记录不变；新规则起始日期之前的接待日不能再补登。",
-        "Recorded receptions stay; duty days before the new rule's first day can no longer be recorded.",
-    ))
-}
-
-/// `POST /studios/{id}/edit`.
-pub async fn edit(
-    State(state): State<AppState>,
-    PageCtx(ctx): PageCtx,
-    Id(id): Id,
-    data: FormData,
-) -> Result<Response, PageError> {
-    ctx.require(ctx.role.manages_members())?;
-    let r = async {
-        let n = NewStudio {
-            place_id: 0,
-            name: data.get("name").into(),
-            address: data.opt("address"),
-            rule: data.get("rule").into(),
-            since: data.get("since").into(),
-            starts: data.get("starts").into(),
-            ends: data.get("ends").into(),
-        };
-        state
-            .store
-            .update_studio(&ctx.actor, &ctx.scope, id, &n, state.now())
-            .await?;
-        Ok::<_, AppError>(format!("/studios/{id}"))
-    }
-    .await;
-    saved(r, "edit", data, ctx.lang, |fb| {
-        studio_page(&state, &ctx, id, 1, Some(fb))
-    })
-    .await
 }
 
 /// `GET /studios/{id}`.
