@@ -37,39 +37,55 @@ impl FormData {
         if text.bytes().all(|b| b.is_ascii_digit()) {
             return self.int(k, "党员编号", "Member number");
         }
-        let f = MemberFilter {
-            under_prefix: Some(area.prefix()),
-            q: Some(text.to_string()),
-            ..Default::default()
-        };
-        let (found, _) = store
-            .members(&ctx.scope, &f, Page::new(None, Some(20)))
-            .await?;
-        let same: Vec<_> = found.iter().filter(|m| m.name == text).collect();
-        match same.as_slice() {
-            [one] => Ok(one.id),
-            [] => Err(refuse(
-                "member.pick_none",
-                format!("{}党员名册中没有名为“{text}”的党员", area.name),
-                format!("no member named {text} in the register of {}", area.name),
-                k,
-            )),
-            many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|m| format!("{}（编号{}，{}）", m.name, m.id, m.org_name))
-                    .collect();
-                Err(refuse(
-                    "member.pick_many",
-                    format!(
-                        "有{}名党员同名：{}。请填写党员编号",
-                        many.len(),
-                        list.join("、")
-                    ),
-                    format!("{} members share this name; give the number", many.len()),
+        find_member(store, ctx, area, text, k)
+            .await?
+            .ok_or_else(|| {
+                refuse(
+                    "member.pick_none",
+                    format!("{}党员名册中没有名为“{text}”的党员", area.name),
+                    format!("no member named {text} in the register of {}", area.name),
                     k,
-                ))
-            }
+                )
+            })
+    }
+}
+
+/// The member named `text` in the register under `area`, within the user's scope: None when no
+/// member has that name; a refusal beside field `k`, naming the candidates, when several do.
+pub async fn find_member(
+    store: &Store,
+    ctx: &Ctx,
+    area: &Place,
+    text: &str,
+    k: &'static str,
+) -> Result<Option<i64>, AppError> {
+    let f = MemberFilter {
+        under_prefix: Some(area.prefix()),
+        q: Some(text.to_string()),
+        ..Default::default()
+    };
+    let (found, _) = store
+        .members(&ctx.scope, &f, Page::new(None, Some(20)))
+        .await?;
+    let same: Vec<_> = found.iter().filter(|m| m.name == text).collect();
+    match same.as_slice() {
+        [one] => Ok(Some(one.id)),
+        [] => Ok(None),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|m| format!("{}（编号{}，{}）", m.name, m.id, m.org_name))
+                .collect();
+            Err(refuse(
+                "member.pick_many",
+                format!(
+                    "有{}名党员同名：{}。请填写党员编号",
+                    many.len(),
+                    list.join("、")
+                ),
+                format!("{} members share this name; give the number", many.len()),
+                k,
+            ))
         }
     }
 }

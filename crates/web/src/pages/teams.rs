@@ -4,6 +4,7 @@
 //! forms to assign a village, add an item and move an item; .xlsx exports of teams and of
 //! checklist items with the page's filters.
 
+use super::pick::find_member;
 use super::{FormData, Id, Q, RecordPage, saved};
 use crate::AppState;
 use crate::auth::{Ctx, PageCtx};
@@ -13,6 +14,7 @@ use crate::ui::{Cell, Chrome, Feedback, Field, FieldKind, Form, Pager, Table};
 use axum::extract::State;
 use axum::response::Response;
 use jiceng_domain::team::ItemStatus;
+use jiceng_store::places::Place;
 use jiceng_store::sql::Page;
 use jiceng_store::teams::{Item, ItemFilter, NewTeam, Person, Team};
 
@@ -174,26 +176,17 @@ async fn list_page(
             l("新建", "Create"),
         )
         .field(Field::new("name", l("工作队名称", "Name"), FieldKind::Text).required())
-        .field(Field::new(
-            "leader_member_id",
-            l("队长（党员编号）", "Leader (member id)"),
-            FieldKind::Number,
-        ))
-        .field(Field::new(
-            "leader_name",
-            l(
-                "队长姓名（非名册人员）",
-                "Leader's name (not in the register)",
-            ),
-            FieldKind::Text,
-        ))
+        .field(
+            Field::new("leader", l("队长姓名", "Leader's name"), FieldKind::Text).required(),
+        )
         .field(Field::new(
             "members",
-            l(
-                "队员（党员编号或姓名，用逗号分隔）",
-                "Members (ids or names, comma-separated)",
-            ),
+            l("队员姓名（用逗号分隔）", "Members' names (comma-separated)"),
             FieldKind::Text,
+        ))
+        .note(l(
+            "姓名在本地党员名册中的，按名册党员登记（同名时请填写党员编号）；不在名册中的，按所填姓名登记。",
+            "A name found in the local register is taken as that member (give the number when two share it); any other name is kept as written.",
         ))
         .note(format!("{}{}", l("派出单位：", "Sent by: "), node.name)),
     ];
@@ -244,11 +237,23 @@ pub async fn list(
     list_page(&state, &ctx, &q, None).await
 }
 
-fn person(s: &str) -> Person {
-    match s.trim().parse::<i64>() {
-        Ok(id) => Person::Member(id),
-        Err(_) => Person::Name(s.trim().to_string()),
+/// A team member as typed: a register member's number, a name found once in the register of
+/// `area`, or anybody else's name.
+async fn person(
+    state: &AppState,
+    ctx: &Ctx,
+    area: &Place,
+    text: &str,
+    k: &'static str,
+) -> Result<Person, AppError> {
+    let text = text.trim();
+    if let Ok(id) = text.parse::<i64>() {
+        return Ok(Person::Member(id));
     }
+    Ok(match find_member(&state.store, ctx, area, text, k).await? {
+        Some(id) => Person::Member(id),
+        None => Person::Name(text.to_string()),
+    })
 }
 
 pub async fn create(
@@ -258,16 +263,14 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     ctx.require(ctx.role.manages_members())?;
     let r = async {
-        let leader = match data.opt("leader_member_id") {
-            Some(_) => Person::Member(data.int("leader_member_id", "队长", "Leader")?),
-            None => Person::Name(data.get("leader_name").to_string()),
-        };
-        let members = data
-            .get("members")
-            .split([',', '，', '、'])
-            .filter(|x| !x.trim().is_empty())
-            .map(person)
-            .collect();
+        let area = state.store.place(&ctx.scope, ctx.user.place_id).await?;
+        let leader = person(&state, &ctx, &area, data.get("leader"), "leader").await?;
+        let mut members = Vec::new();
+        for x in data.get("members").split([',', '，', '、']) {
+            if !x.trim().is_empty() {
+                members.push(person(&state, &ctx, &area, x, "members").await?);
+            }
+        }
         let n = NewTeam {
             place_id: ctx.user.place_id,
             name: data.get("name").into(),

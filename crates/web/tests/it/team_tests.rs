@@ -28,13 +28,14 @@ async fn teams(store: jiceng_store::Store) {
     app.send(s.get("/teams"))
         .await
         .expect_page(200, &["新建驻点工作队"]);
-    let member = w.member.to_string();
+    // The leader by name: found once in the town's register, so taken as that member; the
+    // others are not in the register and are kept by name.
     let r = app
         .send(s.post(
             "/teams",
             &[
                 ("name", "乾务镇驻乾西村工作队"),
-                ("leader_member_id", &member),
+                ("leader", "张三"),
                 ("members", "刘干部，周干部"),
             ],
         ))
@@ -45,6 +46,26 @@ async fn teams(store: jiceng_store::Store) {
     app.send(s.get(&page))
         .await
         .expect_page(200, &["张三", "刘干部", "周干部"]);
+    let people = app.store.team_people(&Scope::All, id).await.unwrap();
+    assert_eq!(
+        people,
+        [
+            (Some(w.member), "张三".to_string(), true),
+            (None, "刘干部".to_string(), false),
+            (None, "周干部".to_string(), false)
+        ],
+        "张三 is the register's; the others are kept by name"
+    );
+    // Two members of the register share a name: refused beside the field, with their numbers.
+    let namesake = crate::fixture::Person {
+        id17: "44040319920304006",
+        phone: "13800139999",
+        ..crate::fixture::ZHANG_SAN
+    };
+    crate::fixture::member(&app.store, namesake, w.sibling_member_org).await;
+    app.send(s.post("/teams", &[("name", "第二工作队"), ("leader", "张三")]))
+        .await
+        .expect_page(422, &["有2名党员同名", "请填写党员编号"]);
     let village = w.village.to_string();
     // The village is picked from the team's area by name, not typed as a number.
     let offered = format!("<option value=\"{village}\">");
