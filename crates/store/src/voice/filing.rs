@@ -24,7 +24,6 @@ use crate::{Actor, Backend, Store};
 use jiceng_domain::member::parse_phone;
 use jiceng_domain::voice::Status;
 use sqlx::AnyConnection;
-use std::sync::Arc;
 
 /// A report checked and made ready to write (see the module's steps).
 #[derive(Debug, Clone)]
@@ -74,6 +73,7 @@ pub async fn insert_problem(
     today: &str,
     now: i64,
 ) -> StoreResult<i64> {
+    at_village(village, p)?;
     let (id, change) = write(conn, backend, actor, village, p, today, now).await?;
     audit::append(conn, actor, change, now).await?;
     Ok(id)
@@ -89,11 +89,6 @@ async fn write(
     today: &str,
     now: i64,
 ) -> StoreResult<(i64, Change<'static>)> {
-    if p.place_id != village.id {
-        return Err(StoreError::Internal(
-            "problem filed at another village".into(),
-        ));
-    }
     let id = match backend {
         Backend::Sqlite if p.photo.is_none() => {
             let mut sql = Sql::default();
@@ -103,14 +98,35 @@ async fn write(
         }
         _ => write_statements(conn, backend, actor, village, p, today, now).await?,
     };
-    Ok((id, created(village, p, id)))
+    Ok((id, created(village, p).at(id)))
 }
 
-/// The audit entry of a filing: what was filed and where, never the resident's words or phone.
-fn created(village: &Village, p: &Prepared, id: i64) -> Change<'static> {
-    let after = serde_json::json!({"place_id": village.id, "source": p.source, "category": p.category,
-        "with_contact": p.contact_sealed.is_some(), "with_photo": p.photo.is_some()});
-    Change::new("create", "problem", id, None, Some(after))
+/// A prepared report is written at the village it was prepared for, never another.
+fn at_village(village: &Village, p: &Prepared) -> StoreResult<()> {
+    if p.place_id != village.id {
+        return Err(StoreError::Internal(
+            "problem filed at another village".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The audit entry of a filing, but its id: what was filed and where, never the resident's
+/// words or phone.
+struct Created(serde_json::Value);
+
+fn created(village: &Village, p: &Prepared) -> Created {
+    Created(
+        serde_json::json!({"place_id": village.id, "source": p.source,
+        "category": p.category, "with_contact": p.contact_sealed.is_some(),
+        "with_photo": p.photo.is_some()}),
+    )
+}
+
+impl Created {
+    fn at(self, id: i64) -> Change<'static> {
+        Change::new("create", "problem", id, None, Some(self.0))
+    }
 }
 
 fn first_event(p: &Prepared) -> String {
@@ -329,47 +345,16 @@ impl Store {
         today: &str,
         now: i64,
     ) -> StoreResult<(ProblemRow, String)> {
-        let backend = self.backend;
-        let (actor, day) = (actor.clone(), today.to_string());
-        let v = village.clone();
-        if p.place_id != village.id {
-            return Err(StoreError::Internal(
-                "problem filed at another village".into(),
-            ));
-        }
-        let (id, p) = if backend == Backend::Sqlite && p.photo.is_none() {
-            // As text, sent with the other filings queued next to it.
-            let p = Arc::new(p);
-            let (text, done) = (Arc::clone(&p), Arc::clone(&p));
-            let (username, at) = (actor.username.clone(), village.clone());
-            let write =
-                move |sql: &mut Sql, tag| push_text(sql, tag, &username, &v, &text, &day, now);
-            let finish = move |id| {
-                let change = created(&at, &done, id);
-                (id, Audited { actor, change, now })
-            };
-            let id = self.group.run_text(write, finish).await?;
-            (id, Arc::unwrap_or_clone(p))
-        } else {
-            // The prepared report goes to the writer and comes back with the id (no copy of a
-            // photo).
-            self.group
-                .run(move |conn| {
-                    Box::pin(async move {
-                        let (id, change) = write(conn, backend, &actor, &v, &p, &day, now).await?;
-                        Ok(((id, p), Audited { actor, change, now }))
-                    })
-                })
-                .await?
-        };
-        let row = ProblemRow {
-            id,
+        at_village(&village, &p)?;
+        // What the caller is given is known before the write, but its id.
+        let mut row = ProblemRow {
+            id: 0,
             place_id: village.id,
-            place_name: village.name,
-            source: p.source,
-            category: p.category,
-            body: p.body,
-            location: p.location,
+            place_name: village.name.clone(),
+            source: p.source.clone(),
+            category: p.category.clone(),
+            body: p.body.clone(),
+            location: p.location.clone(),
             status: Status::Collected.as_str().to_string(),
             owner: None,
             deadline: None,
@@ -381,6 +366,30 @@ impl Store {
             closed_on: None,
             has_contact: i64::from(p.contact_sealed.is_some()),
         };
-        Ok((row, p.tracking_code))
+        let code = p.tracking_code.clone();
+        let (backend, actor, day) = (self.backend, actor.clone(), today.to_string());
+        row.id = if backend == Backend::Sqlite && p.photo.is_none() {
+            // As text, sent with the other filings queued next to it.
+            let (username, audit) = (actor.username.clone(), created(&village, &p));
+            let write =
+                move |sql: &mut Sql, tag| push_text(sql, tag, &username, &village, &p, &day, now);
+            let finish = move |id| {
+                let change = audit.at(id);
+                (id, Audited { actor, change, now })
+            };
+            self.group.run_text(write, finish).await?
+        } else {
+            // The photo goes to the writer and is dropped there (no copy).
+            self.group
+                .run(move |conn| {
+                    Box::pin(async move {
+                        let (id, change) =
+                            write(conn, backend, &actor, &village, &p, &day, now).await?;
+                        Ok((id, Audited { actor, change, now }))
+                    })
+                })
+                .await?
+        };
+        Ok((row, code))
     }
 }

@@ -52,28 +52,37 @@ async fn register(store: Store, code: String, fail: bool) -> Result<String, Stor
         .await
 }
 
+/// A write that holds its batch open until `open` is sent, so that others queue behind it.
+fn hold_a_batch(
+    store: &Store,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), StoreError>>,
+) {
+    let (open, hold) = tokio::sync::oneshot::channel::<()>();
+    let store = store.clone();
+    let gate = tokio::spawn(async move {
+        store
+            .group
+            .run(move |_conn| {
+                Box::pin(async move {
+                    let _ = hold.await;
+                    let audit = Audited {
+                        actor: actor(),
+                        change: Change::new("gate", "test", 0, None, None),
+                        now: T0,
+                    };
+                    Ok(((), audit))
+                })
+            })
+            .await
+    });
+    (open, gate)
+}
+
 async fn batches(store: Store) {
     // A first write holds its batch open until the others are queued behind it.
-    let (open, hold) = tokio::sync::oneshot::channel::<()>();
-    let gate = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .group
-                .run(move |_conn| {
-                    Box::pin(async move {
-                        let _ = hold.await;
-                        let audit = Audited {
-                            actor: actor(),
-                            change: Change::new("gate", "test", 0, None, None),
-                            now: T0,
-                        };
-                        Ok(((), audit))
-                    })
-                })
-                .await
-        })
-    };
+    let (open, gate) = hold_a_batch(&store);
     // The gate is in its batch (taken, nothing waiting) before the others are queued.
     until(&store, |s| s.writes >= 1 && s.waiting == 0).await;
     let before = store.group.stats();
@@ -260,26 +269,7 @@ async fn register_text(store: Store, code: String, fail: bool) -> Result<String,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_writes_share_one_text_and_fail_alone() {
     let (store, guard) = jiceng_store::testing::sqlite().await;
-    let (open, hold) = tokio::sync::oneshot::channel::<()>();
-    let gate = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .group
-                .run(move |_conn| {
-                    Box::pin(async move {
-                        let _ = hold.await;
-                        let audit = Audited {
-                            actor: actor(),
-                            change: Change::new("gate", "test", 0, None, None),
-                            now: T0,
-                        };
-                        Ok(((), audit))
-                    })
-                })
-                .await
-        })
-    };
+    let (open, gate) = hold_a_batch(&store);
     until(&store, |s| s.writes >= 1 && s.waiting == 0).await;
     let before = store.group.stats();
     // Texts 0-2, a run (3), texts 4-5; 2 fails amid texts, 5 fails last.
