@@ -19,7 +19,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 /// A future that borrows the writer connection for its lifetime.
 pub type WriteFuture<'c, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'c>>;
@@ -75,8 +77,29 @@ struct Staged {
 pub struct GroupCommit {
     pool: AnyPool,
     max: usize,
+    chore: Option<Chore>,
     jobs: Arc<Mutex<Option<mpsc::UnboundedSender<Job>>>>,
     counts: Arc<Counts>,
+}
+
+/// Work the writer owes after writes but need not do in their transaction: run at most once
+/// every `every` while writes come, and once the writes stop (SQLite's search index of new
+/// reports, `voice::search::CATCH_UP`, so a commit does not flush an index segment each time).
+#[derive(Clone, Copy, Debug)]
+pub struct Chore {
+    /// One statement, idempotent (it works out what is owed from the data).
+    pub sql: &'static str,
+    pub every: Duration,
+}
+
+impl Chore {
+    /// In its own transaction; a failure is logged and the chore is tried again after the
+    /// next writes (what it owes stays in the data).
+    pub async fn run(&self, pool: &AnyPool) {
+        if let Err(e) = sqlx::raw_sql(self.sql).execute(pool).await {
+            tracing::warn!(error = %e, sql = self.sql, "group commit: chore failed");
+        }
+    }
 }
 
 /// What the batcher has done so far (for tests and for a look at batch sizes).
@@ -110,9 +133,16 @@ impl GroupCommit {
         Self {
             pool,
             max: max_batch.max(1),
+            chore: None,
             jobs: Arc::new(Mutex::new(None)),
             counts: Arc::default(),
         }
+    }
+
+    /// With `chore` run after writes (see `Chore`).
+    pub fn with_chore(mut self, chore: Chore) -> Self {
+        self.chore = Some(chore);
+        self
     }
 
     pub fn stats(&self) -> GroupStats {
@@ -143,6 +173,7 @@ impl GroupCommit {
             rx,
             self.max,
             Arc::clone(&self.counts),
+            self.chore,
         ));
         tx.send(job)
             .map_err(|_| StoreError::Internal("group commit stopped".into()))?;
@@ -330,112 +361,31 @@ async fn batcher(
     mut jobs: mpsc::UnboundedReceiver<Job>,
     max: usize,
     counts: Arc<Counts>,
+    chore: Option<Chore>,
 ) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        let tx = pool.begin().await;
-        // What queued while the writer was busy (the previous batch's commit, another write)
-        // joins this batch.
-        while batch.len() < max {
-            match jobs.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        let n = batch.len() as u64;
-        let batches = counts.batches.fetch_add(1, Ordering::Relaxed) + 1;
-        let writes = counts.writes.fetch_add(n, Ordering::Relaxed) + n;
-        // Now and then, how full the batches are (the benchmark reads it from the log).
-        if (writes - n) / 10_000 != writes / 10_000 {
-            tracing::info!(batches, writes, "group commit");
-        }
-        let mut tx = match tx {
-            Ok(tx) => tx,
-            Err(e) => {
-                abandon(batch, &StoreError::from(e));
-                continue;
-            }
-        };
-        let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
-        let mut broken = None;
-        // A batch of one needs no savepoint: its failure is the transaction's.
-        if batch.len() == 1 {
-            let mut only = batch;
-            let result = match only.pop() {
-                Some(Job::Run(run)) => run(&mut tx).await,
-                Some(Job::Text(t)) => {
-                    let r = run_texts(&mut tx, texts_sql(std::slice::from_ref(&t))).await;
-                    (t.done)(r.map(|ids| ids.first().copied().flatten()))
+    // When the chore is owed: set by the first batch after it last ran.
+    let mut due: Option<Instant> = None;
+    loop {
+        let next = match (&chore, due) {
+            (Some(c), Some(at)) => match tokio::time::timeout_at(at, jobs.recv()).await {
+                Ok(next) => next,
+                // The writes have stopped: the chore now, not with the next write.
+                Err(_) => {
+                    c.run(&pool).await;
+                    due = None;
+                    continue;
                 }
-                None => None,
-            };
-            if let Some(s) = result {
-                let r = commit(tx, std::slice::from_ref(&s.audit)).await;
-                (s.deliver)(r);
-            }
-            continue;
-        }
-        let mut pending = steps(batch).into_iter();
-        let mut before: &'static str = "SAVEPOINT batch_item";
-        let mut last_failed = false;
-        for step in pending.by_ref() {
-            if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
-                tracing::warn!(error = %e, "group commit: {before} failed");
-                abandon(step.into_jobs(), &StoreError::from(e));
-                broken = Some("SAVEPOINT");
-                break;
-            }
-            last_failed = match step {
-                Step::Run(run) => {
-                    let done = run(&mut tx).await;
-                    let failed = done.is_none();
-                    staged.extend(done);
-                    failed
-                }
-                Step::Texts(texts) => match texts_step(&mut tx, texts, &mut staged).await {
-                    Ok(failed) => failed,
-                    Err(what) => {
-                        broken = Some(what);
-                        break;
-                    }
-                },
-            };
-            before = between(last_failed);
-        }
-        // The last write's savepoint: undone when it failed; when it succeeded the commit
-        // releases it with the transaction.
-        if broken.is_none() && last_failed {
-            let end = "ROLLBACK TO SAVEPOINT batch_item";
-            if let Err(e) = sqlx::raw_sql(end).execute(&mut *tx).await {
-                tracing::warn!(error = %e, "group commit: {end} failed");
-                broken = Some(end);
-            }
-        }
-        let staged_delivers: Vec<Deliver>;
-        let result = match broken {
-            // The transaction is in an unknown state: nothing of this batch is committed (it is
-            // rolled back when `tx` drops).
-            Some(what) => {
-                abandon(
-                    pending.flat_map(Step::into_jobs).collect(),
-                    &StoreError::Internal(what.into()),
-                );
-                staged_delivers = staged.into_iter().map(|s| s.deliver).collect();
-                Err(StoreError::Internal(format!("{what} failed")))
-            }
-            None => {
-                let (audits, delivers): (Vec<_>, Vec<_>) =
-                    staged.into_iter().map(|s| (s.audit, s.deliver)).unzip();
-                staged_delivers = delivers;
-                commit(tx, &audits).await
-            }
+            },
+            _ => jobs.recv().await,
         };
-        for deliver in staged_delivers {
-            deliver(match &result {
-                Ok(()) => Ok(()),
-                // StoreError is not Clone (sqlx's errors are not): each member gets its text.
-                Err(e) => Err(StoreError::Internal(format!("group commit: {e}"))),
-            });
+        let Some(first) = next else { break };
+        run_batch(&pool, first, &mut jobs, max, &counts).await;
+        if let Some(c) = &chore {
+            let at = *due.get_or_insert_with(|| Instant::now() + c.every);
+            if Instant::now() >= at {
+                c.run(&pool).await;
+                due = None;
+            }
         }
     }
     tracing::info!(
@@ -443,6 +393,122 @@ async fn batcher(
         writes = counts.writes.load(Ordering::Relaxed),
         "group commit: batcher stopped"
     );
+}
+
+/// Takes `first` and what queued behind it (up to `max`), runs them in one transaction and
+/// answers each.
+async fn run_batch(
+    pool: &AnyPool,
+    first: Job,
+    jobs: &mut mpsc::UnboundedReceiver<Job>,
+    max: usize,
+    counts: &Counts,
+) {
+    let mut batch = vec![first];
+    let tx = pool.begin().await;
+    // What queued while the writer was busy (the previous batch's commit, another write)
+    // joins this batch.
+    while batch.len() < max {
+        match jobs.try_recv() {
+            Ok(j) => batch.push(j),
+            Err(_) => break,
+        }
+    }
+    let n = batch.len() as u64;
+    let batches = counts.batches.fetch_add(1, Ordering::Relaxed) + 1;
+    let writes = counts.writes.fetch_add(n, Ordering::Relaxed) + n;
+    // Now and then, how full the batches are (the benchmark reads it from the log).
+    if (writes - n) / 10_000 != writes / 10_000 {
+        tracing::info!(batches, writes, "group commit");
+    }
+    let mut tx = match tx {
+        Ok(tx) => tx,
+        Err(e) => {
+            abandon(batch, &StoreError::from(e));
+            return;
+        }
+    };
+    let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
+    let mut broken = None;
+    // A batch of one needs no savepoint: its failure is the transaction's.
+    if batch.len() == 1 {
+        let mut only = batch;
+        let result = match only.pop() {
+            Some(Job::Run(run)) => run(&mut tx).await,
+            Some(Job::Text(t)) => {
+                let r = run_texts(&mut tx, texts_sql(std::slice::from_ref(&t))).await;
+                (t.done)(r.map(|ids| ids.first().copied().flatten()))
+            }
+            None => None,
+        };
+        if let Some(s) = result {
+            let r = commit(tx, std::slice::from_ref(&s.audit)).await;
+            (s.deliver)(r);
+        }
+        return;
+    }
+    let mut pending = steps(batch).into_iter();
+    let mut before: &'static str = "SAVEPOINT batch_item";
+    let mut last_failed = false;
+    for step in pending.by_ref() {
+        if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
+            tracing::warn!(error = %e, "group commit: {before} failed");
+            abandon(step.into_jobs(), &StoreError::from(e));
+            broken = Some("SAVEPOINT");
+            break;
+        }
+        last_failed = match step {
+            Step::Run(run) => {
+                let done = run(&mut tx).await;
+                let failed = done.is_none();
+                staged.extend(done);
+                failed
+            }
+            Step::Texts(texts) => match texts_step(&mut tx, texts, &mut staged).await {
+                Ok(failed) => failed,
+                Err(what) => {
+                    broken = Some(what);
+                    break;
+                }
+            },
+        };
+        before = between(last_failed);
+    }
+    // The last write's savepoint: undone when it failed; when it succeeded the commit
+    // releases it with the transaction.
+    if broken.is_none() && last_failed {
+        let end = "ROLLBACK TO SAVEPOINT batch_item";
+        if let Err(e) = sqlx::raw_sql(end).execute(&mut *tx).await {
+            tracing::warn!(error = %e, "group commit: {end} failed");
+            broken = Some(end);
+        }
+    }
+    let staged_delivers: Vec<Deliver>;
+    let result = match broken {
+        // The transaction is in an unknown state: nothing of this batch is committed (it is
+        // rolled back when `tx` drops).
+        Some(what) => {
+            abandon(
+                pending.flat_map(Step::into_jobs).collect(),
+                &StoreError::Internal(what.into()),
+            );
+            staged_delivers = staged.into_iter().map(|s| s.deliver).collect();
+            Err(StoreError::Internal(format!("{what} failed")))
+        }
+        None => {
+            let (audits, delivers): (Vec<_>, Vec<_>) =
+                staged.into_iter().map(|s| (s.audit, s.deliver)).unzip();
+            staged_delivers = delivers;
+            commit(tx, &audits).await
+        }
+    };
+    for deliver in staged_delivers {
+        deliver(match &result {
+            Ok(()) => Ok(()),
+            // StoreError is not Clone (sqlx's errors are not): each member gets its text.
+            Err(e) => Err(StoreError::Internal(format!("group commit: {e}"))),
+        });
+    }
 }
 
 /// The audit entries of the writes that succeeded, in order, then the commit.

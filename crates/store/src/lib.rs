@@ -208,7 +208,15 @@ impl Store {
         let writer = pool(writers).connect(&url).await?;
         let reader = pool(opts.readers).connect(&url).await?;
         Ok(Self {
-            group: group::GroupCommit::new(writer.clone(), group::MAX_BATCH),
+            group: match backend {
+                Backend::Sqlite => group::GroupCommit::new(writer.clone(), group::MAX_BATCH)
+                    .with_chore(group::Chore {
+                        sql: voice::search::CATCH_UP,
+                        every: voice::search::CATCH_UP_EVERY,
+                    }),
+                // The GIN index follows `problems.tokens` in the filing's own commit.
+                Backend::Postgres => group::GroupCommit::new(writer.clone(), group::MAX_BATCH),
+            },
             writer,
             reader,
             backend,

@@ -7,9 +7,10 @@
 //!    files its problem in the same transaction as its own record), or `Store::file_problem_with`,
 //!    which runs it in the writer's next group commit (`group.rs`) with the other filings queued.
 //!
-//! On the writer a filing is four statements (the row, its first event, its figures at the village
-//! and above in one UPSERT, its words for FTS5 on SQLite) plus the photo when there is one; the
-//! audit entry goes with the batch's. The row is not read back: everything in it is known.
+//! On the writer a filing is three statements (the row with its words, its first event, its
+//! figures at the village and above in one UPSERT) plus the photo when there is one; the audit
+//! entry goes with the batch's. The row is not read back: everything in it is known. SQLite's
+//! FTS5 index takes the words after the commit (`search::CATCH_UP`).
 
 use super::{
     MAX_TEXT_CHARS, NewProblem, ProblemRow, code_hash, figures, files, new_code, opt, refuse,
@@ -76,6 +77,13 @@ pub async fn insert_problem(
     at_village(village, p)?;
     let (id, change) = write(conn, backend, actor, village, p, today, now).await?;
     audit::append(conn, actor, change, now).await?;
+    if backend == Backend::Sqlite {
+        // Not a resident's filing (a visit, a reception, Open311: few), so no group commit's
+        // chore follows it; its words (and any still owed) are indexed in its own transaction.
+        sqlx::raw_sql(super::search::CATCH_UP)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(id)
 }
 
@@ -96,7 +104,7 @@ async fn write(
             let rows: Vec<(i64, i64)> = sql.query_as().fetch_all(&mut *conn).await?;
             rows.first().map(|r| r.1).ok_or(StoreError::NotFound)?
         }
-        _ => write_statements(conn, backend, actor, village, p, today, now).await?,
+        _ => write_statements(conn, actor, village, p, today, now).await?,
     };
     Ok((id, created(village, p).at(id)))
 }
@@ -179,7 +187,6 @@ fn push_text(
     sql.push(", ").bind(now);
     let at = format!("${}", sql.vals.len());
     sql.push(&format!(", {at}, ")).bind(p.words.as_str());
-    let words = format!("${}", sql.vals.len());
     sql.push(" FROM places WHERE id = ")
         .bind(village.id)
         .push(" AND closed_at IS NULL;\n");
@@ -191,9 +198,6 @@ fn push_text(
     .push(&format!(", {day}, "))
     .bind(username)
     .push(&format!(", {at} FROM problems WHERE code_hash = {hash};\n"));
-    sql.push(&format!(
-        "INSERT INTO problems_fts (rowid, tokens) SELECT id, {words} FROM problems WHERE code_hash = {hash};\n"
-    ));
     let exists = format!(" AND EXISTS (SELECT 1 FROM problems WHERE code_hash = {hash})");
     if figures::push_bump_at(sql, &village.code, None, &filed_facts(today), &exists) {
         sql.push(";\n");
@@ -207,7 +211,6 @@ fn push_text(
 /// goes in a statement of its own).
 async fn write_statements(
     conn: &mut AnyConnection,
-    backend: Backend,
     actor: &Actor,
     village: &Village,
     p: &Prepared,
@@ -247,7 +250,6 @@ async fn write_statements(
     .execute(&mut *conn)
     .await?;
     figures::bump_at(conn, &village.code, None, &filed_facts(today)).await?;
-    super::search::index_new(conn, backend, id, &p.words).await?;
     if let Some((mime, bytes)) = &p.photo {
         files::insert(conn, id, 1, mime, bytes, now).await?;
     }

@@ -85,34 +85,42 @@ pub(crate) async fn index(
     Ok(())
 }
 
-/// Indexes the words of a problem just inserted with them in `problems.tokens` (FTS5 on SQLite;
-/// PostgreSQL's GIN index follows the column by itself).
-pub(crate) async fn index_new(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    id: i64,
-    words: &str,
-) -> StoreResult<()> {
-    if backend == Backend::Sqlite {
-        sqlx::query("INSERT INTO problems_fts (rowid, tokens) VALUES ($1, $2)")
-            .bind(id)
-            .bind(words)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
+/// Indexes on SQLite the words of the problems filed since the last run (their words are in
+/// `problems.tokens` already). A filing does not write its FTS5 row in its own commit — FTS5
+/// would flush a new index segment at every commit, a quarter of a filing's cost — the writer
+/// runs this after the writes instead (`group::Chore`, every `CATCH_UP_EVERY` while reports come
+/// and once they stop); until then `similar_problems` finds them by their words in the table.
+/// Rows are indexed in order of id, so the index's highest rowid is how far it has got.
+pub const CATCH_UP: &str = "INSERT INTO problems_fts (rowid, tokens) \
+     SELECT id, tokens FROM problems WHERE id > coalesce(( \
+     SELECT rowid FROM problems_fts ORDER BY rowid DESC LIMIT 1), 0) AND tokens IS NOT NULL ORDER BY id";
+
+/// How long the words of a new report may wait for the index at most while reports come.
+pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The match condition for any of `words` (caller adds it after WHERE/AND), and the order.
 fn push_match(sql: &mut Sql, backend: Backend, words: &[String]) -> &'static str {
     match backend {
         Backend::Sqlite => {
             let q: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-            sql.push("pr.id IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH ")
+            sql.push("(pr.id IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH ")
                 .bind(q.join(" OR "))
-                .push(")");
-            // FTS5's rank for the same MATCH, best first.
-            " ORDER BY (SELECT rank FROM problems_fts WHERE problems_fts MATCH $1 AND rowid = pr.id), pr.id DESC"
+                // The reports not yet indexed (`CATCH_UP`), by their words in the table.
+                .push(
+                    ") OR pr.id > coalesce((SELECT rowid FROM problems_fts ORDER BY rowid DESC LIMIT 1), 0) \
+                     AND (",
+                );
+            for (i, w) in words.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("instr(' ' || pr.tokens || ' ', ")
+                    .bind(format!(" {w} "))
+                    .push(") > 0");
+            }
+            sql.push("))");
+            // FTS5's rank for the same MATCH, best first; those not yet indexed after them.
+            " ORDER BY coalesce((SELECT rank FROM problems_fts WHERE problems_fts MATCH $1 AND rowid = pr.id), 0), pr.id DESC"
         }
         Backend::Postgres => {
             sql.push("to_tsvector('simple', COALESCE(pr.tokens, '')) @@ to_tsquery('simple', ")
@@ -150,8 +158,13 @@ impl Store {
         Ok(sql.query_as().fetch_all(&self.reader).await?)
     }
 
-    /// Indexes problems filed before the index existed (run at start; a no-op once done).
+    /// Indexes problems filed before the index existed, and on SQLite those whose words were
+    /// not indexed yet when the server stopped (run at start; a no-op once done).
     pub(crate) async fn index_unindexed_problems(&self) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            // First: `index` below puts rows in at their ids, past which `CATCH_UP` never looks.
+            sqlx::raw_sql(CATCH_UP).execute(&self.writer).await?;
+        }
         loop {
             let rows: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, body FROM problems WHERE tokens IS NULL ORDER BY id LIMIT 500",
