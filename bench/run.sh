@@ -4,7 +4,9 @@
 # Settings (environment): DURATION (default 20s), CONNECTIONS (16), THREADS (2),
 #   JICENG_PORT (18080), BASE_PORT (18081), SKIP_BUILD=1 to reuse target/release binaries,
 #   KEEP=1 to keep the temporary directory with the databases and server logs,
-#   RUNS="file" (or any of "write read file") to make only some of the runs.
+#   RUNS="file" (or any of "write read file") to make only some of the runs,
+#   DEMO_DB=/path/demo.db to copy a demo made earlier (`jiceng demo --db … --no-serve`, with its
+#   .key beside it) instead of making one (three minutes).
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
@@ -61,7 +63,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$ROOT" && cargo build --release -p jiceng -p jiceng-bench-baseline) 2>&1 | tail -3 >&2
 fi
 TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null | jq -r .target_directory)
-JICENG="$TARGET_DIR/release/jiceng"
+# JICENG_BIN=/path/jiceng runs another build (to compare two commits on the same machine state).
+JICENG="${JICENG_BIN:-$TARGET_DIR/release/jiceng}"
 BASELINE="$TARGET_DIR/release/jiceng-bench-baseline"
 [[ -x "$JICENG" && -x "$BASELINE" ]] || die "binaries missing in $TARGET_DIR/release"
 
@@ -72,6 +75,11 @@ wait_http() { # url pid name
     sleep 0.1
   done
   die "$3 did not come up at $1"
+}
+
+# The machine's CPU time so far, all and idle (jiffies, from /proc/stat): "total idle".
+machine_idle() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat
 }
 
 # CPU seconds (user+sys) a process has used so far, from /proc.
@@ -92,9 +100,16 @@ cpu_secs() {
 
 # ---------------------------------------------------------------- jiceng
 DB="$TMP/demo.db"
-log "creating the demo district in $DB …"
-"$JICENG" demo --db "$DB" --no-serve > "$OUT/demo-create.log" 2>&1 || die "demo creation failed; see $OUT/demo-create.log"
-tail -1 "$OUT/demo-create.log" >&2
+if [[ -n "${DEMO_DB:-}" ]]; then
+  # A demo made earlier with `jiceng demo --db … --no-serve` (same build), copied with its key.
+  log "copying the demo district from $DEMO_DB …"
+  cp "$DEMO_DB" "$DB" && cp "${DEMO_DB%.db}.key" "${DB%.db}.key" || die "cannot copy $DEMO_DB and its .key"
+  echo "demo copied from $DEMO_DB" > "$OUT/demo-create.log"
+else
+  log "creating the demo district in $DB …"
+  "$JICENG" demo --db "$DB" --no-serve > "$OUT/demo-create.log" 2>&1 || die "demo creation failed; see $OUT/demo-create.log"
+  tail -1 "$OUT/demo-create.log" >&2
+fi
 # Served with `jiceng serve` and the demo's key, so that settings apply: the resident form allows
 # 10 reports an hour per client address by default (`voice_reports_per_hour`), and every wrk
 # connection comes from 127.0.0.1, so the filing run raises that limit. The limiter still runs.
@@ -178,16 +193,22 @@ run_wrk() { # name pid url [env…]
   wanted "$kind" || wanted "${name#*-}" || return 0
   local load_before cpu0 cpu1
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  local idle0 idle1 wrk_cpu
   cpu0=$(cpu_secs "$pid")
+  idle0=$(machine_idle)
   log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION $url"
-  env BENCH_MODE="$name" BENCH_THREADS="$THREADS" "$@" \
+  # wrk's own CPU (user + system) too: it shares the two cores with the server.
+  wrk_cpu=$( { TIMEFORMAT='%U %S'; time env BENCH_MODE="$name" BENCH_THREADS="$THREADS" "$@" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s \
-    -s "$BENCH_DIR/load.lua" "$url" > "$OUT/$name.txt" 2>&1 || die "wrk failed; see $OUT/$name.txt"
+    -s "$BENCH_DIR/load.lua" "$url" > "$OUT/$name.txt" 2>&1; } 2>&1 ) || die "wrk failed; see $OUT/$name.txt"
   cpu1=$(cpu_secs "$pid")
+  idle1=$(machine_idle)
   local req; req=$(grep -o 'requests=[0-9]*' "$OUT/$name.txt" | cut -d= -f2)
   {
     echo "server_cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", b - a}')"
     echo "server_cpu_ms_per_req=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$req" 'BEGIN {printf "%.3f", n ? (b - a) * 1000 / n : 0}')"
+    echo "wrk_cpu_ms_per_req=$(awk -v n="$req" -v t="$wrk_cpu" 'BEGIN {split(t, a, " "); printf "%.3f", n ? (a[1] + a[2]) * 1000 / n : 0}')"
+    echo "machine_idle_pct=$(awk -v a="$idle0" -v b="$idle1" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.1f", (y[2] - x[2]) * 100 / (y[1] - x[1])}')"
     echo "loadavg_before=$load_before"
     echo "rustc_running=$(pgrep -c -x rustc || true)"
   } >> "$OUT/$name.txt"
@@ -229,12 +250,14 @@ kill -INT "$BASE_PID"; wait "$BASE_PID" 2>/dev/null || true; BASE_PID=""
 field() { { grep -o "$2=[0-9.]*" "$OUT/$1.txt" 2>/dev/null || echo "$2=0"; } | head -1 | cut -d= -f2; }
 ran() { [[ -f "$OUT/$1.txt" ]]; }
 {
-  printf '%-13s %9s %9s %9s %9s %7s %13s\n' run req/s p50_ms p99_ms max_ms errors cpu_ms/req
+  printf '%-13s %9s %9s %9s %9s %7s %13s %10s %7s\n' run req/s p50_ms p99_ms max_ms errors cpu_ms/req \
+    wrk_ms/req idle%
   for r in jiceng-write jiceng-file base-write jiceng-read base-read; do
     ran "$r" || continue
     errs=$(( $(field "$r" non2xx) + $(field "$r" socket_errors) ))
-    printf '%-13s %9s %9s %9s %9s %7s %13s\n' "$r" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
-      "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$errs" "$(field "$r" server_cpu_ms_per_req)"
+    printf '%-13s %9s %9s %9s %9s %7s %13s %10s %7s\n' "$r" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
+      "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$errs" "$(field "$r" server_cpu_ms_per_req)" \
+      "$(field "$r" wrk_cpu_ms_per_req)" "$(field "$r" machine_idle_pct)"
   done
   echo
   for k in write read file; do

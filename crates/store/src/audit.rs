@@ -163,11 +163,20 @@ async fn append_all(
             .push(")");
         prev = e.hash;
     }
-    sql.query().execute(&mut *tx).await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&prev)
-        .execute(&mut *tx)
-        .await?;
+    if tx.backend_name() == "SQLite" {
+        // The head's new hash in the same text (one hand-off; PostgreSQL takes one statement
+        // with parameters at a time).
+        sql.push(";\nUPDATE audit_head SET hash = ")
+            .bind(prev)
+            .push(" WHERE id = 1");
+        sql.query().execute(&mut *tx).await?;
+    } else {
+        sql.query().execute(&mut *tx).await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&prev)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(last)
 }
 

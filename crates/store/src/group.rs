@@ -14,7 +14,8 @@ use crate::Actor;
 use crate::audit::{self, Change};
 use crate::error::{StoreError, StoreResult};
 use crate::sql::Sql;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,8 +96,8 @@ pub struct Chore {
 impl Chore {
     /// In its own transaction; a failure is logged and the chore is tried again after the
     /// next writes (what it owes stays in the data).
-    pub async fn run(&self, pool: &AnyPool) {
-        if let Err(e) = sqlx::raw_sql(self.sql).execute(pool).await {
+    pub async fn run(&self, conn: &mut AnyConnection) {
+        if let Err(e) = sqlx::raw_sql(self.sql).execute(conn).await {
             tracing::warn!(error = %e, sql = self.sql, "group commit: chore failed");
         }
     }
@@ -127,8 +128,9 @@ impl std::fmt::Debug for Job {
 }
 
 impl GroupCommit {
-    /// Batches of at most `max_batch` writes on the writer `pool`. The batcher takes the writer
-    /// from the pool for each batch, so other writes through the pool interleave with batches.
+    /// Batches of at most `max_batch` writes on the writer `pool`. The batcher keeps the writer
+    /// from one batch to the next only while writes are queued, and for at most `HOLD`, so other
+    /// writes through the pool interleave with batches.
     pub fn new(pool: AnyPool, max_batch: usize) -> Self {
         Self {
             pool,
@@ -256,9 +258,12 @@ async fn answer<T>(rx: oneshot::Receiver<StoreResult<T>>) -> StoreResult<T> {
     })?
 }
 
-/// The texts of `jobs` as one.
-fn texts_sql(jobs: &[TextJob]) -> (Sql, usize) {
+/// The texts of `jobs` as one, after the statements `before` (a savepoint's; may be empty).
+fn texts_sql(before: &str, jobs: &[TextJob]) -> (Sql, usize) {
     let mut sql = Sql::default();
+    if !before.is_empty() {
+        sql.push(before).push(";\n");
+    }
     for (tag, job) in (0_i64..).zip(jobs) {
         (job.write)(&mut sql, tag);
         sql.push(";\n");
@@ -319,15 +324,16 @@ fn between(failed: bool) -> &'static str {
     }
 }
 
-/// Runs the texts of one step inside the savepoint just opened; collects what succeeded into
+/// Runs the texts of one step inside the savepoint `before` opens; collects what succeeded into
 /// `staged`. Returns whether the savepoint now holds a failed write (to roll back), or Err when
 /// the transaction is in an unknown state.
 async fn texts_step(
     tx: &mut AnyConnection,
+    before: &str,
     texts: Vec<TextJob>,
     staged: &mut Vec<Staged>,
 ) -> Result<bool, &'static str> {
-    if let Ok(ids) = run_texts(tx, texts_sql(&texts)).await {
+    if let Ok(ids) = run_texts(tx, texts_sql(before, &texts)).await {
         for (t, id) in texts.into_iter().zip(ids) {
             staged.extend((t.done)(Ok(id)));
         }
@@ -348,13 +354,17 @@ async fn texts_step(
                 return Err("SAVEPOINT");
             }
         }
-        let r = run_texts(tx, texts_sql(std::slice::from_ref(&t))).await;
+        let r = run_texts(tx, texts_sql("", std::slice::from_ref(&t))).await;
         let done = (t.done)(r.map(|ids| ids.first().copied().flatten()));
         failed = Some(done.is_none());
         staged.extend(done);
     }
     Ok(failed == Some(true))
 }
+
+/// How long the batcher keeps the writer across batches while writes keep coming, before it
+/// gives other writes through the pool their turn.
+const HOLD: Duration = Duration::from_millis(20);
 
 async fn batcher(
     pool: AnyPool,
@@ -365,25 +375,58 @@ async fn batcher(
 ) {
     // When the chore is owed: set by the first batch after it last ran.
     let mut due: Option<Instant> = None;
+    // The writer, kept from one batch to the next while writes are queued (taking it from the
+    // pool is a hand-off of its own each time), given back when the queue is empty or after HOLD.
+    let mut held: Option<(PoolConnection<Any>, Instant)> = None;
     loop {
-        let next = match (&chore, due) {
-            (Some(c), Some(at)) => match tokio::time::timeout_at(at, jobs.recv()).await {
-                Ok(next) => next,
-                // The writes have stopped: the chore now, not with the next write.
-                Err(_) => {
-                    c.run(&pool).await;
-                    due = None;
+        let next = match jobs.try_recv() {
+            Ok(job) => Some(job),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                held = None;
+                match (&chore, due) {
+                    (Some(c), Some(at)) => match tokio::time::timeout_at(at, jobs.recv()).await {
+                        Ok(next) => next,
+                        // The writes have stopped: the chore now, not with the next write.
+                        Err(_) => {
+                            match pool.acquire().await {
+                                Ok(mut conn) => c.run(&mut conn).await,
+                                Err(e) => tracing::warn!(error = %e, "group commit: chore"),
+                            }
+                            due = None;
+                            continue;
+                        }
+                    },
+                    _ => jobs.recv().await,
+                }
+            }
+        };
+        let Some(first) = next else { break };
+        if held
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() > HOLD)
+        {
+            held = None;
+        }
+        let conn = match &mut held {
+            Some((conn, _)) => conn,
+            None => match pool.acquire().await {
+                Ok(conn) => &mut held.insert((conn, Instant::now())).0,
+                Err(e) => {
+                    abandon(vec![first], &StoreError::from(e));
                     continue;
                 }
             },
-            _ => jobs.recv().await,
         };
-        let Some(first) = next else { break };
-        run_batch(&pool, first, &mut jobs, max, &counts).await;
-        if let Some(c) = &chore {
+        if !run_batch(conn, first, &mut jobs, max, &counts).await {
+            // The connection may be in an unknown state: the pool gets it back to check.
+            held = None;
+            continue;
+        }
+        if let (Some(c), Some((conn, _))) = (&chore, &mut held) {
             let at = *due.get_or_insert_with(|| Instant::now() + c.every);
             if Instant::now() >= at {
-                c.run(&pool).await;
+                c.run(conn).await;
                 due = None;
             }
         }
@@ -395,17 +438,17 @@ async fn batcher(
     );
 }
 
-/// Takes `first` and what queued behind it (up to `max`), runs them in one transaction and
-/// answers each.
+/// Takes `first` and what queued behind it (up to `max`), runs them in one transaction on
+/// `conn` and answers each. False when the transaction could not be begun or ended.
 async fn run_batch(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     first: Job,
     jobs: &mut mpsc::UnboundedReceiver<Job>,
     max: usize,
     counts: &Counts,
-) {
+) -> bool {
     let mut batch = vec![first];
-    let tx = pool.begin().await;
+    let tx = sqlx::Connection::begin(conn).await;
     // What queued while the writer was busy (the previous batch's commit, another write)
     // joins this batch.
     while batch.len() < max {
@@ -425,7 +468,7 @@ async fn run_batch(
         Ok(tx) => tx,
         Err(e) => {
             abandon(batch, &StoreError::from(e));
-            return;
+            return false;
         }
     };
     let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
@@ -436,35 +479,37 @@ async fn run_batch(
         let result = match only.pop() {
             Some(Job::Run(run)) => run(&mut tx).await,
             Some(Job::Text(t)) => {
-                let r = run_texts(&mut tx, texts_sql(std::slice::from_ref(&t))).await;
+                let r = run_texts(&mut tx, texts_sql("", std::slice::from_ref(&t))).await;
                 (t.done)(r.map(|ids| ids.first().copied().flatten()))
             }
             None => None,
         };
-        if let Some(s) = result {
-            let r = commit(tx, std::slice::from_ref(&s.audit)).await;
-            (s.deliver)(r);
-        }
-        return;
+        // A write that failed leaves `tx` to roll back as it drops.
+        let Some(s) = result else { return true };
+        let r = commit(tx, std::slice::from_ref(&s.audit)).await;
+        let ended = r.is_ok();
+        (s.deliver)(r);
+        return ended;
     }
     let mut pending = steps(batch).into_iter();
     let mut before: &'static str = "SAVEPOINT batch_item";
     let mut last_failed = false;
     for step in pending.by_ref() {
-        if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
-            tracing::warn!(error = %e, "group commit: {before} failed");
-            abandon(step.into_jobs(), &StoreError::from(e));
-            broken = Some("SAVEPOINT");
-            break;
-        }
         last_failed = match step {
             Step::Run(run) => {
+                if let Err(e) = sqlx::raw_sql(before).execute(&mut *tx).await {
+                    tracing::warn!(error = %e, "group commit: {before} failed");
+                    abandon(vec![Job::Run(run)], &StoreError::from(e));
+                    broken = Some("SAVEPOINT");
+                    break;
+                }
                 let done = run(&mut tx).await;
                 let failed = done.is_none();
                 staged.extend(done);
                 failed
             }
-            Step::Texts(texts) => match texts_step(&mut tx, texts, &mut staged).await {
+            // The savepoint goes at the head of the texts: one hand-off for both.
+            Step::Texts(texts) => match texts_step(&mut tx, before, texts, &mut staged).await {
                 Ok(failed) => failed,
                 Err(what) => {
                     broken = Some(what);
@@ -502,6 +547,7 @@ async fn run_batch(
             commit(tx, &audits).await
         }
     };
+    let ended = result.is_ok();
     for deliver in staged_delivers {
         deliver(match &result {
             Ok(()) => Ok(()),
@@ -509,11 +555,12 @@ async fn run_batch(
             Err(e) => Err(StoreError::Internal(format!("group commit: {e}"))),
         });
     }
+    ended
 }
 
 /// The audit entries of the writes that succeeded, in order, then the commit.
 async fn commit(
-    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
     audits: &[Audited<'static>],
 ) -> StoreResult<()> {
     if !audits.is_empty() {

@@ -315,3 +315,43 @@ async fn text_writes_share_one_text_and_fail_alone() {
     store.close().await;
     guard.cleanup().await;
 }
+
+/// While writes keep the batcher busy, a write through the writer pool still gets its turn (the
+/// batcher keeps the writer between batches only for a moment).
+async fn others_get_a_turn(store: Store) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut busy = Vec::new();
+    // More writers than a batch takes: the queue is never empty.
+    for w in 0..(2 * jiceng_store::group::MAX_BATCH) {
+        let (store, stop) = (store.clone(), stop.clone());
+        busy.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                register(store.clone(), format!("busy{w}-{n}"), false)
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    until(&store, |s| s.batches >= 20).await;
+    let direct = tokio::time::timeout(
+        Duration::from_secs(5),
+        sqlx::query("UPDATE voice_services SET sort_order = 98 WHERE code LIKE 'busy0-%'")
+            .execute(&store.writer),
+    )
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut done = 0;
+    for b in busy {
+        done += b.await.unwrap();
+    }
+    assert!(direct.is_ok(), "the direct write waited behind the batches");
+    direct.unwrap().unwrap();
+    assert!(done > 0);
+}
+both_backends!(
+    a_direct_write_gets_the_writer_between_batches,
+    others_get_a_turn
+);

@@ -73,7 +73,12 @@ async fn sqlite_indexes_words_after_the_commit() {
     let (store, guard) = jiceng_store::testing::sqlite().await;
     let t = tree(&store).await;
     let (p, _) = store
-        .file_problem(&actor(), &report(t.qianxi, "村口路灯不亮"), "2026-03-01", T0)
+        .file_problem(
+            &actor(),
+            &report(t.qianxi, "村口路灯不亮"),
+            "2026-03-01",
+            T0,
+        )
         .await
         .unwrap();
     let mut waited = 0;
