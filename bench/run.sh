@@ -63,8 +63,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$ROOT" && cargo build --release -p jiceng -p jiceng-bench-baseline) 2>&1 | tail -3 >&2
 fi
 TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null | jq -r .target_directory)
-# JICENG_BIN=/path/jiceng runs another build (to compare two commits on the same machine state).
-JICENG="${JICENG_BIN:-$TARGET_DIR/release/jiceng}"
+# SERVER_BIN=/path/jiceng runs another build (to compare two commits on the same machine state).
+JICENG="${SERVER_BIN:-$TARGET_DIR/release/jiceng}"
 BASELINE="$TARGET_DIR/release/jiceng-bench-baseline"
 [[ -x "$JICENG" && -x "$BASELINE" ]] || die "binaries missing in $TARGET_DIR/release"
 

@@ -17,6 +17,7 @@ pub(crate) const COUNTED: &str = counted!();
 pub mod audit;
 pub mod board;
 pub mod bulk;
+pub mod checkpoint;
 pub mod coverage;
 pub mod decisions;
 pub mod dues;
@@ -65,8 +66,8 @@ pub use error::{StoreError, StoreResult};
 pub use scope::Scope;
 pub use seal::Sealer;
 
+use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
 /// Registers the SQLite and PostgreSQL drivers with sqlx `Any` (idempotent).
@@ -146,6 +147,8 @@ pub struct Store {
     /// Open villages and communities by code, for the resident's pages (`places::VILLAGES_FOR`);
     /// cleared by every change of a place made here.
     pub(crate) villages: recent::Recent<String, places::Place>,
+    /// Held by every clone: SQLite's background checkpoint ends when the last one is dropped.
+    alive: std::sync::Arc<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -190,11 +193,14 @@ impl Store {
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
-                            conn.execute(
+                            let pragmas = format!(
                                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
-                                 PRAGMA synchronous=FULL;",
-                            )
-                            .await?;
+                                 PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint={};",
+                                checkpoint::BACKSTOP_PAGES
+                            );
+                            sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                                .execute(&mut *conn)
+                                .await?;
                         }
                         Ok(())
                     })
@@ -207,7 +213,7 @@ impl Store {
         };
         let writer = pool(writers).connect(&url).await?;
         let reader = pool(opts.readers).connect(&url).await?;
-        Ok(Self {
+        let store = Self {
             group: match backend {
                 Backend::Sqlite => group::GroupCommit::new(writer.clone(), group::MAX_BATCH)
                     .with_chore(group::Chore {
@@ -227,7 +233,15 @@ impl Store {
             problem_words_first_above: Store::PROBLEM_SEARCH_INDEX_ABOVE,
             categories: recent::Recent::new(open311::CATEGORIES_FOR, 1),
             villages: recent::Recent::new(places::VILLAGES_FOR, 50_000),
-        })
+            alive: std::sync::Arc::new(()),
+        };
+        if backend == Backend::Sqlite {
+            checkpoint::spawn(
+                store.reader.clone(),
+                std::sync::Arc::downgrade(&store.alive),
+            );
+        }
+        Ok(store)
     }
 
     /// Lighter password hashing for tests only (argon2 defaults cost ~20 ms a hash).

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod checkpoint;
 mod coverage;
 mod dues;
 mod flows;
