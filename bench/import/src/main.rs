@@ -334,6 +334,11 @@ impl Measured {
     }
 }
 
+/// The allocator of the `jiceng` server (crates/app), so that the import is measured as it runs
+/// there; calamine's raw read, in the same binary, gets it too.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let first = argv.next();
