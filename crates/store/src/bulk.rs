@@ -508,16 +508,21 @@ where
         .map_err(|e| StoreError::Internal(format!("bind: {e}")))
 }
 
-/// Seals a checked row and appends its values to `args`, in the column order of `MEMBER_COLUMNS`:
-/// what `members::insert` writes for the same input. Returns the row's blind index.
+/// Seals a checked row and appends its values to `args`, in the column order of `MEMBER_COLUMNS`
+/// (after its `id` when one is given: SQLite, see `insert_members`): what `members::insert`
+/// writes for the same input. Returns the row's blind index.
 pub(crate) fn seal_member(
     s: &Sealer,
     i: &MemberInput,
     c: CheckedMember,
     now: i64,
+    id: Option<i64>,
     args: &mut AnyArguments,
 ) -> StoreResult<String> {
     let index = c.index.clone();
+    if let Some(id) = id {
+        bind(args, id)?;
+    }
     let members::Prepared {
         name,
         initials,
@@ -568,7 +573,7 @@ pub(crate) fn seal_member(
 const MEMBER_COLUMNS: &str = "org_id, name, name_initials, gender, birth_date, ethnicity, education, occupation, status, \
     join_date, full_date, workplace, id_sealed, id_index, id_masked, phone_sealed, phone_index, phone_masked, \
     address_sealed, address_masked, created_at, updated_at";
-/// Values bound per member row, the two times included.
+/// Values bound per member row, the two times included (and the id on SQLite).
 const MEMBER_VALUES: usize = 22;
 
 /// The `VALUES` list of `rows` member rows. PostgreSQL gets `$n`. SQLite gets anonymous `?`, bound
@@ -576,11 +581,15 @@ const MEMBER_VALUES: usize = 22;
 /// linear scan of the statement's names, so n numbered placeholders cost O(n²) before the
 /// statement runs (a quarter of a second for 500 rows of 22).
 fn member_values(backend: Backend, rows: usize) -> String {
-    let mut text = String::with_capacity(rows * MEMBER_VALUES * 6);
+    let per_row = match backend {
+        Backend::Sqlite => MEMBER_VALUES + 1,
+        Backend::Postgres => MEMBER_VALUES,
+    };
+    let mut text = String::with_capacity(rows * per_row * 6);
     let mut n = 0;
     for k in 0..rows {
         text.push_str(if k == 0 { "(" } else { ", (" });
-        for v in 0..MEMBER_VALUES {
+        for v in 0..per_row {
             if v > 0 {
                 text.push_str(", ");
             }
@@ -632,45 +641,80 @@ where
 /// `roster::BATCH_ROWS`) in one statement. A row whose ID number is registered already is
 /// skipped. Returns each row's new id, in order; `None` for a skipped row.
 ///
-/// PostgreSQL skips by `ON CONFLICT (id_index) DO NOTHING`. SQLite uses `INSERT OR IGNORE` (with
-/// its foreign key check off for the import, see `roster.rs`): a multi-row statement that could
-/// abort halfway needs a statement journal, a copy of every page it changes, and NOT NULL and
-/// foreign key checks would make each INSERT such a statement. `OR IGNORE` would also skip a row
-/// that broke some other constraint, so every skipped row is checked to be registered indeed.
+/// SQLite: the rows come with their ids (`first_id` and on, given out by the import inside its
+/// `BEGIN IMMEDIATE` transaction, so no one else writes meanwhile), which spares `RETURNING` its
+/// temporary table and a row sent back per member; only when fewer rows went in than were sent
+/// are the ids read back. It uses `INSERT OR IGNORE` (with its foreign key check off for the
+/// import, see `roster.rs`): a multi-row statement that could abort halfway needs a statement
+/// journal, a copy of every page it changes, and NOT NULL and foreign key checks would make each
+/// INSERT such a statement. `OR IGNORE` would also skip a row that broke some other constraint,
+/// so every skipped row is checked to be registered indeed.
+///
+/// PostgreSQL skips by `ON CONFLICT (id_index) DO NOTHING` and returns the new ids.
 pub(crate) async fn insert_members(
     tx: &mut AnyConnection,
     backend: Backend,
     args: AnyArguments,
     indexes: &[String],
+    first_id: Option<i64>,
 ) -> StoreResult<Vec<Option<i64>>> {
     if indexes.is_empty() {
         return Ok(Vec::new());
     }
     let values = member_values(backend, indexes.len());
-    let text = match backend {
-        Backend::Sqlite => format!(
-            "INSERT OR IGNORE INTO members ({MEMBER_COLUMNS}) VALUES {values} RETURNING id, id_index"
-        ),
-        Backend::Postgres => format!(
-            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES {values} \
-             ON CONFLICT (id_index) DO NOTHING RETURNING id, id_index"
-        ),
-    };
-    let got: Vec<(i64, String)> = sqlx::query_as_with(AssertSqlSafe(text), args)
-        .fetch_all(&mut *tx)
-        .await?;
-    // RETURNING does not promise input order: rows are matched back by their blind index.
-    let position: HashMap<&str, usize> = indexes
-        .iter()
-        .enumerate()
-        .map(|(k, index)| (index.as_str(), k))
-        .collect();
-    let mut ids = vec![None; indexes.len()];
-    for (id, index) in got {
-        if let Some(&k) = position.get(index.as_str()) {
-            ids[k] = Some(id);
+    let ids = match (backend, first_id) {
+        (Backend::Sqlite, Some(first)) => {
+            let text =
+                format!("INSERT OR IGNORE INTO members (id, {MEMBER_COLUMNS}) VALUES {values}");
+            let done = sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(&mut *tx)
+                .await?;
+            let n = indexes.len() as i64;
+            let last = first + n - 1;
+            if done.rows_affected() == n as u64 {
+                (first..=last).map(Some).collect()
+            } else {
+                let written: HashSet<i64> =
+                    sqlx::query_scalar("SELECT id FROM members WHERE id BETWEEN $1 AND $2")
+                        .bind(first)
+                        .bind(last)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                (first..=last)
+                    .map(|id| written.contains(&id).then_some(id))
+                    .collect()
+            }
         }
-    }
+        (Backend::Sqlite, None) => {
+            return Err(StoreError::Internal(
+                "roster: SQLite rows need their ids".into(),
+            ));
+        }
+        (Backend::Postgres, _) => {
+            let text = format!(
+                "INSERT INTO members ({MEMBER_COLUMNS}) VALUES {values} \
+                 ON CONFLICT (id_index) DO NOTHING RETURNING id, id_index"
+            );
+            let got: Vec<(i64, String)> = sqlx::query_as_with(AssertSqlSafe(text), args)
+                .fetch_all(&mut *tx)
+                .await?;
+            // RETURNING does not promise input order: rows are matched back by their blind index.
+            let position: HashMap<&str, usize> = indexes
+                .iter()
+                .enumerate()
+                .map(|(k, index)| (index.as_str(), k))
+                .collect();
+            let mut ids = vec![None; indexes.len()];
+            for (id, index) in got {
+                if let Some(&k) = position.get(index.as_str()) {
+                    ids[k] = Some(id);
+                }
+            }
+            ids
+        }
+    };
     let skipped: Vec<&str> = indexes
         .iter()
         .zip(&ids)

@@ -20,9 +20,11 @@ use crate::{Actor, Backend, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::member::CURRENT;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Transaction};
+use sqlx::{Any, AnyConnection, Arguments, Transaction};
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// Rows per batch and per statement (ID lookups, INSERTs): 22 values a row stays far below the
 /// parameter limits of SQLite (32,766) and PostgreSQL (65,535).
@@ -98,8 +100,11 @@ pub struct RosterImport {
     row_base: usize,
     preview: bool,
     now: i64,
-    /// The write transaction, opened by the first batch of a write, given up at the first problem.
-    tx: Option<Transaction<'static, Any>>,
+    /// The task that owns the write transaction, started by the first batch of a write, stopped
+    /// (and its transaction rolled back) at the first problem.
+    writer: Option<Writer>,
+    /// SQLite: the id the next sealed row gets (see `bulk::insert_members`).
+    next_id: Option<i64>,
     /// Refused: a problem was found (here or by the caller); from then on rows are only checked.
     refused: bool,
     /// The first row of each ID number, by the first 16 bytes of its blind index.
@@ -109,10 +114,9 @@ pub struct RosterImport {
     /// New current members per place code, for the roll-ups.
     counts: HashMap<String, i64>,
     totals: Totals,
-    /// The last batch checked and sealed, waiting for its INSERT.
-    pending: Option<Pending>,
-    /// The organisations of the rows written (SQLite checks them against `orgs` at the end).
-    written_orgs: HashSet<i64>,
+    /// The organisations of the rows written (checked again inside the transaction at the end),
+    /// with the full members among them.
+    written_orgs: HashMap<i64, i64>,
 }
 
 impl std::fmt::Debug for RosterImport {
@@ -166,14 +170,14 @@ impl Store {
             row_base: opts.row_base,
             preview: opts.preview,
             now,
-            tx: None,
+            writer: None,
+            next_id: None,
             refused: false,
             seen: HashMap::new(),
             place_of: HashMap::new(),
             counts: HashMap::new(),
             totals: Totals::default(),
-            pending: None,
-            written_orgs: HashSet::new(),
+            written_orgs: HashMap::new(),
         }
     }
 
@@ -221,13 +225,15 @@ impl Store {
     }
 }
 
-/// Rows checked and sealed, waiting for their INSERT (which runs while the next batch is checked).
+/// Rows checked and sealed, on their way to the writer task.
 struct Pending {
-    /// (row, organisation, counts as a current member) of each sealed row, in order.
-    rows: Vec<(usize, i64, bool)>,
+    /// Each sealed row, in order.
+    rows: Vec<Sealed>,
     /// Their blind indexes and their values, bound.
     indexes: Vec<String>,
     args: AnyArguments,
+    /// SQLite: the id of the first row (the others follow it), bound with the values.
+    first_id: Option<i64>,
 }
 
 /// What SQLite's writer connection is given for an import. The connection is closed when the
@@ -241,11 +247,77 @@ struct Pending {
 /// - No foreign key enforcement by SQLite. With it, SQLite must be ready to undo a multi-row
 ///   INSERT halfway (an immediate foreign key may abort it), so it copies every page the
 ///   statement changes into a statement journal first (a sixth of the writer thread's CPU in
-///   a profile of the import; a third of the time of the same INSERTs in the `sqlite3` shell). The one foreign key of `members` is `org_id`, and the import checks
-///   every organisation itself, inside the same transaction (`place`: open and within scope,
-///   stricter than the key), and again against `orgs` before it commits (`check_orgs`).
+///   a profile of the import; a third of the time of the same INSERTs in the `sqlite3` shell).
+///   The one foreign key of `members` is `org_id`, and the import checks every organisation
+///   itself: when it first meets it (`place`), and again inside the transaction before it
+///   commits (`check_orgs`: open and within scope, stricter than the key).
 const IMPORT_PRAGMAS: &str =
     "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = 2";
+
+/// SQLite: the id `AUTOINCREMENT` would give the next member (above any id ever used).
+const NEXT_MEMBER_ID: &str = "SELECT MAX(COALESCE((SELECT MAX(id) FROM members), 0), \
+    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'members'), 0)) + 1";
+
+/// What a sealed row leaves behind for the counts once it is written.
+#[derive(Debug, Clone, Copy)]
+struct Sealed {
+    row: usize,
+    org: i64,
+    /// Counts as a current member (the roll-ups).
+    current: bool,
+    /// A full member (`orgs.full_members`).
+    full: bool,
+}
+
+/// What the writer task gives back for one batch: each row with its new id, or None when it was
+/// skipped (already registered), in row order.
+type Written = Vec<(Sealed, Option<i64>)>;
+
+/// Sealed batches that may wait for the writer task besides the one it is inserting.
+const WAITING_BATCHES: usize = 1;
+
+/// The write side of an import: a task that owns the write transaction and inserts each sealed
+/// batch as soon as it comes. SQLite's thread (or PostgreSQL) inserts while the next batches are
+/// read, checked and sealed, instead of in turns with them.
+struct Writer {
+    batches: mpsc::Sender<Pending>,
+    written: mpsc::UnboundedReceiver<StoreResult<Written>>,
+    /// Batches sent whose result has not come back yet.
+    in_flight: usize,
+    /// Gives the transaction back once `batches` is closed (after an insert failed, at once).
+    task: JoinHandle<Transaction<'static, Any>>,
+}
+
+impl Writer {
+    fn start(mut tx: Transaction<'static, Any>, backend: Backend) -> Self {
+        let (batches, mut rx) = mpsc::channel::<Pending>(WAITING_BATCHES);
+        let (done, written) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let result = insert(&mut tx, backend, p).await;
+                let failed = result.is_err();
+                if done.send(result).is_err() || failed {
+                    break;
+                }
+            }
+            tx
+        });
+        Self {
+            batches,
+            written,
+            in_flight: 0,
+            task,
+        }
+    }
+
+    /// Closes the queue and takes the transaction back once the batch being inserted is done.
+    async fn stop(self) -> StoreResult<Transaction<'static, Any>> {
+        drop(self.batches);
+        self.task
+            .await
+            .map_err(|e| StoreError::Internal(format!("roster writer: {e}")))
+    }
+}
 
 impl RosterImport {
     /// Refuses the import for a reason found outside these checks (a cell the file reader could
@@ -258,36 +330,47 @@ impl RosterImport {
         self.totals
     }
 
-    /// Opens the write transaction. SQLite: on the writer connection given `IMPORT_PRAGMAS`
-    /// (foreign keys can only be switched outside a transaction), marked to be closed rather than
-    /// returned to the pool when the transaction is dropped (after a commit, a rollback, or an
-    /// import given up halfway), so no other write ever runs with these settings.
+    /// Opens the write transaction and starts the writer task with it. SQLite: on the writer
+    /// connection given `IMPORT_PRAGMAS` (foreign keys can only be switched outside a
+    /// transaction), marked to be closed rather than returned to the pool when the transaction
+    /// is dropped (after a commit, a rollback, or an import given up halfway), so no other write
+    /// ever runs with these settings.
     async fn open_write(&mut self) -> StoreResult<()> {
         let tx = match self.store.backend {
             Backend::Sqlite => {
                 let mut conn = self.store.writer.acquire().await?;
                 conn.close_on_drop();
                 sqlx::raw_sql(IMPORT_PRAGMAS).execute(&mut *conn).await?;
-                // What `Pool::begin` does with the connection it acquires.
-                Transaction::begin(conn, None).await?
+                // What `Pool::begin` does with the connection it acquires, taking the write lock
+                // at once: the rows' ids are given out from what is read now.
+                let mut tx = Transaction::begin(
+                    conn,
+                    Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE")),
+                )
+                .await?;
+                self.next_id = Some(
+                    sqlx::query_scalar(NEXT_MEMBER_ID)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                );
+                tx
             }
             Backend::Postgres => self.store.writer.begin().await?,
         };
-        self.tx = Some(tx);
+        self.writer = Some(Writer::start(tx, self.store.backend));
         Ok(())
     }
 
     /// Gives up the write transaction (nothing of it stays) once the import is refused.
     async fn stop_writing(&mut self) -> StoreResult<()> {
-        self.pending = None;
-        if let Some(tx) = self.tx.take() {
-            tx.rollback().await?;
+        if let Some(w) = self.writer.take() {
+            w.stop().await?.rollback().await?;
         }
         Ok(())
     }
 
-    /// The place code of an open organisation within scope, read once per organisation (inside
-    /// the write transaction while there is one, so the check and the write see the same data).
+    /// The place code of an open organisation within scope, read once per organisation. Read
+    /// outside the write transaction; `finish` checks every organisation written again inside it.
     async fn place(&mut self, org: i64) -> StoreResult<Option<String>> {
         if let Some(p) = self.place_of.get(&org) {
             return Ok(p.clone());
@@ -297,20 +380,16 @@ impl RosterImport {
         );
         sql.bind(org).push(" AND ");
         self.scope.predicate(&mut sql, "p.code");
-        let code: Option<String> = match self.tx.as_mut() {
-            Some(tx) => sql.scalar().fetch_optional(&mut **tx).await?,
-            None => sql.scalar().fetch_optional(&self.store.reader).await?,
-        };
+        let code: Option<String> = sql.scalar().fetch_optional(&self.store.reader).await?;
         self.place_of.insert(org, code.clone());
         Ok(code)
     }
 
-    /// Checks the next rows. In a write that nothing has refused, the rows checked here are
-    /// sealed while the previous batch is inserted (SQLite works on its own thread, PostgreSQL in
-    /// its server), and wait for the next call (or `flush`). Returns the problems of this batch
-    /// and the rows written by this call.
+    /// Checks the next rows. In a write that nothing has refused, the rows are sealed and queued
+    /// for the writer task (waiting while it is a batch behind). Returns the problems of this
+    /// batch and the rows written since the last call.
     pub async fn add(&mut self, rows: &[RosterRow]) -> StoreResult<Added> {
-        if !self.preview && !self.refused && self.tx.is_none() {
+        if !self.preview && !self.refused && self.writer.is_none() {
             self.open_write().await?;
         }
         // The only reads a batch needs, done first so that checking needs no database.
@@ -318,37 +397,14 @@ impl RosterImport {
             self.place(r.input.org_id).await?;
         }
         let mut added = Added::default();
-        let writing = !self.preview && !self.refused;
-        let Self {
-            store,
-            tx,
-            seen,
-            place_of,
-            pending,
-            row_base,
-            now,
-            ..
-        } = self;
-        let mut good = Vec::new();
-        let mut written = Vec::new();
-        match tx.as_mut() {
-            Some(tx) if writing => {
-                let previous = pending.take();
-                let check = async {
-                    let good = check_rows(store, seen, place_of, *row_base, rows, &mut added)?;
-                    if added.problems.is_empty() {
-                        *pending = Some(seal_rows(store, good, *now)?);
-                    }
-                    Ok::<_, StoreError>(())
-                };
-                // `join!` polls the INSERT first: its statement is on its way before the checks start.
-                let (done, checked) = tokio::join!(insert(tx, store.backend, previous), check);
-                written = done?;
-                checked?;
-            }
-            _ => good = check_rows(store, seen, place_of, *row_base, rows, &mut added)?,
-        }
-        self.record(written, &mut added);
+        let good = check_rows(
+            &self.store,
+            &mut self.seen,
+            &self.place_of,
+            self.row_base,
+            rows,
+            &mut added,
+        )?;
         if !added.problems.is_empty() {
             self.refused = true;
         }
@@ -356,30 +412,78 @@ impl RosterImport {
             self.stop_writing().await?;
         } else if self.preview {
             self.preview_batch(good, &mut added).await?;
+        } else if !good.is_empty() {
+            let pending = seal_rows(&self.store, good, self.now, &mut self.next_id)?;
+            self.queue(pending, &mut added).await?;
         }
         Ok(added)
     }
 
-    /// Writes the rows still waiting for their INSERT; returns them. `finish` does it too.
+    /// Hands a sealed batch to the writer task; takes what it has written meanwhile.
+    async fn queue(&mut self, pending: Pending, added: &mut Added) -> StoreResult<()> {
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        if w.batches.send(pending).await.is_ok() {
+            w.in_flight += 1;
+        }
+        // A closed queue means an insert failed: its error is among the results.
+        self.take_written(false, added).await
+    }
+
+    /// Takes the results the writer task has sent (all of them, waiting, when `wait`).
+    async fn take_written(&mut self, wait: bool, added: &mut Added) -> StoreResult<()> {
+        let mut got = Vec::new();
+        if let Some(w) = self.writer.as_mut() {
+            while w.in_flight > 0 {
+                let next = if wait {
+                    w.written.recv().await
+                } else {
+                    match w.written.try_recv() {
+                        Ok(r) => Some(r),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    }
+                };
+                let Some(result) = next else {
+                    return Err(StoreError::Internal("roster writer stopped".into()));
+                };
+                w.in_flight -= 1;
+                got.push(result?);
+            }
+        }
+        for written in got {
+            self.record(written, added);
+        }
+        Ok(())
+    }
+
+    /// Waits until every batch queued is written; returns those rows. `finish` does it too.
     pub async fn flush(&mut self) -> StoreResult<Added> {
         let mut added = Added::default();
-        if let (Some(tx), Some(p)) = (self.tx.as_mut(), self.pending.take()) {
-            let written = insert(tx, self.store.backend, Some(p)).await?;
-            self.record(written, &mut added);
-        }
+        self.take_written(true, &mut added).await?;
         Ok(added)
     }
 
     /// Counts the rows written and skipped, and the new current members per place.
-    fn record(&mut self, written: Vec<(usize, i64, bool, Option<i64>)>, added: &mut Added) {
-        for (row, org, current, id) in written {
+    fn record(&mut self, written: Written, added: &mut Added) {
+        for (
+            Sealed {
+                row,
+                org,
+                current,
+                full,
+            },
+            id,
+        ) in written
+        {
             let Some(id) = id else {
                 added.existing.push(row);
                 self.totals.existing += 1;
                 continue;
             };
             added.inserted.push((row, id));
-            self.written_orgs.insert(org);
+            *self.written_orgs.entry(org).or_default() += i64::from(full);
             self.totals.inserted += 1;
             self.totals.new_rows += 1;
             self.totals.first_id = Some(self.totals.first_id.map_or(id, |f| f.min(id)));
@@ -418,22 +522,27 @@ impl RosterImport {
         }
         self.flush().await?;
         let totals = self.totals;
-        let Some(mut tx) = self.tx.take() else {
+        let Some(writer) = self.writer.take() else {
             return Ok(Some(totals));
         };
+        let mut tx = writer.stop().await?;
         if totals.inserted == 0 {
             // Nothing new: no write, no audit entry (the same file imported again changes nothing).
             tx.rollback().await?;
             return Ok(Some(totals));
         }
-        if self.store.backend == Backend::Sqlite {
-            check_orgs(self.written_orgs.iter().copied().collect(), &mut tx).await?;
-        }
+        let orgs: Vec<i64> = self.written_orgs.keys().copied().collect();
+        check_orgs(&orgs, &self.scope, &mut tx).await?;
         for (code, n) in &self.counts {
             rollups::bump(&mut tx, code, rollups::MEMBERS, *n).await?;
         }
-        let orgs: Vec<i64> = self.written_orgs.iter().copied().collect();
-        crate::life::committee::recount(&mut tx, &orgs).await?;
+        let full: Vec<(i64, i64)> = self
+            .written_orgs
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(org, n)| (*org, *n))
+            .collect();
+        crate::life::committee::add_full(&mut tx, &full).await?;
         let after = serde_json::json!({"inserted": totals.inserted, "existing": totals.existing,
             "first_id": totals.first_id, "last_id": totals.last_id, "source": self.label});
         audit::commit(
@@ -447,25 +556,30 @@ impl RosterImport {
     }
 }
 
-/// SQLite, with its own foreign key check off (`IMPORT_PRAGMAS`): every organisation a written
-/// row names is in `orgs`, read in the transaction that commits the rows.
-async fn check_orgs(orgs: Vec<i64>, tx: &mut AnyConnection) -> StoreResult<()> {
+/// Every organisation a written row names is open and within scope, read in the transaction that
+/// commits the rows (the rows were checked against a read made outside it, and SQLite's own
+/// foreign key check is off: `IMPORT_PRAGMAS`). An organisation closed meanwhile refuses the
+/// whole import.
+async fn check_orgs(orgs: &[i64], scope: &Scope, tx: &mut AnyConnection) -> StoreResult<()> {
     let mut found = 0;
     // Integer literals, not parameters: the list has no length limit, and ids are our own i64s.
     for chunk in orgs.chunks(1_000) {
         let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        let text = format!(
-            "SELECT COUNT(*) FROM orgs WHERE id IN ({})",
+        let mut sql = Sql::new(&format!(
+            "SELECT COUNT(*) FROM orgs o JOIN places p ON p.id = o.place_id \
+             WHERE o.closed_at IS NULL AND o.id IN ({}) AND ",
             list.join(", ")
-        );
-        found += sqlx::query_scalar::<_, i64>(AssertSqlSafe(text))
-            .fetch_one(&mut *tx)
-            .await?;
+        ));
+        scope.predicate(&mut sql, "p.code");
+        found += sql.scalar::<i64>().fetch_one(&mut *tx).await?;
     }
     if found != orgs.len() as i64 {
-        return Err(StoreError::Internal(
-            "roster: a written row names an organisation that is not in orgs".into(),
-        ));
+        return Err(DomainError::new(
+            "member.import_org_changed",
+            "导入期间有党组织被撤销或调出管辖范围，本次导入未写入任何数据，请重新导入",
+            "an organisation was closed or left your scope during the import; nothing was written",
+        )
+        .into());
     }
     Ok(())
 }
@@ -518,37 +632,40 @@ fn check_rows<'r>(
     Ok(good)
 }
 
-fn seal_rows(store: &Store, good: Vec<Good<'_>>, now: i64) -> StoreResult<Pending> {
+fn seal_rows(
+    store: &Store,
+    good: Vec<Good<'_>>,
+    now: i64,
+    next_id: &mut Option<i64>,
+) -> StoreResult<Pending> {
     let mut p = Pending {
         rows: Vec::with_capacity(good.len()),
         indexes: Vec::with_capacity(good.len()),
         args: AnyArguments::default(),
+        first_id: *next_id,
     };
-    p.args.reserve(good.len() * 22, 0);
+    p.args.reserve(good.len() * 23, 0);
     for (r, c) in good {
-        let index = bulk::seal_member(&store.sealer, &r.input, c, now, &mut p.args)?;
+        let id = *next_id;
+        if let Some(n) = next_id {
+            *n += 1;
+        }
+        let index = bulk::seal_member(&store.sealer, &r.input, c, now, id, &mut p.args)?;
         p.indexes.push(index);
-        let current = CURRENT.contains(&r.input.status.as_str());
-        p.rows.push((r.row, r.input.org_id, current));
+        p.rows.push(Sealed {
+            row: r.row,
+            org: r.input.org_id,
+            current: CURRENT.contains(&r.input.status.as_str()),
+            full: r.input.status == "full",
+        });
     }
     Ok(p)
 }
 
-/// Inserts a pending batch; returns (row, organisation, current, new id or None when skipped).
-async fn insert(
-    tx: &mut AnyConnection,
-    backend: Backend,
-    pending: Option<Pending>,
-) -> StoreResult<Vec<(usize, i64, bool, Option<i64>)>> {
-    let Some(p) = pending else {
-        return Ok(Vec::new());
-    };
-    let ids = bulk::insert_members(tx, backend, p.args, &p.indexes).await?;
-    Ok(p.rows
-        .into_iter()
-        .zip(ids)
-        .map(|((row, org, current), id)| (row, org, current, id))
-        .collect())
+/// Inserts a sealed batch; returns its rows with their new ids.
+async fn insert(tx: &mut AnyConnection, backend: Backend, p: Pending) -> StoreResult<Written> {
+    let ids = bulk::insert_members(tx, backend, p.args, &p.indexes, p.first_id).await?;
+    Ok(p.rows.into_iter().zip(ids).collect())
 }
 
 /// A file kept between its preview and the user's acceptance.

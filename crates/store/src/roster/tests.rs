@@ -3,7 +3,7 @@ use super::*;
 use crate::bulk::{BulkOrg, BulkPlace, OrgParent, check_member};
 use crate::testing;
 use jiceng_domain::OrgKind;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 const NOW: i64 = 1_790_000_000_000;
 

@@ -2,9 +2,9 @@ use crate::{T0, actor, tree};
 use jiceng_store::audit::AuditFilter;
 use jiceng_store::members::{MemberFilter, MemberInput, Sealed};
 use jiceng_store::orgs::NewOrg;
-use jiceng_store::roster::ImportOptions;
+use jiceng_store::roster::{ImportOptions, RosterRow};
 use jiceng_store::sql::Page;
-use jiceng_store::{Scope, Store, StoreError, both_backends};
+use jiceng_store::{Backend, Scope, Store, StoreError, both_backends};
 
 pub fn input(org_id: i64, name: &str, id_number: &str) -> MemberInput {
     MemberInput {
@@ -334,6 +334,19 @@ async fn roster(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!((done.inserted.len(), done.existing.len()), (50, 0));
+    // Each id is its own row's member (SQLite gives the ids out itself, PostgreSQL returns them).
+    for (k, id) in done.inserted.iter().enumerate() {
+        assert_eq!(store.member(&s, *id).await.unwrap().name, rows[k].name);
+    }
+    // The organisation's count of full members follows, as a recount finds it.
+    let full = |store: Store| async move {
+        sqlx::query_scalar::<_, i64>("SELECT full_members FROM orgs WHERE id = $1")
+            .bind(org.id)
+            .fetch_one(&store.reader)
+            .await
+            .unwrap()
+    };
+    assert_eq!(full(store.clone()).await, 50);
     assert_eq!(
         store
             .rollup_values(t.county)
@@ -366,6 +379,20 @@ async fn roster(store: Store) {
             .1,
         audit_before + 1
     );
+    // Known and new rows in one batch: the known are skipped, the new get their own ids.
+    let mut more = rows.clone();
+    more.extend((50..60).map(|i| input(org.id, &format!("党员{i}"), &id_number("19700101", i))));
+    let mixed = store
+        .import_members(&a, &s, &more, &opts(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mixed.existing, (0..50).collect::<Vec<_>>());
+    assert_eq!(mixed.inserted.len(), 10);
+    for (k, id) in mixed.inserted.iter().enumerate() {
+        assert_eq!(store.member(&s, *id).await.unwrap().name, more[50 + k].name);
+    }
+    assert_eq!(full(store.clone()).await, 60);
     // Outside the importer's scope: refused, nothing written.
     let baijiao = store.place(&s, t.baijiao).await.unwrap().scope();
     let one = vec![input(org.id, "外镇", &id_number("19800101", 1))];
@@ -378,5 +405,58 @@ async fn roster(store: Store) {
     let incremental = store.rollup_snapshot().await.unwrap();
     store.rollup_rebuild().await.unwrap();
     assert_eq!(incremental, store.rollup_snapshot().await.unwrap());
+    assert_eq!(full(store.clone()).await, 60);
 }
 both_backends!(roster_import_is_all_or_nothing_and_idempotent, roster);
+
+/// An organisation closed while its rows are being imported: never a member in a closed
+/// organisation. PostgreSQL lets the close through (the import's rows are not committed yet), so
+/// the import, which checks every organisation again inside its transaction, is refused and
+/// writes nothing. SQLite's close waits for the import's write lock and then finds members.
+async fn roster_org_closed_meanwhile(store: Store) {
+    let t = tree(&store).await;
+    let (a, s) = (actor(), Scope::All);
+    let branch = NewOrg {
+        parent_id: None,
+        place_id: t.qianxi,
+        name: "乾西村党支部".into(),
+        kind: "branch".into(),
+        unit_ids: vec![],
+        founded_on: None,
+    };
+    let org = store.create_org(&a, &s, branch, T0).await.unwrap();
+    let rows: Vec<RosterRow> = (0..30u32)
+        .map(|i| RosterRow {
+            row: i as usize,
+            input: input(org.id, &format!("党员{i}"), &id_number("19700101", i)),
+        })
+        .collect();
+    let mut import = store.begin_import(&a, &s, &opts(), T0);
+    assert!(import.add(&rows).await.unwrap().problems.is_empty());
+    let closing = {
+        let (store, a) = (store.clone(), a.clone());
+        tokio::spawn(async move { store.close_org(&a, &Scope::All, org.id, T0 + 1).await })
+    };
+    let members = |store: Store| async move {
+        store
+            .members(&Scope::All, &MemberFilter::default(), Page::new(None, None))
+            .await
+            .unwrap()
+            .1
+    };
+    if store.backend == Backend::Postgres {
+        let closed = closing.await.unwrap().unwrap();
+        assert!(closed.closed_at.is_some());
+        let refused = import.finish().await.unwrap_err();
+        assert_eq!(code(refused), "member.import_org_changed");
+        assert_eq!(members(store.clone()).await, 0);
+    } else {
+        assert_eq!(import.finish().await.unwrap().unwrap().inserted, 30);
+        assert_eq!(code(closing.await.unwrap().unwrap_err()), "org.has_members");
+        assert_eq!(members(store.clone()).await, 30);
+    }
+}
+both_backends!(
+    roster_import_refused_when_its_org_closes,
+    roster_org_closed_meanwhile
+);
