@@ -165,8 +165,11 @@ async fn import_checks_and_stores_like_the_form() {
     // was closed, the pool opened a fresh one.
     for (pragma, default) in [
         ("cache_size", -2000),
-        ("temp_store", 0),
         ("foreign_keys", 1),
+        (
+            "wal_autocheckpoint",
+            i64::from(crate::checkpoint::BACKSTOP_PAGES),
+        ),
     ] {
         let v: i64 = sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {pragma}")))
             .fetch_one(&import.writer)

@@ -37,8 +37,10 @@ pub(super) const COLUMNS: [(&str, bool, &str, &str); 12] = [
 ];
 
 /// Batches on their way from the file reader to the store: with `BATCH_ROWS` rows each, what an
-/// import holds of the file at any time (besides calamine's shared strings).
-pub(super) const IN_FLIGHT: usize = 2;
+/// import holds of the file at any time (besides calamine's shared strings, and the sealed
+/// batches waiting for the writer: `roster::WAITING_BATCHES`). Four rather than two, so that
+/// the reader goes on while the checker waits for a core.
+pub(super) const IN_FLIGHT: usize = 4;
 
 /// One problem in the file, as the user sees it.
 #[derive(Debug, Clone)]
