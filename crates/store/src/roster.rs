@@ -20,11 +20,10 @@ use crate::{Actor, Backend, Store};
 use jiceng_domain::DomainError;
 use jiceng_domain::member::CURRENT;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, Arguments, Transaction};
+use sqlx::{AnyConnection, Arguments, Transaction};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 /// Rows per batch and per statement (ID lookups, INSERTs): 22 values a row stays far below the
 /// parameter limits of SQLite (32,766) and PostgreSQL (65,535).
@@ -276,54 +275,6 @@ struct Sealed {
 /// What the writer task gives back for one batch: each row with its new id, or None when it was
 /// skipped (already registered), in row order.
 type Written = Vec<(Sealed, Option<i64>)>;
-
-/// Sealed batches that may wait for the writer task besides the one it is inserting: enough
-/// that neither side waits for the other whenever the scheduler runs the two cores' three busy
-/// threads (reader, checker, SQLite) unevenly (with one, the import took 7% longer).
-const WAITING_BATCHES: usize = 4;
-
-/// The write side of an import: a task that owns the write transaction and inserts each sealed
-/// batch as soon as it comes. SQLite's thread (or PostgreSQL) inserts while the next batches are
-/// read, checked and sealed, instead of in turns with them.
-struct Writer {
-    batches: mpsc::Sender<Pending>,
-    written: mpsc::UnboundedReceiver<StoreResult<Written>>,
-    /// Batches sent whose result has not come back yet.
-    in_flight: usize,
-    /// Gives the transaction back once `batches` is closed (after an insert failed, at once).
-    task: JoinHandle<Transaction<'static, Any>>,
-}
-
-impl Writer {
-    fn start(mut tx: Transaction<'static, Any>, backend: Backend) -> Self {
-        let (batches, mut rx) = mpsc::channel::<Pending>(WAITING_BATCHES);
-        let (done, written) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                let result = insert(&mut tx, backend, p).await;
-                let failed = result.is_err();
-                if done.send(result).is_err() || failed {
-                    break;
-                }
-            }
-            tx
-        });
-        Self {
-            batches,
-            written,
-            in_flight: 0,
-            task,
-        }
-    }
-
-    /// Closes the queue and takes the transaction back once the batch being inserted is done.
-    async fn stop(self) -> StoreResult<Transaction<'static, Any>> {
-        drop(self.batches);
-        self.task
-            .await
-            .map_err(|e| StoreError::Internal(format!("roster writer: {e}")))
-    }
-}
 
 impl RosterImport {
     /// Refuses the import for a reason found outside these checks (a cell the file reader could
@@ -668,12 +619,6 @@ fn seal_rows(
     Ok(p)
 }
 
-/// Inserts a sealed batch; returns its rows with their new ids.
-async fn insert(tx: &mut AnyConnection, backend: Backend, p: Pending) -> StoreResult<Written> {
-    let ids = bulk::insert_members(tx, backend, p.args, &p.indexes, p.first_id).await?;
-    Ok(p.rows.into_iter().zip(ids).collect())
-}
-
 /// A file kept between its preview and the user's acceptance.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Upload {
@@ -736,3 +681,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+mod writer;
+
+use writer::Writer;
