@@ -90,6 +90,22 @@ async fn villages(store: &Store, town: &str) -> Result<Vec<Village>, StoreError>
     Ok(out)
 }
 
+/// How a visit was made (six in ten at home, three by phone, one online) and by whom: nine visits
+/// in ten by the member who looks after the household, the rest by another of the village's.
+pub(crate) fn visit(rng: &mut ChaCha8Rng, members: &[i64], keeper: i64) -> (&'static str, i64) {
+    let mode = match rng.gen_range(0..10) {
+        0..=5 => "home",
+        6..=8 => "phone",
+        _ => "online",
+    };
+    let by = if rng.gen_range(0..10) == 0 {
+        members[rng.gen_range(0..members.len())]
+    } else {
+        keeper
+    };
+    (mode, by)
+}
+
 fn phone(rng: &mut ChaCha8Rng) -> String {
     format!(
         "13{}{:08}",
@@ -173,17 +189,7 @@ async fn town(
             for _ in 0..base + extra {
                 let span = 364 - days_between(&year_ago, &since);
                 let on = add_days(today, -rng.gen_range(0..=span.max(0)))?;
-                let mode = match rng.gen_range(0..10) {
-                    0..=5 => "home",
-                    6..=8 => "phone",
-                    _ => "online",
-                };
-                // Nine visits in ten by the assigned member, the rest by another of the village.
-                let by = if rng.gen_range(0..10) == 0 {
-                    v.members[rng.gen_range(0..v.members.len())]
-                } else {
-                    *who
-                };
+                let (mode, by) = visit(rng, &v.members, *who);
                 visits.push(BulkVisit {
                     household_id: *h,
                     member_id: by,

@@ -10,7 +10,6 @@
 //! and the problems found. Everything else lives for one batch.
 
 use crate::audit::{self, Change};
-use crate::bulk;
 use crate::error::{StoreError, StoreResult};
 use crate::members::MemberInput;
 use crate::rollups;
@@ -102,7 +101,7 @@ pub struct RosterImport {
     /// The task that owns the write transaction, started by the first batch of a write, stopped
     /// (and its transaction rolled back) at the first problem.
     writer: Option<Writer>,
-    /// SQLite: the id the next sealed row gets (see `bulk::insert_members`).
+    /// SQLite: the id the next sealed row gets (see `rows::insert_members`).
     next_id: Option<i64>,
     /// Refused: a problem was found (here or by the caller); from then on rows are only checked.
     refused: bool,
@@ -457,7 +456,7 @@ impl RosterImport {
             return Ok(());
         }
         let indexes: Vec<&str> = good.iter().map(|(_, c)| c.index.as_str()).collect();
-        let known = bulk::registered(&self.store.reader, self.store.backend, &indexes).await?;
+        let known = rows::registered(&self.store.reader, self.store.backend, &indexes).await?;
         for (r, c) in good {
             if known.contains(&c.index) {
                 added.existing.push(r.row);
@@ -542,7 +541,7 @@ async fn check_orgs(orgs: &[i64], scope: &Scope, tx: &mut AnyConnection) -> Stor
 }
 
 /// A row that passed its checks, with what they derived.
-type Good<'r> = (&'r RosterRow, bulk::CheckedMember);
+type Good<'r> = (&'r RosterRow, rows::CheckedMember);
 
 /// Checks each row by the member form's rules, for a repeated ID number and for its organisation
 /// (looked up before); problems go to `added`. Returns the rows that passed.
@@ -556,7 +555,7 @@ fn check_rows<'r>(
 ) -> StoreResult<Vec<Good<'r>>> {
     let mut good = Vec::with_capacity(rows.len());
     for r in rows {
-        match bulk::check_member(&store.sealer, &r.input) {
+        match rows::check_member(&store.sealer, &r.input) {
             Ok(checked) => match seen.entry(key_of(&checked.index)) {
                 Entry::Occupied(first) => {
                     let first = *first.get() + row_base;
@@ -607,7 +606,7 @@ fn seal_rows(
         if let Some(n) = next_id {
             *n += 1;
         }
-        let index = bulk::seal_member(&store.sealer, &r.input, c, now, id, &mut p.args)?;
+        let index = rows::seal_member(&store.sealer, &r.input, c, now, id, &mut p.args)?;
         p.indexes.push(index);
         p.rows.push(Sealed {
             row: r.row,
@@ -679,6 +678,7 @@ impl Store {
     }
 }
 
+mod rows;
 #[cfg(test)]
 mod tests;
 mod writer;

@@ -106,17 +106,7 @@ impl Gen<'_> {
             let mut days: Vec<i64> = (0..k).map(|_| rng.gen_range(from..=last)).collect();
             days.sort_unstable();
             for day in days {
-                let mode = match rng.gen_range(0..10) {
-                    0..=5 => "home",
-                    6..=8 => "phone",
-                    _ => "online",
-                };
-                // Nine visits in ten by the member who looks after the household.
-                let by = if rng.gen_range(0..10) == 0 {
-                    v.members[rng.gen_range(0..v.members.len())]
-                } else {
-                    who
-                };
+                let (mode, by) = crate::households::visit(rng, &v.members, who);
                 let on = date(day);
                 count(c, code, &format!("{VISITS_PREFIX}{mode}"), &on[..7], 1);
                 rows.visits.rows.push(vec![

@@ -1,6 +1,7 @@
 //! The import against the member form, and in several batches.
+use super::rows::check_member;
 use super::*;
-use crate::bulk::{BulkOrg, BulkPlace, OrgParent, check_member};
+use crate::bulk::{BulkOrg, BulkPlace, OrgParent};
 use crate::testing;
 use jiceng_domain::OrgKind;
 use sqlx::{AssertSqlSafe, Row};

@@ -2,9 +2,9 @@
 //! sealed batch as soon as it comes. SQLite's thread (or PostgreSQL) inserts while the next
 //! batches are read, checked and sealed, instead of in turns with them.
 
+use super::rows;
 use super::{Pending, Written};
 use crate::Backend;
-use crate::bulk;
 use crate::error::{StoreError, StoreResult};
 use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::mpsc;
@@ -57,6 +57,6 @@ impl Writer {
 
 /// Inserts a sealed batch; returns its rows with their new ids.
 async fn insert(tx: &mut AnyConnection, backend: Backend, p: Pending) -> StoreResult<Written> {
-    let ids = bulk::insert_members(tx, backend, p.args, &p.indexes, p.first_id).await?;
+    let ids = rows::insert_members(tx, backend, p.args, &p.indexes, p.first_id).await?;
     Ok(p.rows.into_iter().zip(ids).collect())
 }

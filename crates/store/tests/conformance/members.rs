@@ -1,4 +1,4 @@
-use crate::{T0, actor, tree};
+use crate::{T0, actor, branch, tree};
 use jiceng_store::audit::AuditFilter;
 use jiceng_store::members::{MemberFilter, MemberInput, Sealed};
 use jiceng_store::orgs::NewOrg;
@@ -264,15 +264,10 @@ async fn roster(store: Store) {
     let t = tree(&store).await;
     let a = actor();
     let s = Scope::All;
-    let branch = NewOrg {
-        parent_id: None,
-        place_id: t.qianxi,
-        name: "乾西村党支部".into(),
-        kind: "branch".into(),
-        unit_ids: vec![],
-        founded_on: None,
-    };
-    let org = store.create_org(&a, &s, branch, T0).await.unwrap();
+    let org = store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
     let rows: Vec<MemberInput> = (0..50)
         .map(|i| input(org.id, &format!("党员{i}"), &id_number("19700101", i)))
         .collect();
@@ -416,15 +411,10 @@ both_backends!(roster_import_is_all_or_nothing_and_idempotent, roster);
 async fn roster_org_closed_meanwhile(store: Store) {
     let t = tree(&store).await;
     let (a, s) = (actor(), Scope::All);
-    let branch = NewOrg {
-        parent_id: None,
-        place_id: t.qianxi,
-        name: "乾西村党支部".into(),
-        kind: "branch".into(),
-        unit_ids: vec![],
-        founded_on: None,
-    };
-    let org = store.create_org(&a, &s, branch, T0).await.unwrap();
+    let org = store
+        .create_org(&a, &s, branch(t.qianxi, "乾西村党支部"), T0)
+        .await
+        .unwrap();
     let rows: Vec<RosterRow> = (0..30u32)
         .map(|i| RosterRow {
             row: i as usize,
