@@ -116,6 +116,7 @@ async fn town_user_adds_a_grid_in_the_browser() {
     click(c, "#upload button[type=submit]").await;
     let preview = wait_text(c, "确认导入").await;
     assert!(preview.contains("导入 1"), "one new member in the preview");
+    shot(c, "browser-import-preview.png").await;
     click(c, "#accept button[type=submit]").await;
     wait_path(c, "/members").await;
     c.goto(&format!(
