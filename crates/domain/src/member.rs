@@ -143,6 +143,10 @@ pub fn parse_date(raw: &str, field: &'static str) -> Rule<String> {
                 && d <= crate::idcard::days_in_month(y, m)
         };
     if ok {
+        // Already written as stored (a roster's every date, usually): no formatting needed.
+        if parts[1].len() == 2 && parts[2].len() == 2 {
+            return Ok(s.to_string());
+        }
         let (y, m, d) = (
             parts[0],
             parts[1].parse::<u32>().unwrap_or(0),
@@ -174,6 +178,7 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(parse_date("2020-7-1", "d").unwrap(), "2020-07-01");
+        assert_eq!(parse_date(" 2020-07-01 ", "d").unwrap(), "2020-07-01");
         assert!(parse_date("2021-02-29", "d").is_err());
         assert!(parse_date("2024-02-29", "d").is_ok());
         assert!(parse_date("20200701", "d").is_err());

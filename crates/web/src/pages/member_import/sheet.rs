@@ -88,6 +88,19 @@ pub(super) fn text(cell: &DataRef<'_>) -> String {
     }
 }
 
+/// A cell's text into `out`, whose buffer is kept: the columns read as numbers or choices
+/// (organisation, education, occupation, status) reuse theirs row after row instead of
+/// allocating a string per cell.
+fn text_into(out: &mut String, cell: &DataRef<'_>) {
+    out.clear();
+    match cell {
+        DataRef::Empty => {}
+        DataRef::String(s) => out.push_str(s.trim()),
+        DataRef::SharedString(s) => out.push_str(s.trim()),
+        other => out.push_str(&text(other)),
+    }
+}
+
 /// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
 pub(super) fn excel_date(serial: f64) -> Option<String> {
     let base = time::Date::from_calendar_date(1899, time::Month::December, 30).ok()?;
@@ -277,7 +290,7 @@ pub(super) fn read<R: Read + Seek>(
                     }
                 }
             }
-            values = Default::default();
+            values.iter_mut().for_each(String::clear);
             current = None;
         }
         let Some(cell) = cell else { break };
@@ -291,7 +304,7 @@ pub(super) fn read<R: Read + Seek>(
             None => {}
             Some(l) => {
                 if let Some(t) = l.template_column(col) {
-                    values[t] = text(value);
+                    text_into(&mut values[t], value);
                 }
             }
         }
