@@ -181,6 +181,10 @@ async fn import(store: Store) {
     let file = sheet(&HEADERS, &rows);
     let r = upload(&app, &s, file.clone(), Some(&csrf)).await;
     r.expect_page(200, &["确认导入", "新党员"]);
+    assert!(
+        !r.text().contains("修改文件后重新上传"),
+        "a clean file shows no problem table"
+    );
     assert_eq!(count_members(&app).await, before);
     let accept = link(&r.text(), "/members/import/");
     let a = app.send(s.post(&accept, &[])).await;
