@@ -198,8 +198,7 @@ fn preview(ctx: &Ctx, id: i64, name: &str, checked: &RosterCheck) -> Result<Resp
                 ]
             })
             .collect(),
-        // Shown only when there are problems (see `tables` below).
-        empty: String::new(),
+        empty: l("没有发现问题", "No problems found"),
     };
     let mut links = vec![(l("重新上传", "Upload again"), "/members/import".to_string())];
     let mut forms = vec![];

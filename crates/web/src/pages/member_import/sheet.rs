@@ -74,18 +74,9 @@ pub(super) fn choice(choices: &[Choice], v: &str) -> Option<&'static str> {
 }
 
 pub(super) fn text(cell: &DataRef<'_>) -> String {
-    match cell {
-        DataRef::Empty => String::new(),
-        DataRef::String(s) => s.trim().to_string(),
-        DataRef::SharedString(s) => s.trim().to_string(),
-        DataRef::Int(i) => i.to_string(),
-        // Numbers typed into text columns (IDs, phones) come back as floats: print them whole.
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
-        DataRef::Float(f) => f.to_string(),
-        DataRef::DateTime(d) => excel_date(d.as_f64()).unwrap_or_default(),
-        DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
-        other => Data::from(other.clone()).to_string(),
-    }
+    let mut out = String::new();
+    text_into(&mut out, cell);
+    out
 }
 
 /// A cell's text into `out`, whose buffer is kept: the columns read as numbers or choices
@@ -97,7 +88,15 @@ fn text_into(out: &mut String, cell: &DataRef<'_>) {
         DataRef::Empty => {}
         DataRef::String(s) => out.push_str(s.trim()),
         DataRef::SharedString(s) => out.push_str(s.trim()),
-        other => out.push_str(&text(other)),
+        DataRef::Int(i) => out.push_str(&i.to_string()),
+        // Numbers typed into text columns (IDs, phones) come back as floats: print them whole.
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
+            out.push_str(&(*f as i64).to_string())
+        }
+        DataRef::Float(f) => out.push_str(&f.to_string()),
+        DataRef::DateTime(d) => out.push_str(&excel_date(d.as_f64()).unwrap_or_default()),
+        DataRef::DateTimeIso(s) => out.extend(s.chars().take(10)),
+        other => out.push_str(&Data::from(other.clone()).to_string()),
     }
 }
 
